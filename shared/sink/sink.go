@@ -30,9 +30,6 @@ type SessionSpec struct {
 	Segment string           // stable id of the writer (job + scheduled time): reruns replace it
 	Owned   schema.Partition // the window's own partition; Overwrite applies to it only
 	Mode    Mode
-	// Late marks a segment that delivers rows into partitions other windows own; Overwrite of
-	// those partitions keeps it.
-	Late bool
 }
 
 // Sink opens write sessions on tables.
@@ -43,6 +40,9 @@ type Sink interface {
 // Session streams rows into partitions and makes them visible at Commit.
 type Session interface {
 	// Write adds one row to a partition (the empty Partition for a non-partitioned table).
+	// Rows written to a partition other than Owned are late deliveries: they are stored under the
+	// segment too (a rerun replaces them), and an Overwrite of that partition by its own window
+	// keeps them.
 	Write(ctx context.Context, p schema.Partition, row schema.Row) error
 	// Commit makes every partition the session touched (and, in Overwrite mode, the owned
 	// partition even if no row was written) visible. Each partition switches atomically:
