@@ -1,0 +1,478 @@
+package column
+
+import (
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// The JSON paths of a mapper form a trie. One pass over the value validates the whole
+// document and records, for each path, where its selected value lies; subtrees no path
+// enters are only validated, never decoded, so nothing is built per record.
+
+// node is one position in the path trie.
+type node struct {
+	keys map[string]*node
+	idx  map[int]*node
+	cols []int // path slots that end here
+	sub  []int // every path slot at or below here
+}
+
+func (n *node) add(path []Step, slot int) {
+	n.sub = append(n.sub, slot)
+	if len(path) == 0 {
+		n.cols = append(n.cols, slot)
+		return
+	}
+	st := path[0]
+	var child *node
+	if st.IsIndex {
+		if n.idx == nil {
+			n.idx = map[int]*node{}
+		}
+		if child = n.idx[st.Index]; child == nil {
+			child = &node{}
+			n.idx[st.Index] = child
+		}
+	} else {
+		if n.keys == nil {
+			n.keys = map[string]*node{}
+		}
+		if child = n.keys[st.Key]; child == nil {
+			child = &node{}
+			n.keys[st.Key] = child
+		}
+	}
+	child.add(path[1:], slot)
+}
+
+// span is where a path's value lies in the document; end == 0 means not found.
+type span struct{ start, end int }
+
+// maxDepth is the nesting limit, the same as encoding/json's.
+const maxDepth = 10000
+
+// jsonError is a syntax error at a byte offset.
+type jsonError struct {
+	msg string
+	off int
+}
+
+func (e *jsonError) Error() string { return fmt.Sprintf("%s at offset %d", e.msg, e.off) }
+
+type scanner struct {
+	d     []byte
+	i     int
+	depth int
+	spans []span
+}
+
+// scan validates d as one JSON document and fills spans (indexed by path slot) for root.
+func scan(d []byte, root *node, spans []span) error {
+	s := scanner{d: d, spans: spans}
+	s.ws()
+	if s.i == len(d) {
+		if len(d) == 0 {
+			return &jsonError{"empty input", 0}
+		}
+		return &jsonError{"only whitespace", s.i}
+	}
+	if err := s.value(root); err != nil {
+		return err
+	}
+	s.ws()
+	if s.i != len(d) {
+		return s.bad("after top-level value")
+	}
+	return nil
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.d) {
+		switch s.d[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+func (s *scanner) eof() error { return &jsonError{"unexpected end of input", s.i} }
+
+func (s *scanner) bad(context string) error {
+	if s.i >= len(s.d) {
+		return s.eof()
+	}
+	c := s.d[s.i]
+	if c < utf8.RuneSelf {
+		return &jsonError{fmt.Sprintf("invalid character %q %s", c, context), s.i}
+	}
+	return &jsonError{fmt.Sprintf("invalid byte 0x%02X %s", c, context), s.i}
+}
+
+func (s *scanner) value(n *node) error {
+	if s.i >= len(s.d) {
+		return s.eof()
+	}
+	start := s.i
+	var err error
+	switch c := s.d[s.i]; {
+	case c == '{':
+		err = s.object(n)
+	case c == '[':
+		err = s.array(n)
+	case c == '"':
+		_, err = s.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		err = s.number()
+	case c == 't':
+		err = s.lit("true")
+	case c == 'f':
+		err = s.lit("false")
+	case c == 'n':
+		err = s.lit("null")
+	default:
+		err = s.bad("looking for beginning of value")
+	}
+	if err != nil {
+		return err
+	}
+	if n != nil {
+		for _, c := range n.cols {
+			s.spans[c] = span{start, s.i}
+		}
+	}
+	return nil
+}
+
+func (s *scanner) object(n *node) error {
+	if s.depth++; s.depth > maxDepth {
+		return &jsonError{"exceeded max depth", s.i}
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.d) && s.d[s.i] == '}' {
+		s.i++
+		s.depth--
+		return nil
+	}
+	for {
+		if s.i >= len(s.d) {
+			return s.eof()
+		}
+		if s.d[s.i] != '"' {
+			return s.bad("looking for beginning of object key string")
+		}
+		ks := s.i
+		esc, err := s.str()
+		if err != nil {
+			return err
+		}
+		var child *node
+		if n != nil && n.keys != nil {
+			kb := s.d[ks+1 : s.i-1]
+			if esc {
+				child = n.keys[string(unescape(kb))]
+			} else {
+				child = n.keys[string(kb)]
+			}
+		}
+		s.ws()
+		if s.i >= len(s.d) || s.d[s.i] != ':' {
+			return s.bad("after object key")
+		}
+		s.i++
+		s.ws()
+		if child != nil {
+			// A repeated key replaces the earlier value entirely (last wins).
+			for _, c := range child.sub {
+				s.spans[c] = span{}
+			}
+		}
+		if err := s.value(child); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.d) {
+			return s.eof()
+		}
+		switch s.d[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case '}':
+			s.i++
+			s.depth--
+			return nil
+		default:
+			return s.bad("after object key:value pair")
+		}
+	}
+}
+
+func (s *scanner) array(n *node) error {
+	if s.depth++; s.depth > maxDepth {
+		return &jsonError{"exceeded max depth", s.i}
+	}
+	s.i++
+	s.ws()
+	if s.i < len(s.d) && s.d[s.i] == ']' {
+		s.i++
+		s.depth--
+		return nil
+	}
+	for k := 0; ; k++ {
+		var child *node
+		if n != nil && n.idx != nil {
+			child = n.idx[k]
+		}
+		if err := s.value(child); err != nil {
+			return err
+		}
+		s.ws()
+		if s.i >= len(s.d) {
+			return s.eof()
+		}
+		switch s.d[s.i] {
+		case ',':
+			s.i++
+			s.ws()
+		case ']':
+			s.i++
+			s.depth--
+			return nil
+		default:
+			return s.bad("after array element")
+		}
+	}
+}
+
+// str scans a string starting at its opening quote and reports whether it has escapes.
+func (s *scanner) str() (bool, error) {
+	esc := false
+	s.i++
+	for s.i < len(s.d) {
+		c := s.d[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return esc, nil
+		case c == '\\':
+			esc = true
+			s.i++
+			if s.i >= len(s.d) {
+				return esc, s.eof()
+			}
+			switch s.d[s.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i++
+			case 'u':
+				s.i++
+				for k := 0; k < 4; k++ {
+					if s.i >= len(s.d) {
+						return esc, s.eof()
+					}
+					if !isHex(s.d[s.i]) {
+						return esc, s.bad("in \\u hexadecimal character escape")
+					}
+					s.i++
+				}
+			default:
+				return esc, s.bad("in string escape code")
+			}
+		case c < 0x20:
+			return esc, s.bad("in string literal")
+		case c < utf8.RuneSelf:
+			s.i++
+		default:
+			r, size := utf8.DecodeRune(s.d[s.i:])
+			if r == utf8.RuneError && size == 1 {
+				return esc, &jsonError{"invalid UTF-8 in string", s.i}
+			}
+			s.i += size
+		}
+	}
+	return esc, s.eof()
+}
+
+func (s *scanner) digits() int {
+	n := 0
+	for s.i < len(s.d) && s.d[s.i] >= '0' && s.d[s.i] <= '9' {
+		s.i++
+		n++
+	}
+	return n
+}
+
+func (s *scanner) number() error {
+	if s.d[s.i] == '-' {
+		s.i++
+	}
+	if s.i >= len(s.d) {
+		return s.eof()
+	}
+	switch c := s.d[s.i]; {
+	case c == '0':
+		s.i++
+	case c >= '1' && c <= '9':
+		s.digits()
+	default:
+		return s.bad("in numeric literal")
+	}
+	if s.i < len(s.d) && s.d[s.i] == '.' {
+		s.i++
+		if s.digits() == 0 {
+			return s.bad("after decimal point in numeric literal")
+		}
+	}
+	if s.i < len(s.d) && (s.d[s.i] == 'e' || s.d[s.i] == 'E') {
+		s.i++
+		if s.i < len(s.d) && (s.d[s.i] == '+' || s.d[s.i] == '-') {
+			s.i++
+		}
+		if s.digits() == 0 {
+			return s.bad("in exponent of numeric literal")
+		}
+	}
+	return nil
+}
+
+func (s *scanner) lit(word string) error {
+	for k := 0; k < len(word); k++ {
+		if s.i >= len(s.d) {
+			return s.eof()
+		}
+		if s.d[s.i] != word[k] {
+			return s.bad("in literal " + word + " (expecting '" + word[k:k+1] + "')")
+		}
+		s.i++
+	}
+	return nil
+}
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func hexVal(c byte) rune {
+	switch {
+	case c >= '0' && c <= '9':
+		return rune(c - '0')
+	case c >= 'a' && c <= 'f':
+		return rune(c-'a') + 10
+	}
+	return rune(c-'A') + 10
+}
+
+func getu4(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' || !isHex(b[2]) || !isHex(b[3]) || !isHex(b[4]) || !isHex(b[5]) {
+		return -1
+	}
+	return hexVal(b[2])<<12 | hexVal(b[3])<<8 | hexVal(b[4])<<4 | hexVal(b[5])
+}
+
+// unescape decodes the contents of a scanned (valid) JSON string, as encoding/json does:
+// invalid surrogates become U+FFFD.
+func unescape(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch b[i+1] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := getu4(b[i:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r2 := getu4(b[i:]); r2 >= 0 {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						out = utf8.AppendRune(out, dec)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+			continue
+		default: // '"', '\\', '/'
+			out = append(out, b[i+1])
+		}
+		i += 2
+	}
+	return out
+}
+
+// compact removes insignificant whitespace from valid JSON text; it returns b itself when
+// there is none.
+func compact(b []byte) []byte {
+	var out []byte
+	inStr, esc := false, false
+	for i, c := range b {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+		} else {
+			switch c {
+			case '"':
+				inStr = true
+			case ' ', '\t', '\n', '\r':
+				if out == nil {
+					out = make([]byte, i, len(b))
+					copy(out, b[:i])
+				}
+				continue
+			}
+		}
+		if out != nil {
+			out = append(out, c)
+		}
+	}
+	if out == nil {
+		return b
+	}
+	return out
+}
+
+// appendJSONString appends s (valid UTF-8) as a JSON string literal.
+func appendJSONString(dst []byte, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, '"')
+}
