@@ -43,8 +43,11 @@
 // ParseCron reads the FC timer syntax: six fields with seconds (sec min hour dom month dow), *, ?,
 // ranges, lists, steps and month/weekday names, @every <duration> (whole seconds, ticks anchored at
 // the Unix epoch), the @yearly/@monthly/@weekly/@daily/@hourly shorthands, and an optional
-// CRON_TZ=<zone> (or TZ=<zone>) prefix. Without a prefix the cron is evaluated in the location of the
-// time passed to Next/Prev/Between (FC itself uses UTC); results are returned in that location.
+// CRON_TZ=<zone> (or TZ=<zone>) prefix. ? is allowed in the two day fields only; 7 is Sunday as 0.
+// Without a prefix the cron is evaluated in the location of the time passed to Next/Prev/Between
+// (FC itself uses UTC); with one it is evaluated in that zone. Results are always returned in the
+// location of the time passed in. A day-of-month/month combination that never exists (Feb 30) is a
+// parse error.
 // Day of month and day of week combine like Vixie cron: when both are restricted a day matching
 // either fires, otherwise both must match. In zones with DST a wall-clock time that does not exist
 // never fires and a repeated wall-clock time fires once (the instant time.Date picks). Between
