@@ -1,0 +1,242 @@
+// Package handler is the batch function's platform-independent entry: it turns a timer event
+// (FC timer, or an AWS scheduled event) into one window run of a job, with the function's
+// configuration read from environment variables. main.go wraps it for FC or Lambda; localrun
+// calls it directly for `localrun invoke`.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/sink/warehouse"
+	"github.com/fcsync/fcsync/shared/trigger"
+	"github.com/fcsync/fcsync/shared/window"
+)
+
+// Config is the function's configuration.
+type Config struct {
+	JobsDir      string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
+	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
+	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
+	StateDir     string            // FCSYNC_STATE: state, dirty data and run records (a directory; OSS in issue 4)
+	WarehouseDir string            // FCSYNC_WAREHOUSE: the local warehouse root (MaxCompute in issue 4)
+	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name a datasource
+	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
+	Datasources  map[string]Source // FCSYNC_DATASOURCES: JSON {"name":{"server":"h:p,...","kafkaConfig":{...}}}
+}
+
+// Source is a named Kafka data source.
+type Source struct {
+	Server      string            `json:"server"`
+	KafkaConfig map[string]string `json:"kafkaConfig,omitempty"`
+}
+
+// ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		JobsDir:      getenv("FCSYNC_JOBS"),
+		DefaultJob:   getenv("FCSYNC_JOB"),
+		JobFile:      getenv("FCSYNC_JOB_FILE"),
+		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
+		StateDir:     getenv("FCSYNC_STATE"),
+		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
+	}
+	if c.JobsDir == "" {
+		exe, _ := os.Executable()
+		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
+	}
+	if c.StateDir == "" {
+		c.StateDir = ".fcsync/state"
+	}
+	if c.WarehouseDir == "" {
+		c.WarehouseDir = ".fcsync/warehouse"
+	}
+	for _, s := range strings.Split(getenv("FCSYNC_KAFKA_SERVERS"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.Servers = append(c.Servers, s)
+		}
+	}
+	if ds := getenv("FCSYNC_DATASOURCES"); ds != "" {
+		dec := json.NewDecoder(strings.NewReader(ds))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.Datasources); err != nil {
+			return c, fmt.Errorf("FCSYNC_DATASOURCES: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Credentials are the per-invocation cloud keys (FC passes STS keys with each invocation).
+// They are handed to the cloud adapters and never logged.
+type Credentials struct {
+	AccessKeyID, AccessKeySecret, SecurityToken string
+}
+
+// Handler runs batch windows.
+type Handler struct {
+	cfg   Config
+	log   *slog.Logger
+	Hooks *window.Hooks // fault injection for tests
+	Now   func() time.Time
+}
+
+// New makes a handler.
+func New(cfg Config, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{cfg: cfg, log: log}
+}
+
+// Result is the function's response: the window report.
+type Result struct {
+	Status string          `json:"status"`
+	Report *window.Report  `json:"report,omitempty"`
+	Error  string          `json:"error,omitempty"`
+	Job    string          `json:"job"`
+	Tick   time.Time       `json:"tick"`
+	Params json.RawMessage `json:"-"`
+}
+
+// Invoke handles one timer event (FC timer or AWS scheduled event). creds may be empty.
+func (h *Handler) Invoke(ctx context.Context, event []byte, creds Credentials) (*Result, error) {
+	ev, err := trigger.DecodeScheduled(event)
+	if err != nil {
+		return nil, err
+	}
+	req, err := trigger.DecodeBatchPayload(ev.Payload)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := h.LoadJob(req.Job)
+	if err != nil {
+		return nil, err
+	}
+	tick := req.At
+	if tick.IsZero() {
+		tick = ev.TriggerTime.Truncate(time.Second)
+		if spec.Schedule != nil {
+			// A timer may fire a little late: the window is the tick it stands for.
+			tick = spec.Schedule.Prev(tick.In(spec.Location))
+		}
+	}
+	return h.Run(ctx, spec, tick, req.Params, creds)
+}
+
+// Run executes one window of spec at tick.
+func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, params map[string]string, creds Credentials) (*Result, error) {
+	env, err := h.Env(creds)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := window.Run(ctx, env, spec, tick, params)
+	res := &Result{Status: "succeeded", Report: rep, Job: spec.Name, Tick: tick.In(spec.Location)}
+	args := []any{"job", spec.Name, "tick", tick.In(spec.Location).Format(time.RFC3339)}
+	if rep != nil {
+		args = append(args, "partition", rep.Partition, "rerun", rep.Rerun, "read", rep.Read, "written", rep.Written,
+			"dirty", rep.Dirty, "late", rep.Late, "duration_ms", rep.Duration.Milliseconds())
+	}
+	if err != nil {
+		res.Status, res.Error = "failed", err.Error()
+		h.log.Error("window failed", append(args, "err", err.Error())...)
+		return res, err
+	}
+	h.log.Info("window done", args...)
+	return res, nil
+}
+
+// Config returns the handler's configuration.
+func (h *Handler) Config() Config { return h.cfg }
+
+// LoadJob loads the named job: the configured job file, or <name>.yaml, .yml or .json in the
+// jobs directory. An empty name means the default job.
+func (h *Handler) LoadJob(name string) (*job.Spec, error) {
+	if h.cfg.JobFile != "" {
+		spec, err := job.LoadFile(h.cfg.JobFile)
+		if err != nil {
+			return nil, err
+		}
+		if name != "" && name != spec.Name {
+			return nil, fmt.Errorf("job %q is not served here (this function serves %q)", name, spec.Name)
+		}
+		return spec, nil
+	}
+	if name == "" {
+		name = h.cfg.DefaultJob
+	}
+	if name == "" {
+		return nil, fmt.Errorf("no job: the timer payload names none and FCSYNC_JOB is not set")
+	}
+	if strings.ContainsAny(name, `/\`) || name == ".." || name == "." {
+		return nil, fmt.Errorf("job name %q is not a plain name", name)
+	}
+	for _, ext := range []string{".yaml", ".yml", ".json"} {
+		p := filepath.Join(h.cfg.JobsDir, name+ext)
+		if _, err := os.Stat(p); err == nil {
+			return job.LoadFile(p)
+		}
+	}
+	return nil, fmt.Errorf("job %q: no %s.yaml, .yml or .json in %s", name, name, h.cfg.JobsDir)
+}
+
+// Env builds the window environment from the configuration.
+func (h *Handler) Env(creds Credentials) (window.Env, error) {
+	store, err := objstore.NewDir(h.cfg.StateDir)
+	if err != nil {
+		return window.Env{}, fmt.Errorf("state store %s: %w", h.cfg.StateDir, err)
+	}
+	wh, err := warehouse.Open(h.cfg.WarehouseDir)
+	if err != nil {
+		return window.Env{}, fmt.Errorf("warehouse %s: %w", h.cfg.WarehouseDir, err)
+	}
+	_ = creds // the local state store and warehouse need none; the OSS and MaxCompute adapters take them
+	now := h.Now
+	if now == nil {
+		now = time.Now
+	}
+	return window.Env{Dial: h.dial, Sink: wh, Store: store, Log: h.log, Now: now, Hooks: h.Hooks}, nil
+}
+
+func (h *Handler) dial(ctx context.Context, k job.Kafka) (window.Source, error) {
+	servers, props := k.Servers, k.KafkaConfig
+	if h.cfg.ForceServers {
+		servers = h.cfg.Servers
+	}
+	if len(servers) == 0 {
+		ds, ok := h.cfg.Datasources[k.Datasource]
+		switch {
+		case ok:
+			for _, s := range strings.Split(ds.Server, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					servers = append(servers, s)
+				}
+			}
+			merged := map[string]string{}
+			for key, v := range ds.KafkaConfig {
+				merged[key] = v
+			}
+			for key, v := range props {
+				merged[key] = v
+			}
+			props = merged
+		case len(h.cfg.Servers) > 0:
+			servers = h.cfg.Servers
+		default:
+			return nil, fmt.Errorf("datasource %q is not configured (set FCSYNC_DATASOURCES or FCSYNC_KAFKA_SERVERS)", k.Datasource)
+		}
+	}
+	cfg, err := kafka.ConfigFromProperties(servers, k.Topic, props)
+	if err != nil {
+		return nil, err
+	}
+	return kafka.Dial(ctx, cfg)
+}
