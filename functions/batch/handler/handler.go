@@ -194,7 +194,7 @@ func (h *Handler) Env(creds Credentials) (window.Env, error) {
 	if err != nil {
 		return window.Env{}, fmt.Errorf("state store %s: %w", h.cfg.StateDir, err)
 	}
-	wh, err := warehouse.Open(h.cfg.WarehouseDir)
+	wh, err := warehouse.Open(h.cfg.WarehouseDir, warehouse.WithLogger(h.log))
 	if err != nil {
 		return window.Env{}, fmt.Errorf("warehouse %s: %w", h.cfg.WarehouseDir, err)
 	}
