@@ -124,7 +124,11 @@ func formatFloat(f float64, f32 bool) string {
 		bits = 32
 	}
 	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
-		return strconv.FormatFloat(f, 'e', -1, bits)
+		s := strconv.FormatFloat(f, 'e', -1, bits)
+		if n := len(s); n >= 4 && s[n-4] == 'e' && s[n-3] == '-' && s[n-2] == '0' {
+			s = s[:n-2] + s[n-1:] // 1e-09 -> 1e-9
+		}
+		return s
 	}
 	return strconv.FormatFloat(f, 'f', -1, bits)
 }

@@ -33,4 +33,7 @@
 //     keeps its quotes); other text must itself be valid JSON.
 //   - Fractional numbers are dirty data for integer columns (never truncated); integer text
 //     for DATETIME, TIMESTAMP and DATE is epoch milliseconds.
+//   - EmptyAsNull turns empty text or empty bytes into NULL whatever the destination type.
+//   - Constants convert once, in NewMapper; one that does not fit its column is a
+//     configuration error, not dirty data.
 package column

@@ -284,6 +284,21 @@ func TestKeyAndValueTypesDecodeIntoColumns(t *testing.T) {
 		{"LONG", be(8, 5), schema.Binary, be(8, 5), ""},
 		{"STRING", []byte("42"), schema.BigInt, int64(42), ""},
 		{"STRING", []byte{0xff}, schema.String, nil, "key: not valid UTF-8 (byte offset 0)"},
+		{"INTEGER", be(4, 1), schema.Boolean, true, ""},
+		{"SHORT", be(2, 2), schema.Boolean, nil, "not a boolean (want true, false, 1 or 0)"},
+		{"DOUBLE", be(8, 0), schema.Boolean, false, ""},
+		{"BYTEARRAY", []byte{0xff}, schema.Boolean, nil, "BYTEARRAY value is not valid UTF-8 text"},
+		{"BYTEARRAY", []byte{0xff}, schema.BigInt, nil, "BYTEARRAY value is not valid UTF-8 text"},
+		{"BYTEARRAY", []byte("12.5"), schema.Decimal, "12.5", ""},
+		{"LONG", be(8, 12), schema.Double, 12.0, ""},
+		{"LONG", be(8, 12), schema.Decimal, "12", ""},
+		{"DOUBLE", be(8, math.Float64bits(0.25)), schema.Decimal, "0.25", ""},
+		{"DOUBLE", be(8, math.Float64bits(1e-9)), schema.String, "1e-9", ""},
+		{"DOUBLE", be(8, math.Float64bits(-2e21)), schema.String, "-2e+21", ""},
+		{"DOUBLE", be(8, math.Float64bits(1700000000000)), schema.Timestamp, time.UnixMilli(1700000000000).UTC(), ""},
+		{"DOUBLE", be(8, math.Float64bits(0.5)), schema.Timestamp, nil, "not integral epoch milliseconds for TIMESTAMP"},
+		{"STRING", []byte("-5"), schema.Datetime, time.UnixMilli(-5).UTC(), ""},
+		{"STRING", []byte("x"), schema.Float, nil, "not a number for FLOAT"},
 		{"STRING", nil, schema.BigInt, nil, ""},
 		{"LONG", nil, schema.BigInt, nil, ""},
 	}
@@ -659,5 +674,46 @@ func TestDirtyReasonsMatchGolden(t *testing.T) {
 	}
 	if got := out.String(); got != string(want) {
 		t.Errorf("dirty reasons differ from %s:\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestManyJSONPathsAndConcurrentMaps(t *testing.T) {
+	const n = 40
+	var cols []string
+	var types []schema.Type
+	var doc strings.Builder
+	doc.WriteString("{")
+	for i := 0; i < n; i++ {
+		cols = append(cols, fmt.Sprintf("k%d", i))
+		types = append(types, schema.BigInt)
+		if i > 0 {
+			doc.WriteString(",")
+		}
+		fmt.Fprintf(&doc, `"k%d":%d`, i, i*i)
+	}
+	doc.WriteString("}")
+	m := mustMapper(t, Config{Columns: cols, Table: table(types...)})
+	done := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			var row schema.Row
+			var err error
+			for k := 0; k < 50 && err == nil; k++ {
+				if row, err = m.Map(&record.Record{Value: []byte(doc.String())}, row); err != nil {
+					break
+				}
+				for i := 0; i < n; i++ {
+					if row[i] != int64(i*i) {
+						err = fmt.Errorf("k%d = %v", i, row[i])
+					}
+				}
+			}
+			done <- err
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
