@@ -1,0 +1,39 @@
+# fcsync — see README.md. Every target works on a fresh clone (Go 1.26; kcat for the interop tests).
+GO        ?= go
+FUNCTIONS := batch
+GOFLAGS_BUILD := -trimpath -ldflags="-s -w"
+
+.PHONY: build test demo bench lint fuzz clean
+
+build: ## every function to dist/<name>/main (linux/amd64, static), and localrun
+	@for f in $(FUNCTIONS); do \
+	  echo "build dist/$$f/main"; \
+	  GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o dist/$$f/main ./functions/$$f || exit 1; \
+	done
+	$(GO) build -o dist/localrun ./localrun
+
+test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed corpora
+	$(GO) test -count=1 -timeout 30m ./...
+
+demo: ## the main job end to end on embedded defaults
+	$(GO) run ./localrun demo
+
+bench: ## BENCH lines: window read fcsync vs franz-go, peak RSS of a full window
+	$(GO) build -o dist/benchread ./localrun/benchread
+	$(GO) build -o dist/localrun ./localrun
+	./dist/localrun bench --benchread dist/benchread
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./shared/...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz: ## a short fuzz run of every fuzz target
+	@for pkg in ./shared/schedule ./shared/column ./shared/job ./shared/trigger; do \
+	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf dist .fcsync

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/fcsync/fcsync/localrun/fcruntime"
+	"github.com/fcsync/fcsync/shared/schema"
+	"github.com/fcsync/fcsync/shared/sink/warehouse"
+)
+
+// buildFunction builds this function's binary as `make build` does (static, linux).
+func buildFunction(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "main")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const hourlyJob = `name: hourly_orders
+timezone: Asia/Shanghai
+schedule: "0 5 * * * *"
+parameters: startTime=$[yyyymmddhh24-1/24]0000 endTime=$[yyyymmddhh24]0000 partition=$[yyyymmddhh24]
+reader:
+  type: kafka
+  datasource: shop_kafka
+  topic: orders
+  column: [__key__, __value__, __partition__, __offset__, __timestamp__, order_id]
+  keyType: STRING
+  valueType: STRING
+  beginDateTime: ${startTime}
+  endDateTime: ${endTime}
+  kafkaConfig: {sasl.jaas.config: "", client.id: fcsync-test}
+writer:
+  type: odps
+  table: orders_hourly
+  partition: ds=${partition}
+  truncate: true
+  column: [k, v, p, o, ts, order_id]
+`
+
+// TestBinaryRunsHourlyWindowThroughFCRuntimeAPI drives the built function as a separate process
+// through the emulated FC runtime API: a timer event at 10:05 (Asia/Shanghai) reads [09:00, 10:00)
+// and writes partition ds=2022112210, as seed 001's hourly example says.
+func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary")
+	}
+	bin := buildFunction(t)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	base := time.Date(2022, 11, 22, 8, 50, 0, 0, loc)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	want := map[string]bool{}
+	for i := range 90 { // one a minute, 08:50 .. 10:19
+		ts := base.Add(time.Duration(i) * time.Minute)
+		id := fmt.Sprintf("o-%03d", i)
+		if !ts.Before(base.Add(10*time.Minute)) && ts.Before(base.Add(70*time.Minute)) {
+			want[id] = true
+		}
+		recs = append(recs, &kgo.Record{Topic: "orders", Key: []byte(id), Value: []byte(`{"order_id":"` + id + `"}`), Timestamp: ts})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	dir := t.TempDir()
+	jobs := filepath.Join(dir, "jobs")
+	if err := os.MkdirAll(jobs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(jobs, "hourly_orders.yaml"), []byte(hourlyJob), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rt, err := fcruntime.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	var logs syncBuffer
+	proc, err := rt.StartProcess(ctx, bin, []string{
+		"FCSYNC_JOBS=" + jobs,
+		"FCSYNC_STATE=" + filepath.Join(dir, "state"),
+		"FCSYNC_WAREHOUSE=" + filepath.Join(dir, "wh"),
+		`FCSYNC_DATASOURCES={"shop_kafka":{"server":"` + cluster.ListenAddrs()[0] + `"}}`,
+	}, &logs, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Stop()
+
+	creds := fcruntime.Credentials{AccessKeyID: "STS.test-id", AccessKeySecret: "test-secret-value-xyz", SecurityToken: "test-token"}
+	cases := []struct {
+		name      string
+		event     string
+		wantError string
+	}{
+		// the timer fires 7 s late: the window is still the 10:05 tick
+		{"timer event", `{"triggerTime":"2022-11-22T02:05:07Z","triggerName":"hourly","payload":"{\"job\":\"hourly_orders\"}"}`, ""},
+		{"duplicate delivery", `{"triggerTime":"2022-11-22T02:05:00Z","triggerName":"hourly","payload":"hourly_orders"}`, ""},
+		{"malformed event", `{"triggerTime":`, "JSON"},
+		{"unknown job", `{"triggerTime":"2022-11-22T02:05:00Z","triggerName":"hourly","payload":"nope"}`, "nope"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := rt.Invoke(ctx, []byte(tc.event), fcruntime.InvokeOptions{Timeout: time.Minute, Credentials: creds})
+			if err != nil {
+				t.Fatalf("invoke: %v\nlogs:\n%s", err, logs.String())
+			}
+			if tc.wantError != "" {
+				if res.Err == nil || !strings.Contains(res.Err.Message, tc.wantError) {
+					t.Fatalf("want a function error mentioning %q, got %+v / %s", tc.wantError, res.Err, res.Payload)
+				}
+				return
+			}
+			if res.Err != nil {
+				t.Fatalf("function error: %s\nlogs:\n%s", res.Err.Message, logs.String())
+			}
+			var out struct {
+				Status string `json:"status"`
+				Report struct {
+					Partition string `json:"partition"`
+					Read      int64  `json:"read"`
+					Written   int64  `json:"written"`
+				} `json:"report"`
+			}
+			if err := json.Unmarshal(res.Payload, &out); err != nil {
+				t.Fatalf("response %s: %v", res.Payload, err)
+			}
+			if out.Status != "succeeded" || out.Report.Partition != "ds=2022112210" || out.Report.Written != int64(len(want)) {
+				t.Fatalf("response %s: want succeeded, ds=2022112210, %d written", res.Payload, len(want))
+			}
+		})
+	}
+
+	wh, err := warehouse.Open(filepath.Join(dir, "wh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	err = wh.Scan(ctx, "orders_hourly", nil, func(p schema.Partition, row map[string]any) error {
+		if p.String() != "ds=2022112210" {
+			t.Errorf("row in partition %s", p)
+		}
+		got[row["order_id"].(string)]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("partition holds %d orders, want %d", len(got), len(want))
+	}
+	for id, n := range got {
+		if !want[id] || n != 1 {
+			t.Errorf("order %s: %d copies (wanted in window: %v)", id, n, want[id])
+		}
+	}
+	if strings.Contains(logs.String(), "test-secret-value-xyz") {
+		t.Error("the function logged the STS secret")
+	}
+	var summary bool
+	for _, line := range strings.Split(logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "window done" && m["job"] == "hourly_orders" {
+			summary = true
+		}
+	}
+	if !summary {
+		t.Errorf("no structured JSON summary line in the function log:\n%s", logs.String())
+	}
+}
