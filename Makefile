@@ -10,6 +10,7 @@ build: ## every function to dist/<name>/main (linux/amd64, static), and localrun
 	  echo "build dist/$$f/main"; \
 	  GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o dist/$$f/main ./functions/$$f || exit 1; \
 	done
+	mkdir -p dist/batch/jobs && cp infra/jobs/* dist/batch/jobs/
 	$(GO) build -o dist/localrun ./localrun
 
 test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed corpora
