@@ -182,8 +182,9 @@ type session struct {
 }
 
 type partFiles struct {
-	p     schema.Partition
-	files []string // closed file names in staging
+	p         schema.Partition
+	files     []string // closed file names in staging
+	published bool     // committed (a failed Commit may have published some partitions)
 }
 
 type partWriter struct {
@@ -400,10 +401,15 @@ func (s *session) Commit(ctx context.Context) error {
 	defer lock.unlock()
 	for _, k := range keys {
 		pf := work[k]
+		if pf.published {
+			continue // a retried Commit after a failure part way
+		}
 		overwrite := s.spec.Mode == sink.Overwrite && s.hasOwned && k == s.owned.Path()
 		if err := s.w.publish(s.tdir, pf.p, s.segKey, overwrite, s.staging, pf.files); err != nil {
 			return fmt.Errorf("warehouse commit: table %s segment %q partition %s: %w", s.table.Name, s.spec.Segment, displayPartition(pf.p), err)
 		}
+		pf.published = true
+		s.parts[k] = pf
 	}
 	s.done = true
 	if err := os.RemoveAll(s.staging); err != nil {

@@ -404,11 +404,12 @@ func TestAbortAndCrashLeaveNothingVisible(t *testing.T) {
 	ctx := context.Background()
 	p := part("20221122", "10")
 	tests := []struct {
-		name   string
-		finish func(s sink.Session) error
+		name        string
+		finish      func(s sink.Session) error
+		stagingLeft int
 	}{
-		{"abort", func(s sink.Session) error { return s.Abort(ctx) }},
-		{"crash before commit", func(s sink.Session) error { return nil }},
+		{"abort", func(s sink.Session) error { return s.Abort(ctx) }, 0},
+		{"crash before commit", func(s sink.Session) error { return nil }, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -430,6 +431,10 @@ func TestAbortAndCrashLeaveNothingVisible(t *testing.T) {
 			want := "map[ds=20221122,hh=10:[kept]]"
 			if got := fmt.Sprint(contents(t, w, "t", nil)); got != want {
 				t.Fatalf("contents %s, want %s", got, want)
+			}
+			left, _ := os.ReadDir(filepath.Join(w.Root(), "t", stagingDir))
+			if len(left) != tt.stagingLeft {
+				t.Errorf("%d staging directories left, want %d", len(left), tt.stagingLeft)
 			}
 		})
 	}
