@@ -144,7 +144,8 @@ func (j *Job) Mapper() (*column.Mapper, error) {
 }
 
 // expandTree expands scheduling parameters in every string of a parameter tree. kafkaConfig is
-// left as written: it holds passwords, which may contain '$'.
+// left as written: it holds passwords, which may contain '$'. Credential keys are left as written
+// too, so that bindReader/bindWriter reject them by name and no expansion error quotes a secret.
 func expandTree(where string, v any, vars map[string]string, at time.Time) (any, error) {
 	switch t := v.(type) {
 	case string:
@@ -156,7 +157,7 @@ func expandTree(where string, v any, vars map[string]string, at time.Time) (any,
 	case map[string]any:
 		m := make(map[string]any, len(t))
 		for k, e := range t {
-			if k == "kafkaConfig" {
+			if k == "kafkaConfig" || credentialKeys[k] {
 				m[k] = e
 				continue
 			}
@@ -263,8 +264,11 @@ func (j *Job) bindReader(m map[string]any) error {
 			}
 		}
 	}
+	// groupId wins over kafkaConfig group.id; keep the two in agreement.
 	if g := k.KafkaConfig["group.id"]; g != "" && k.GroupID == "" {
 		k.GroupID = g
+	} else if _, set := k.KafkaConfig["group.id"]; set && k.GroupID != "" {
+		k.KafkaConfig["group.id"] = k.GroupID
 	}
 	if k.Columns, err = asStringList("column", m["column"]); err != nil {
 		return err
@@ -274,7 +278,7 @@ func (j *Job) bindReader(m map[string]any) error {
 	}
 	loc := j.Spec.Location
 	if tz := str("timeZone"); tz != "" {
-		if loc, err = time.LoadLocation(tz); err != nil {
+		if loc, err = loadZone(tz); err != nil {
 			return fmt.Errorf("timeZone: %q is not a known time zone", tz)
 		}
 	}

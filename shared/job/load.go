@@ -390,7 +390,7 @@ func (n *normalised) spec() (*Spec, error) {
 	if tz == "" {
 		tz = "Asia/Shanghai"
 	}
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadZone(tz)
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %q is not a known time zone", tz)
 	}
@@ -445,6 +445,15 @@ func (n *normalised) spec() (*Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadZone loads an IANA time zone. "Local" is refused: it would make a job's windows depend on
+// the machine that happens to run it.
+func loadZone(name string) (*time.Location, error) {
+	if strings.EqualFold(strings.TrimSpace(name), "local") {
+		return nil, fmt.Errorf("time zone %q depends on the machine; name a zone such as Asia/Shanghai", name)
+	}
+	return time.LoadLocation(name)
 }
 
 func validJobName(name string) error {

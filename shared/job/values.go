@@ -60,6 +60,9 @@ func asFloat(where string, v any) (float64, error) {
 	case int64:
 		return float64(t), nil
 	case float64:
+		if math.IsNaN(t) || math.IsInf(t, 0) {
+			return 0, fmt.Errorf("%s: want a finite number, got %v", where, t)
+		}
 		return t, nil
 	case json.Number, string:
 		s, _ := asString(where, t)
