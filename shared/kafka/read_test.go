@@ -663,5 +663,8 @@ func TestDecodeBatchesRejectsCorruptInputWithoutPanicking(t *testing.T) {
 
 type countVisitor struct{ records int }
 
-func (v *countVisitor) record(int64, int64, []byte, []byte, []headerRef) bool { v.records++; return true }
-func (v *countVisitor) skipped(int64)                                         {}
+func (v *countVisitor) record(int64, int64, []byte, []byte, []headerRef) bool {
+	v.records++
+	return true
+}
+func (v *countVisitor) skipped(int64) {}
