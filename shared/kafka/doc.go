@@ -5,14 +5,19 @@
 // of each partition into record.Record slices, and commits group offsets
 // without joining the group so that lag monitoring sees the job's progress.
 //
-// It is built on github.com/segmentio/kafka-go, imported as kafkago. Reads use
-// kafka-go's Client.Fetch on its pooled Transport, one goroutine per
-// partition. The lower-level Conn.ReadBatch path is not used: its message
-// reader cannot tell a null key or value from an empty one and it hands
-// transaction control records to the caller as if they were data.
+// It is built on github.com/segmentio/kafka-go, imported as kafkago: its
+// Transport serves metadata, offset lookups and group commits, and its
+// protocol, SASL and compression packages set up the read connections. The
+// reads themselves send Fetch v4 on their own connection to each partition
+// leader (one goroutine per partition, one request in flight ahead of the
+// records being delivered) and decode record batches here, because
+// kafka-go's Conn.ReadBatch loses the difference between null and empty
+// keys and values and returns transaction control records as data, and its
+// Client.Fetch decodes several times slower than a broker serves.
 //
-// Known limits: reads are read_uncommitted (records of aborted transactions
-// are delivered, as with the default Kafka consumer setting), and record
-// timestamps are the producer's create time even on topics with
-// message.timestamp.type=LogAppendTime.
+// Limits: reads are read_uncommitted (records of aborted transactions are
+// delivered, as with the default Kafka consumer setting); record batches
+// must be format v2 (Kafka 0.11 and later); tests run against kfake, which
+// accepts older protocol versions than Kafka 4 does, so passing them is not
+// proof of Kafka 4 compatibility.
 package kafka
