@@ -110,6 +110,14 @@ func TestRerunAfterACrashLosesAndDuplicatesNothing(t *testing.T) {
 			wantRunErr: false, visible: true,
 		},
 		{
+			name: "dirty-data store fails after the sink commit",
+			arm: func(h *harness, store *objstore.Memory) {
+				// No dirty data: the window deletes a previous attempt's dirty object.
+				h.hooks = &window.Hooks{AfterSinkCommit: func() error { store.FailNext(objstore.OpDelete, errCrash); return nil }}
+			},
+			wantRunErr: true, visible: true,
+		},
+		{
 			name:       "sink fails mid-write",
 			arm:        func(h *harness, _ *objstore.Memory) { h.sink = &failingSink{Sink: h.wh, after: 3} },
 			wantRunErr: true, visible: false,

@@ -202,3 +202,25 @@ func TestPartitionAddedBetweenWindowsIsReadFromItsStart(t *testing.T) {
 	}
 	exactlyOnce(t, h.rows(), append(ids(first), ids(second)...))
 }
+
+// Rerunning an older window does not move the group's committed offsets back: they report the
+// job's progress, which is the newest window's end.
+func TestRerunOfAnOlderWindowLeavesTheGroupOffsetsAtTheNewestEnd(t *testing.T) {
+	const group = "fcsync-rerun"
+	c := newCluster(t, 3)
+	c.produce(t, spread("a", 4)...)
+	h := newHarness(t, c, nil, loadJob(t, append(offsetJob("seekToLast"), set("reader.groupId", group))...))
+	h.mustRun(tick(10, 5))
+	c.produce(t, spread("b", 2)...)
+	h.mustRun(tick(10, 10))
+	if rep := h.mustRun(tick(10, 5)); !rep.Rerun {
+		t.Fatal("rerun of 10:05 not reported as a rerun")
+	}
+	got, err := c.client(t, nil).Committed(context.Background(), group, []int32{0, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[int32]int64{0: 6, 1: 6, 2: 6}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("group offsets %v after rerunning 10:05, want the 10:10 window's end %v", got, want)
+	}
+}

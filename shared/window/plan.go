@@ -279,9 +279,10 @@ func (r *runner) waitForEnd(ctx context.Context, parts []int32, latest map[int32
 	}
 }
 
-// commitLedger marks the window committed with its counts.
-func (r *runner) commitLedger(ctx context.Context, counts Counts) error {
-	_, err := r.ledger.Update(ctx, func(cur state.Version) ([]byte, error) {
+// commitLedger marks the window committed with its counts. newest reports that no later window
+// is planned: only then do the window's end offsets tell the job's progress.
+func (r *runner) commitLedger(ctx context.Context, counts Counts) (newest bool, err error) {
+	_, err = r.ledger.Update(ctx, func(cur state.Version) ([]byte, error) {
 		l, err := decodeLedger(cur)
 		if err != nil {
 			return nil, err
@@ -293,9 +294,10 @@ func (r *runner) commitLedger(ctx context.Context, counts Counts) error {
 		l.Windows[i].Status = StatusCommitted
 		c := counts
 		l.Windows[i].Counts = &c
+		newest = i == len(l.Windows)-1 // Windows are sorted by tick
 		return json.Marshal(l)
 	})
-	return err
+	return newest, err
 }
 
 func (r *runner) timeWindow() bool {

@@ -163,10 +163,12 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if rep.DirtyKey, err = r.saveDirty(ctx, dirty, counts); err != nil {
 		return rep, err
 	}
-	if err := r.commitLedger(ctx, counts); err != nil {
+	newest, err := r.commitLedger(ctx, counts)
+	if err != nil {
 		return rep, fmt.Errorf("state commit: %w", err)
 	}
-	if g := r.job.Reader.GroupID; g != "" {
+	// A rerun of an older window must not move the group's offsets back behind later windows.
+	if g := r.job.Reader.GroupID; g != "" && newest {
 		ends := map[int32]int64{}
 		for part, rg := range p.Ranges {
 			ends[part] = rg.End

@@ -213,9 +213,13 @@ func TestRerunYieldsTheSamePartitionContents(t *testing.T) {
 			// New data for both windows arrives; their offset ranges are already fixed.
 			more := []*kgo.Record{order(2, "f", at(9, 58, 0), 6), order(0, "g", at(10, 3, 0), 7)}
 			c.produce(t, more...)
-			for range 2 {
+			for _, utc := range []bool{false, true} { // the same instant in any zone is the same tick
 				for _, prev := range []*window.Report{rep5, rep10} {
-					rep := h.mustRun(prev.Tick)
+					tk := prev.Tick
+					if utc {
+						tk = tk.UTC()
+					}
+					rep := h.mustRun(tk)
 					if !rep.Rerun {
 						t.Errorf("window %s: rerun not reported", prev.Tick.Format("15:04"))
 					}
