@@ -18,7 +18,9 @@ var ErrExists = errors.New("object already exists")
 // ErrNotFound is returned by Get when the key does not exist.
 var ErrNotFound = errors.New("object not found")
 
-// Store is an object store. Keys are slash-separated paths without a leading slash.
+// Store is an object store. Keys are slash-separated paths without a leading slash; they follow
+// ValidKey, and every operation rejects other keys with an error wrapping ErrInvalidKey. The
+// package objstoretest holds the contract suite every implementation passes.
 type Store interface {
 	// Get returns the object's bytes, or ErrNotFound.
 	Get(ctx context.Context, key string) ([]byte, error)
