@@ -53,14 +53,20 @@ func newLateDirty(rec *record.Record, reason string) dirtyRecord {
 	return d
 }
 
-// excerpt copies at most maxDirtyValue bytes of key and value, as text when both are UTF-8.
+// excerpt copies at most maxDirtyValue bytes of key and value (cut at a character boundary), as
+// text when both are UTF-8.
 func excerpt(key, value []byte) (k, v, enc string, truncated bool) {
 	cut := func(b []byte) []byte {
-		if len(b) > maxDirtyValue {
-			truncated = true
-			return b[:maxDirtyValue]
+		if len(b) <= maxDirtyValue {
+			return b
 		}
-		return b
+		truncated = true
+		// Do not split a UTF-8 sequence, or a long text value would be shown as base64.
+		n := maxDirtyValue
+		for i := 1; i < utf8.UTFMax && !utf8.RuneStart(b[n]); i++ {
+			n--
+		}
+		return b[:n]
 	}
 	kb, vb := cut(key), cut(value)
 	if utf8.Valid(kb) && utf8.Valid(vb) {

@@ -201,3 +201,23 @@ func TestSecretsStayOutOfStateDirtyDataReportsAndLogs(t *testing.T) {
 		}
 	}
 }
+
+// A long malformed text value is kept as a text excerpt: the cut at 1024 bytes does not split a
+// multi-byte character (Chinese text is three bytes a character), so it is not turned into base64.
+func TestDirtyExcerptOfLongTextStaysText(t *testing.T) {
+	c := newCluster(t, 1)
+	value := `{"order_id":"订单","note":"` + strings.Repeat("订单备注", 500) // never closed
+	c.produce(t, raw(0, "long", at(9, 58, 0), []byte(value)))
+	h := newHarness(t, c, nil, loadJob(t))
+	if rep := h.mustRun(tick(10, 5)); rep.Dirty != 1 {
+		t.Fatalf("dirty %d, want 1", rep.Dirty)
+	}
+	lines := h.dirtyLines(tick(10, 5))
+	if len(lines) != 1 {
+		t.Fatalf("dirty lines %v, want 1", lines)
+	}
+	v, _ := lines[0]["value"].(string)
+	if lines[0]["encoding"] != nil || lines[0]["truncated"] != true || !strings.HasPrefix(value, v) || len(v) > 1024 || len(v) < 1024-3 {
+		t.Errorf("dirty record %v: want a text prefix of the value of at most 1024 bytes, marked truncated", lines[0])
+	}
+}
