@@ -173,7 +173,7 @@ writer:
 	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	var written int64
 	for _, line := range strings.Split(outb.String(), "\n") {
-		if strings.HasPrefix(line, "total") {
+		if strings.HasPrefix(strings.TrimSpace(line), "total") {
 			var read, dirty, late int64
 			fmt.Sscanf(strings.Join(strings.FieldsFunc(line, func(r rune) bool { return r == '|' || r == ' ' })[1:], " "), "%d %d %d %d", &read, &written, &dirty, &late)
 		}

@@ -101,3 +101,43 @@ func TestParamsRejectsMalformedExpressionWithoutPanicking(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoWritesEveryWindowAndItsRerunChangesNothing runs `localrun demo` and checks its summary:
+// eight windows, a rerun whose counts equal the first run's, and sample rows from the warehouse.
+func TestDemoWritesEveryWindowAndItsRerunChangesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo")
+	}
+	out, err := run(t, "demo", "--dir", t.TempDir())
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	var first, rerun string
+	windows := 0
+	for _, line := range strings.Split(out, "\n") {
+		fields := strings.FieldsFunc(line, func(r rune) bool { return r == '|' })
+		if len(fields) < 8 || !strings.Contains(fields[0], "2024-06-01") {
+			continue
+		}
+		windows++
+		row := strings.Join(append([]string{fields[0], fields[1]}, fields[3:]...), "|")
+		if strings.Contains(fields[0], "10:05") {
+			if strings.TrimSpace(fields[2]) == "yes" {
+				rerun = row
+			} else {
+				first = row
+			}
+		}
+	}
+	if windows != 9 {
+		t.Errorf("want 8 windows and 1 rerun in the summary, got %d rows:\n%s", windows, out)
+	}
+	if first == "" || first != rerun {
+		t.Errorf("the rerun of 10:05 differs from its first run:\n first: %s\n rerun: %s", first, rerun)
+	}
+	for _, want := range []string{"sample rows of partition ds=202406010952", `"order_id":"o-`, "dirty data", "reason="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
