@@ -289,8 +289,11 @@ func (r *runner) write(ctx context.Context, p Planned) (Counts, *dirtyLog, int64
 func (r *runner) read(ctx context.Context, ranges map[int32]kafka.Range, fn func(int32, []record.Record) error, opts []kafka.ReadOption) error {
 	n := r.job.Setting.Concurrent
 	if n <= 0 || n >= len(ranges) {
-		_, err := r.src.Read(ctx, ranges, fn, opts...)
-		return err
+		stats, err := r.src.Read(ctx, ranges, fn, opts...)
+		if err != nil {
+			return err
+		}
+		return r.checkComplete(ranges, stats)
 	}
 	parts := make([]int32, 0, len(ranges))
 	for p := range ranges {
@@ -307,7 +310,12 @@ func (r *runner) read(ctx context.Context, ranges map[int32]kafka.Range, fn func
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := r.src.Read(ctx, map[int32]kafka.Range{p: ranges[p]}, fn, opts...); err != nil {
+			one := map[int32]kafka.Range{p: ranges[p]}
+			stats, err := r.src.Read(ctx, one, fn, opts...)
+			if err == nil {
+				err = r.checkComplete(one, stats)
+			}
+			if err != nil {
 				cancel(err)
 			}
 		}()
@@ -317,6 +325,21 @@ func (r *runner) read(ctx context.Context, ranges map[int32]kafka.Range, fn func
 		return err
 	}
 	return ctx.Err()
+}
+
+// checkComplete refuses to commit a window whose read stopped short of its planned end (an idle
+// stop, say): committing would skip the records between, since the next window starts at the end.
+func (r *runner) checkComplete(ranges map[int32]kafka.Range, stats kafka.Stats) error {
+	for p, rg := range ranges {
+		next, ok := stats.Next[p]
+		if !ok && rg.Start == rg.End {
+			continue
+		}
+		if next < rg.End {
+			return fmt.Errorf("topic %s partition %d: the read stopped at offset %d before the window end %d (no data for waitTime); the window is not committed and a rerun resumes it", r.job.Reader.Topic, p, next, rg.End)
+		}
+	}
+	return nil
 }
 
 // ErrorLimitError is returned when dirty data exceeds the job's errorLimit; nothing is committed.
