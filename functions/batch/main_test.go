@@ -142,6 +142,8 @@ func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 		// the timer fires 7 s late: the window is still the 10:05 tick
 		{"timer event", `{"triggerTime":"2022-11-22T02:05:07Z","triggerName":"hourly","payload":"{\"job\":\"hourly_orders\"}"}`, ""},
 		{"duplicate delivery", `{"triggerTime":"2022-11-22T02:05:00Z","triggerName":"hourly","payload":"hourly_orders"}`, ""},
+		// the same handler serves AWS scheduled events (the Lambda adapter passes them unchanged)
+		{"aws scheduled event", `{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","account":"1","time":"2022-11-22T02:05:00Z","region":"us-east-1","resources":["arn:aws:events:us-east-1:1:rule/hourly"],"detail":{"payload":"hourly_orders"}}`, ""},
 		{"malformed event", `{"triggerTime":`, "JSON"},
 		{"unknown job", `{"triggerTime":"2022-11-22T02:05:00Z","triggerName":"hourly","payload":"nope"}`, "nope"},
 	}
