@@ -199,18 +199,12 @@ func (j *Job) bindReader(m map[string]any) error {
 		return err
 	}
 	k := &j.Reader
+	f := fields{m: m}
+	str := f.str
 	var err error
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var s string
-		s, err = asString(key, m[key])
-		return strings.TrimSpace(s)
-	}
 	k.Datasource, k.Topic, k.GroupID = str("datasource"), str("topic"), str("groupId")
 	k.KeyType, k.ValueType, k.Encoding = str("keyType"), str("valueType"), str("encoding")
-	if err != nil {
+	if err := f.err; err != nil {
 		return err
 	}
 	if k.Servers, err = asStringList("server", m["server"]); err != nil {
@@ -277,12 +271,12 @@ func (j *Job) bindReader(m map[string]any) error {
 		return fmt.Errorf("column: required (for example [__key__, __value__])")
 	}
 	loc := j.Spec.Location
-	if tz := str("timeZone"); tz != "" {
+	if tz := str("timeZone"); f.err == nil && tz != "" {
 		if loc, err = loadZone(tz); err != nil {
 			return fmt.Errorf("timeZone: %q is not a known time zone", tz)
 		}
 	}
-	if err != nil {
+	if err := f.err; err != nil {
 		return err
 	}
 	if k.Begin, err = position(m, "begin", loc); err != nil {
@@ -390,19 +384,13 @@ func (j *Job) bindWriter(m map[string]any) error {
 		return err
 	}
 	w := &j.Writer
+	f := fields{m: m}
+	str := f.str
 	var err error
-	str := func(key string) string {
-		if err != nil {
-			return ""
-		}
-		var s string
-		s, err = asString(key, m[key])
-		return strings.TrimSpace(s)
-	}
 	w.Datasource, w.Project = str("datasource"), str("project")
 	w.OdpsServer, w.TunnelServer = str("odpsServer"), str("tunnelServer")
 	table, partText := str("table"), str("partition")
-	if err != nil {
+	if err := f.err; err != nil {
 		return err
 	}
 	if table == "" {
@@ -609,4 +597,19 @@ func (j *Job) GeneratedTable() schema.Table {
 		Partitions: j.Writer.Table.Partitions,
 		Lifecycle:  36500,
 	}
+}
+
+// fields reads trimmed text fields from a parameter map, keeping the first error.
+type fields struct {
+	m   map[string]any
+	err error
+}
+
+func (f *fields) str(key string) string {
+	if f.err != nil {
+		return ""
+	}
+	s, err := asString(key, f.m[key])
+	f.err = err
+	return strings.TrimSpace(s)
 }

@@ -2,8 +2,6 @@ package window
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -367,9 +365,4 @@ func rangesText(rs map[int32]kafka.Range) string {
 		fmt.Fprintf(&b, "%d:[%d,%d)", p, rs[p].Start, rs[p].End)
 	}
 	return b.String()
-}
-
-func shortHash(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:6])
 }

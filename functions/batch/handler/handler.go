@@ -99,12 +99,11 @@ func New(cfg Config, log *slog.Logger) *Handler {
 
 // Result is the function's response: the window report.
 type Result struct {
-	Status string          `json:"status"`
-	Report *window.Report  `json:"report,omitempty"`
-	Error  string          `json:"error,omitempty"`
-	Job    string          `json:"job"`
-	Tick   time.Time       `json:"tick"`
-	Params json.RawMessage `json:"-"`
+	Status string         `json:"status"`
+	Report *window.Report `json:"report,omitempty"`
+	Error  string         `json:"error,omitempty"`
+	Job    string         `json:"job"`
+	Tick   time.Time      `json:"tick"`
 }
 
 // Invoke handles one timer event (FC timer or AWS scheduled event). creds may be empty.
