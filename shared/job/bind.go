@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fcsync/fcsync/shared/column"
+	"github.com/fcsync/fcsync/shared/config"
 	"github.com/fcsync/fcsync/shared/schedule"
 	"github.com/fcsync/fcsync/shared/schema"
 )
@@ -183,7 +184,7 @@ func expandTree(where string, v any, vars map[string]string, at time.Time) (any,
 }
 
 func rejectCredentials(m map[string]any) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range config.SortedKeys(m) {
 		if credentialKeys[k] {
 			return fmt.Errorf("%s: credentials do not belong in a job; fcsync takes them from the function's role (FC passes STS keys per invocation)", k)
 		}
@@ -195,7 +196,7 @@ func (j *Job) bindReader(m map[string]any) error {
 	if err := rejectCredentials(m); err != nil {
 		return err
 	}
-	if err := onlyKeys("", m, readerKeys); err != nil {
+	if err := config.OnlyKeys("", m, readerKeys); err != nil {
 		return err
 	}
 	k := &j.Reader
@@ -207,11 +208,11 @@ func (j *Job) bindReader(m map[string]any) error {
 	if err := f.err; err != nil {
 		return err
 	}
-	if k.Servers, err = asStringList("server", m["server"]); err != nil {
+	if k.Servers, err = config.StringList("server", m["server"]); err != nil {
 		return err
 	}
 	if ds := j.Spec.Datasources[k.Datasource]; ds != nil && len(k.Servers) == 0 {
-		if k.Servers, err = asStringList("datasource "+k.Datasource+".server", ds["server"]); err != nil {
+		if k.Servers, err = config.StringList("datasource "+k.Datasource+".server", ds["server"]); err != nil {
 			return err
 		}
 	}
@@ -225,7 +226,7 @@ func (j *Job) bindReader(m map[string]any) error {
 		return fmt.Errorf("topic: one topic per job, got %q", k.Topic)
 	}
 	if v, ok := m["partition"]; ok && v != "" {
-		p, err := asInt("partition", v)
+		p, err := config.Int("partition", v)
 		if err != nil || p < 0 || p > 1<<31-1 {
 			return fmt.Errorf("partition: want a partition number")
 		}
@@ -233,13 +234,13 @@ func (j *Job) bindReader(m map[string]any) error {
 		k.Partition = &p32
 	}
 	if v := m["kafkaConfig"]; v != nil {
-		cfg, err := asMap("kafkaConfig", v, false)
+		cfg, err := config.Map("kafkaConfig", v, false)
 		if err != nil {
 			return err
 		}
 		k.KafkaConfig = map[string]string{}
-		for _, key := range sortedKeys(cfg) {
-			s, err := asString("kafkaConfig."+key, cfg[key])
+		for _, key := range config.SortedKeys(cfg) {
+			s, err := config.String("kafkaConfig."+key, cfg[key])
 			if err != nil {
 				return err
 			}
@@ -253,7 +254,7 @@ func (j *Job) bindReader(m map[string]any) error {
 			}
 			for key, v := range cfg {
 				if _, set := k.KafkaConfig[key]; !set {
-					k.KafkaConfig[key], _ = asString(key, v)
+					k.KafkaConfig[key], _ = config.String(key, v)
 				}
 			}
 		}
@@ -264,7 +265,7 @@ func (j *Job) bindReader(m map[string]any) error {
 	} else if _, set := k.KafkaConfig["group.id"]; set && k.GroupID != "" {
 		k.KafkaConfig["group.id"] = k.GroupID
 	}
-	if k.Columns, err = asStringList("column", m["column"]); err != nil {
+	if k.Columns, err = config.StringList("column", m["column"]); err != nil {
 		return err
 	}
 	if len(k.Columns) == 0 {
@@ -303,13 +304,13 @@ func (j *Job) bindReader(m map[string]any) error {
 		dst *bool
 	}{{"skipExceedRecord", &k.SkipExceedRecord}, {"stopWhenPollEmpty", &k.StopWhenPollEmpty}} {
 		if v, ok := m[b.key]; ok {
-			if *b.dst, err = asBool(b.key, v); err != nil {
+			if *b.dst, err = config.Bool(b.key, v); err != nil {
 				return err
 			}
 		}
 	}
 	if v, ok := m["stopWhenReachEndOffset"]; ok {
-		stop, err := asBool("stopWhenReachEndOffset", v)
+		stop, err := config.Bool("stopWhenReachEndOffset", v)
 		if err != nil {
 			return err
 		}
@@ -319,7 +320,7 @@ func (j *Job) bindReader(m map[string]any) error {
 	}
 	k.WaitTime = 60 * time.Second
 	if v, ok := m["waitTime"]; ok {
-		sec, err := asInt("waitTime", v)
+		sec, err := config.Int("waitTime", v)
 		if err != nil || sec < 0 || sec > 3600 {
 			return fmt.Errorf("waitTime: want seconds between 0 and 3600")
 		}
@@ -334,7 +335,7 @@ func position(m map[string]any, edge string, loc *time.Location) (Position, erro
 	given := 0
 	if v, ok := m[edge+"DateTime"]; ok && v != "" {
 		given++
-		s, err := asString(edge+"DateTime", v)
+		s, err := config.String(edge+"DateTime", v)
 		if err != nil {
 			return p, err
 		}
@@ -346,7 +347,7 @@ func position(m map[string]any, edge string, loc *time.Location) (Position, erro
 	}
 	if v, ok := m[edge+"TimestampMillis"]; ok && v != "" {
 		given++
-		ms, err := asInt(edge+"TimestampMillis", v)
+		ms, err := config.Int(edge+"TimestampMillis", v)
 		if err != nil || ms < 0 {
 			return p, fmt.Errorf("%sTimestampMillis: want epoch milliseconds", edge)
 		}
@@ -354,7 +355,7 @@ func position(m map[string]any, edge string, loc *time.Location) (Position, erro
 	}
 	if v, ok := m[edge+"Offset"]; ok && v != "" {
 		given++
-		s, _ := asString(edge+"Offset", v)
+		s, _ := config.String(edge+"Offset", v)
 		switch strings.TrimSpace(s) {
 		case "seekToBeginning":
 			p = Position{Kind: PosBeginning}
@@ -363,7 +364,7 @@ func position(m map[string]any, edge string, loc *time.Location) (Position, erro
 		case "seekToEnd":
 			p = Position{Kind: PosEnd}
 		default:
-			n, err := asInt(edge+"Offset", v)
+			n, err := config.Int(edge+"Offset", v)
 			if err != nil || n < 0 {
 				return p, fmt.Errorf("%sOffset: %q is not an offset, seekToBeginning, seekToLast or seekToEnd", edge, s)
 			}
@@ -380,7 +381,7 @@ func (j *Job) bindWriter(m map[string]any) error {
 	if err := rejectCredentials(m); err != nil {
 		return err
 	}
-	if err := onlyKeys("", m, writerKeys); err != nil {
+	if err := config.OnlyKeys("", m, writerKeys); err != nil {
 		return err
 	}
 	w := &j.Writer
@@ -399,7 +400,7 @@ func (j *Job) bindWriter(m map[string]any) error {
 	if w.Partition, err = schema.ParsePartition(partText); err != nil {
 		return fmt.Errorf("partition: %w", err)
 	}
-	if w.Columns, err = asStringList("column", m["column"]); err != nil {
+	if w.Columns, err = config.StringList("column", m["column"]); err != nil {
 		return err
 	}
 	for _, b := range []struct {
@@ -407,14 +408,14 @@ func (j *Job) bindWriter(m map[string]any) error {
 		dst *bool
 	}{{"truncate", &w.Truncate}, {"emptyAsNull", &w.EmptyAsNull}, {"compress", &w.Compress}, {"consistencyCommit", &w.ConsistencyCommit}} {
 		if v, ok := m[b.key]; ok {
-			if *b.dst, err = asBool(b.key, v); err != nil {
+			if *b.dst, err = config.Bool(b.key, v); err != nil {
 				return err
 			}
 		}
 	}
 	lifecycle := int64(36500)
 	if v, ok := m["lifecycle"]; ok {
-		if lifecycle, err = asInt("lifecycle", v); err != nil || lifecycle < 0 {
+		if lifecycle, err = config.Int("lifecycle", v); err != nil || lifecycle < 0 {
 			return fmt.Errorf("lifecycle: want days (0 = none)")
 		}
 	}
@@ -447,16 +448,16 @@ func schemaColumns(v any) ([]schema.Column, error) {
 	var cols []schema.Column
 	for i, e := range list {
 		where := fmt.Sprintf("schema[%d]", i)
-		m, err := asMap(where, e, false)
+		m, err := config.Map(where, e, false)
 		if err != nil {
 			return nil, err
 		}
-		if err := onlyKeys(where, m, []string{"name", "type", "comment"}); err != nil {
+		if err := config.OnlyKeys(where, m, []string{"name", "type", "comment"}); err != nil {
 			return nil, err
 		}
-		name, _ := asString(where+".name", m["name"])
-		typ, _ := asString(where+".type", m["type"])
-		comment, _ := asString(where+".comment", m["comment"])
+		name, _ := config.String(where+".name", m["name"])
+		typ, _ := config.String(where+".type", m["type"])
+		comment, _ := config.String(where+".comment", m["comment"])
 		t, err := schema.ParseType(typ)
 		if err != nil {
 			return nil, fmt.Errorf("%s.type: %w", where, err)
@@ -499,27 +500,27 @@ func (j *Job) bindSetting(m map[string]any) error {
 	if m == nil {
 		return nil
 	}
-	if err := onlyKeys("", m, []string{"errorLimit", "speed"}); err != nil {
+	if err := config.OnlyKeys("", m, []string{"errorLimit", "speed"}); err != nil {
 		return err
 	}
 	s := &j.Setting
 	if v := m["errorLimit"]; v != nil {
-		el, err := asMap("errorLimit", v, false)
+		el, err := config.Map("errorLimit", v, false)
 		if err != nil {
 			return err
 		}
-		if err := onlyKeys("errorLimit", el, []string{"record", "percentage"}); err != nil {
+		if err := config.OnlyKeys("errorLimit", el, []string{"record", "percentage"}); err != nil {
 			return err
 		}
 		if v, ok := el["record"]; ok && v != "" {
-			n, err := asInt("errorLimit.record", v)
+			n, err := config.Int("errorLimit.record", v)
 			if err != nil || n < 0 {
 				return fmt.Errorf("errorLimit.record: want a count >= 0")
 			}
 			s.ErrorRecord = &n
 		}
 		if v, ok := el["percentage"]; ok && v != "" {
-			f, err := asFloat("errorLimit.percentage", v)
+			f, err := config.Float("errorLimit.percentage", v)
 			if err != nil || f < 0 || f > 1 {
 				return fmt.Errorf("errorLimit.percentage: want a fraction between 0 and 1")
 			}
@@ -527,16 +528,16 @@ func (j *Job) bindSetting(m map[string]any) error {
 		}
 	}
 	if v := m["speed"]; v != nil {
-		sp, err := asMap("speed", v, false)
+		sp, err := config.Map("speed", v, false)
 		if err != nil {
 			return err
 		}
-		if err := onlyKeys("speed", sp, []string{"concurrent", "channel", "throttle", "mbps", "byte", "record"}); err != nil {
+		if err := config.OnlyKeys("speed", sp, []string{"concurrent", "channel", "throttle", "mbps", "byte", "record"}); err != nil {
 			return err
 		}
 		for _, key := range []string{"concurrent", "channel"} {
 			if v, ok := sp[key]; ok {
-				n, err := asInt("speed."+key, v)
+				n, err := config.Int("speed."+key, v)
 				if err != nil || n < 1 || n > 1024 {
 					return fmt.Errorf("speed.%s: want 1..1024", key)
 				}
@@ -545,26 +546,26 @@ func (j *Job) bindSetting(m map[string]any) error {
 		}
 		throttle := true
 		if v, ok := sp["throttle"]; ok {
-			if throttle, err = asBool("speed.throttle", v); err != nil {
+			if throttle, err = config.Bool("speed.throttle", v); err != nil {
 				return err
 			}
 		}
 		if v, ok := sp["mbps"]; ok && throttle {
-			f, err := asFloat("speed.mbps", v)
+			f, err := config.Float("speed.mbps", v)
 			if err != nil || f < 0 {
 				return fmt.Errorf("speed.mbps: want MB/s >= 0")
 			}
 			s.BytesPerSecond = f * 1024 * 1024
 		}
 		if v, ok := sp["byte"]; ok && throttle {
-			f, err := asFloat("speed.byte", v)
+			f, err := config.Float("speed.byte", v)
 			if err != nil || f < 0 {
 				return fmt.Errorf("speed.byte: want bytes/s >= 0")
 			}
 			s.BytesPerSecond = f
 		}
 		if v, ok := sp["record"]; ok && throttle {
-			f, err := asFloat("speed.record", v)
+			f, err := config.Float("speed.record", v)
 			if err != nil || f < 0 {
 				return fmt.Errorf("speed.record: want records/s >= 0")
 			}
@@ -609,7 +610,7 @@ func (f *fields) str(key string) string {
 	if f.err != nil {
 		return ""
 	}
-	s, err := asString(key, f.m[key])
+	s, err := config.String(key, f.m[key])
 	f.err = err
 	return strings.TrimSpace(s)
 }

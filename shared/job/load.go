@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fcsync/fcsync/shared/config"
 	"github.com/fcsync/fcsync/shared/schedule"
 )
 
@@ -153,7 +153,7 @@ func normalise(data []byte) (*normalised, error) {
 var fcsyncKeys = []string{"name", "timezone", "schedule", "parameters", "late", "retry", "datasources", "reader", "writer", "setting"}
 
 func fromFcsync(top map[string]any) (*normalised, error) {
-	if err := onlyKeys("", top, fcsyncKeys); err != nil {
+	if err := config.OnlyKeys("", top, fcsyncKeys); err != nil {
 		return nil, err
 	}
 	n := &normalised{format: FormatYAML}
@@ -163,7 +163,7 @@ func fromFcsync(top map[string]any) (*normalised, error) {
 			return ""
 		}
 		var s string
-		s, err = asString(key, top[key])
+		s, err = config.String(key, top[key])
 		return s
 	}
 	n.name, n.timezone, n.schedule, n.late = str("name"), str("timezone"), str("schedule"), str("late")
@@ -173,10 +173,10 @@ func fromFcsync(top map[string]any) (*normalised, error) {
 	if n.params, err = paramText("parameters", top["parameters"]); err != nil {
 		return nil, err
 	}
-	if n.retry, err = asMap("retry", top["retry"], true); err != nil {
+	if n.retry, err = config.Map("retry", top["retry"], true); err != nil {
 		return nil, err
 	}
-	if n.datasources, err = asMap("datasources", top["datasources"], true); err != nil {
+	if n.datasources, err = config.Map("datasources", top["datasources"], true); err != nil {
 		return nil, err
 	}
 	if n.readerType, n.reader, err = typedStep("reader", top["reader"]); err != nil {
@@ -185,7 +185,7 @@ func fromFcsync(top map[string]any) (*normalised, error) {
 	if n.writerType, n.writer, err = typedStep("writer", top["writer"]); err != nil {
 		return nil, err
 	}
-	if n.setting, err = asMap("setting", top["setting"], true); err != nil {
+	if n.setting, err = config.Map("setting", top["setting"], true); err != nil {
 		return nil, err
 	}
 	return n, nil
@@ -193,11 +193,11 @@ func fromFcsync(top map[string]any) (*normalised, error) {
 
 // typedStep reads `reader: {type: kafka, ...parameters}`.
 func typedStep(where string, v any) (string, map[string]any, error) {
-	m, err := asMap(where, v, false)
+	m, err := config.Map(where, v, false)
 	if err != nil {
 		return "", nil, err
 	}
-	t, err := asString(where+".type", m["type"])
+	t, err := config.String(where+".type", m["type"])
 	if err != nil {
 		return "", nil, err
 	}
@@ -215,7 +215,7 @@ func typedStep(where string, v any) (string, map[string]any, error) {
 
 // DataWorks script mode.
 func fromDataWorks(top map[string]any) (*normalised, error) {
-	if err := onlyKeys("", top, []string{"type", "version", "steps", "setting", "order", "extend", "name", "timezone", "schedule", "parameters", "late", "retry"}); err != nil {
+	if err := config.OnlyKeys("", top, []string{"type", "version", "steps", "setting", "order", "extend", "name", "timezone", "schedule", "parameters", "late", "retry"}); err != nil {
 		return nil, err
 	}
 	if t, _ := top["type"].(string); t != "" && t != "job" {
@@ -228,16 +228,16 @@ func fromDataWorks(top map[string]any) (*normalised, error) {
 	}
 	for i, st := range steps {
 		where := fmt.Sprintf("steps[%d]", i)
-		m, err := asMap(where, st, false)
+		m, err := config.Map(where, st, false)
 		if err != nil {
 			return nil, err
 		}
-		if err := onlyKeys(where, m, []string{"stepType", "parameter", "name", "category", "displayName", "description"}); err != nil {
+		if err := config.OnlyKeys(where, m, []string{"stepType", "parameter", "name", "category", "displayName", "description"}); err != nil {
 			return nil, err
 		}
 		stepType, _ := m["stepType"].(string)
 		category, _ := m["category"].(string)
-		params, err := asMap(where+".parameter", m["parameter"], false)
+		params, err := config.Map(where+".parameter", m["parameter"], false)
 		if err != nil {
 			return nil, err
 		}
@@ -272,11 +272,11 @@ func fromDataWorks(top map[string]any) (*normalised, error) {
 
 // checkOrder accepts only the single hop Reader -> Writer.
 func checkOrder(order any) error {
-	m, err := asMap("order", order, false)
+	m, err := config.Map("order", order, false)
 	if err != nil {
 		return err
 	}
-	if err := onlyKeys("order", m, []string{"hops"}); err != nil {
+	if err := config.OnlyKeys("order", m, []string{"hops"}); err != nil {
 		return err
 	}
 	hops, _ := m["hops"].([]any)
@@ -288,39 +288,39 @@ func checkOrder(order any) error {
 
 // DataX classic form.
 func fromDataX(top map[string]any) (*normalised, error) {
-	if err := onlyKeys("", top, []string{"job", "name", "timezone", "schedule", "parameters", "late", "retry"}); err != nil {
+	if err := config.OnlyKeys("", top, []string{"job", "name", "timezone", "schedule", "parameters", "late", "retry"}); err != nil {
 		return nil, err
 	}
-	jobm, err := asMap("job", top["job"], false)
+	jobm, err := config.Map("job", top["job"], false)
 	if err != nil {
 		return nil, err
 	}
-	if err := onlyKeys("job", jobm, []string{"content", "setting"}); err != nil {
+	if err := config.OnlyKeys("job", jobm, []string{"content", "setting"}); err != nil {
 		return nil, err
 	}
 	content, ok := jobm["content"].([]any)
 	if !ok || len(content) != 1 {
 		return nil, fmt.Errorf("job.content: want exactly one reader/writer pair")
 	}
-	pair, err := asMap("job.content[0]", content[0], false)
+	pair, err := config.Map("job.content[0]", content[0], false)
 	if err != nil {
 		return nil, err
 	}
-	if err := onlyKeys("job.content[0]", pair, []string{"reader", "writer"}); err != nil {
+	if err := config.OnlyKeys("job.content[0]", pair, []string{"reader", "writer"}); err != nil {
 		return nil, err
 	}
 	n := &normalised{format: FormatDataX}
 	for _, side := range []string{"reader", "writer"} {
 		where := "job.content[0]." + side
-		m, err := asMap(where, pair[side], false)
+		m, err := config.Map(where, pair[side], false)
 		if err != nil {
 			return nil, err
 		}
-		if err := onlyKeys(where, m, []string{"name", "parameter"}); err != nil {
+		if err := config.OnlyKeys(where, m, []string{"name", "parameter"}); err != nil {
 			return nil, err
 		}
 		name, _ := m["name"].(string)
-		params, err := asMap(where+".parameter", m["parameter"], false)
+		params, err := config.Map(where+".parameter", m["parameter"], false)
 		if err != nil {
 			return nil, err
 		}
@@ -331,7 +331,7 @@ func fromDataX(top map[string]any) (*normalised, error) {
 			n.writerType, n.writer = typ, params
 		}
 	}
-	if n.setting, err = asMap("job.setting", jobm["setting"], true); err != nil {
+	if n.setting, err = config.Map("job.setting", jobm["setting"], true); err != nil {
 		return nil, err
 	}
 	return n, n.fcsyncExtras(top)
@@ -345,18 +345,18 @@ func (n *normalised) fcsyncExtras(top map[string]any) error {
 		key string
 		dst *string
 	}{{"name", &n.name}, {"timezone", &n.timezone}, {"schedule", &n.schedule}, {"late", &n.late}} {
-		if *kv.dst, err = asString(kv.key, top[kv.key]); err != nil {
+		if *kv.dst, err = config.String(kv.key, top[kv.key]); err != nil {
 			return err
 		}
 	}
 	if n.params, err = paramText("parameters", top["parameters"]); err != nil {
 		return err
 	}
-	if n.retry, err = asMap("retry", top["retry"], true); err != nil {
+	if n.retry, err = config.Map("retry", top["retry"], true); err != nil {
 		return err
 	}
 	if n.format == FormatDataWorks {
-		if n.setting, err = asMap("setting", top["setting"], true); err != nil {
+		if n.setting, err = config.Map("setting", top["setting"], true); err != nil {
 			return err
 		}
 	}
@@ -415,18 +415,18 @@ func (n *normalised) spec() (*Spec, error) {
 		return nil, fmt.Errorf("late: %q is not a late-data policy (%s, %s or %s)", n.late, LateOwnPartition, LateWindow, LateDirty)
 	}
 	if n.retry != nil {
-		if err := onlyKeys("retry", n.retry, []string{"attempts", "interval"}); err != nil {
+		if err := config.OnlyKeys("retry", n.retry, []string{"attempts", "interval"}); err != nil {
 			return nil, err
 		}
 		if v, ok := n.retry["attempts"]; ok {
-			a, err := asInt("retry.attempts", v)
+			a, err := config.Int("retry.attempts", v)
 			if err != nil || a < 0 || a > 10 {
 				return nil, fmt.Errorf("retry.attempts: want 0..10")
 			}
 			s.Retry.Attempts = int(a)
 		}
 		if v, ok := n.retry["interval"]; ok {
-			str, _ := asString("retry.interval", v)
+			str, _ := config.String("retry.interval", v)
 			d, err := time.ParseDuration(str)
 			if err != nil || d < 0 {
 				return nil, fmt.Errorf("retry.interval: %q is not a duration like 2m", str)
@@ -437,7 +437,7 @@ func (n *normalised) spec() (*Spec, error) {
 	if n.datasources != nil {
 		s.Datasources = map[string]map[string]any{}
 		for name, v := range n.datasources {
-			m, err := asMap("datasources."+name, v, false)
+			m, err := config.Map("datasources."+name, v, false)
 			if err != nil {
 				return nil, err
 			}
@@ -486,10 +486,10 @@ func paramText(where string, v any) (string, error) {
 		}
 		return strings.Join(parts, " "), nil
 	case map[string]any:
-		keys := sortedKeys(t)
+		keys := config.SortedKeys(t)
 		parts := make([]string, 0, len(t))
 		for _, k := range keys {
-			s, err := asString(where+"."+k, t[k])
+			s, err := config.String(where+"."+k, t[k])
 			if err != nil {
 				return "", err
 			}
@@ -498,36 +498,4 @@ func paramText(where string, v any) (string, error) {
 		return strings.Join(parts, " "), nil
 	}
 	return "", fmt.Errorf("%s: want text like startTime=$[yyyymmddhh24mi-8/24/60]00, a list or a map", where)
-}
-
-func onlyKeys(where string, m map[string]any, known []string) error {
-	for _, k := range sortedKeys(m) {
-		found := false
-		for _, kk := range known {
-			if k == kk {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return fmt.Errorf("%s: unknown field (known: %s)", join(where, k), strings.Join(known, ", "))
-		}
-	}
-	return nil
-}
-
-func join(where, key string) string {
-	if where == "" {
-		return key
-	}
-	return where + "." + key
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

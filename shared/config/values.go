@@ -1,4 +1,4 @@
-package job
+package config
 
 import (
 	"encoding/json"
@@ -8,10 +8,7 @@ import (
 	"strings"
 )
 
-// Script-mode JSON writes numbers and booleans as strings as often as not ("truncate": "true",
-// "record": "0"); these helpers accept both and say which field was wrong.
-
-func asString(where string, v any) (string, error) {
+func String(where string, v any) (string, error) {
 	switch t := v.(type) {
 	case nil:
 		return "", nil
@@ -28,10 +25,10 @@ func asString(where string, v any) (string, error) {
 	case bool:
 		return strconv.FormatBool(t), nil
 	}
-	return "", fmt.Errorf("%s: want text, got %s", where, kind(v))
+	return "", fmt.Errorf("%s: want text, got %s", where, Kind(v))
 }
 
-func asInt(where string, v any) (int64, error) {
+func Int(where string, v any) (int64, error) {
 	switch t := v.(type) {
 	case int:
 		return int64(t), nil
@@ -43,17 +40,17 @@ func asInt(where string, v any) (int64, error) {
 		}
 		return int64(t), nil
 	case json.Number, string:
-		s, _ := asString(where, t)
+		s, _ := String(where, t)
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("%s: want a whole number, got %q", where, s)
 		}
 		return n, nil
 	}
-	return 0, fmt.Errorf("%s: want a whole number, got %s", where, kind(v))
+	return 0, fmt.Errorf("%s: want a whole number, got %s", where, Kind(v))
 }
 
-func asFloat(where string, v any) (float64, error) {
+func Float(where string, v any) (float64, error) {
 	switch t := v.(type) {
 	case int:
 		return float64(t), nil
@@ -65,17 +62,17 @@ func asFloat(where string, v any) (float64, error) {
 		}
 		return t, nil
 	case json.Number, string:
-		s, _ := asString(where, t)
+		s, _ := String(where, t)
 		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return 0, fmt.Errorf("%s: want a number, got %q", where, s)
 		}
 		return f, nil
 	}
-	return 0, fmt.Errorf("%s: want a number, got %s", where, kind(v))
+	return 0, fmt.Errorf("%s: want a number, got %s", where, Kind(v))
 }
 
-func asBool(where string, v any) (bool, error) {
+func Bool(where string, v any) (bool, error) {
 	switch t := v.(type) {
 	case bool:
 		return t, nil
@@ -86,10 +83,10 @@ func asBool(where string, v any) (bool, error) {
 		}
 		return b, nil
 	}
-	return false, fmt.Errorf("%s: want true or false, got %s", where, kind(v))
+	return false, fmt.Errorf("%s: want true or false, got %s", where, Kind(v))
 }
 
-func asMap(where string, v any, optional bool) (map[string]any, error) {
+func Map(where string, v any, optional bool) (map[string]any, error) {
 	switch t := v.(type) {
 	case nil:
 		if optional {
@@ -99,11 +96,11 @@ func asMap(where string, v any, optional bool) (map[string]any, error) {
 	case map[string]any:
 		return t, nil
 	}
-	return nil, fmt.Errorf("%s: want a mapping, got %s", where, kind(v))
+	return nil, fmt.Errorf("%s: want a mapping, got %s", where, Kind(v))
 }
 
 // asStringList accepts a list of scalars, or a comma-separated string.
-func asStringList(where string, v any) ([]string, error) {
+func StringList(where string, v any) ([]string, error) {
 	switch t := v.(type) {
 	case nil:
 		return nil, nil
@@ -118,7 +115,7 @@ func asStringList(where string, v any) ([]string, error) {
 	case []any:
 		out := make([]string, 0, len(t))
 		for i, e := range t {
-			s, err := asString(fmt.Sprintf("%s[%d]", where, i), e)
+			s, err := String(fmt.Sprintf("%s[%d]", where, i), e)
 			if err != nil {
 				return nil, err
 			}
@@ -126,10 +123,10 @@ func asStringList(where string, v any) ([]string, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%s: want a list, got %s", where, kind(v))
+	return nil, fmt.Errorf("%s: want a list, got %s", where, Kind(v))
 }
 
-func kind(v any) string {
+func Kind(v any) string {
 	switch v.(type) {
 	case nil:
 		return "nothing"
