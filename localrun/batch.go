@@ -15,6 +15,7 @@ import (
 
 	"github.com/fcsync/fcsync/functions/batch/handler"
 	"github.com/fcsync/fcsync/localrun/fcruntime"
+	"github.com/fcsync/fcsync/localrun/rss"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/window"
 )
@@ -100,6 +101,7 @@ func runBatch(ctx context.Context, args []string, out io.Writer) error {
 	fs := flags("batch")
 	ef := addEnvFlags(fs)
 	at := fs.String("at", "", "scheduled time (RFC 3339, or yyyymmddhhmmss in the job's time zone)")
+	peak := fs.Bool("peak-rss", false, "print this process's peak resident memory after the window (peak_rss_mb=N)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -118,6 +120,13 @@ func runBatch(ctx context.Context, args []string, out io.Writer) error {
 	res, err := runWithRetries(ctx, h, spec, tick, *ef.retryInterval, out)
 	if res != nil && res.Report != nil {
 		printReports(out, spec, []*window.Report{res.Report})
+	}
+	if *peak {
+		mb, rerr := rss.PeakMB()
+		if rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		fmt.Fprintf(out, "peak_rss_mb=%.0f\n", mb)
 	}
 	return err
 }

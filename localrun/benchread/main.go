@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,11 +19,11 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/fcsync/fcsync/localrun/rss"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -96,7 +95,7 @@ func run(brokerList, topic, client string, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	rss, err := peakRSSMB()
+	rss, err := rss.PeakMB()
 	if err != nil {
 		return err
 	}
@@ -248,33 +247,4 @@ func franzOffsets(ctx context.Context, cl *kgo.Client, topic string, ts int64) (
 		}
 	}
 	return out, nil
-}
-
-// peakRSSMB reads VmHWM, the peak resident set size, from /proc/self/status.
-func peakRSSMB() (float64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("/proc/self/status: unexpected VmHWM line %q", sc.Text())
-		}
-		kb, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			return 0, fmt.Errorf("/proc/self/status VmHWM: %w", err)
-		}
-		return kb / 1024, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, errors.New("/proc/self/status: no VmHWM line")
 }
