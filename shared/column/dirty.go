@@ -1,10 +1,8 @@
 package column
 
 import (
-	"encoding/base64"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 )
 
 // DirtyError says why one record cannot be written: the record is dirty data, and the
@@ -23,25 +21,8 @@ func (e *DirtyError) Error() string {
 // maxShown bounds DirtyError.Value in bytes.
 const maxShown = 200
 
-// shorten renders bytes for a DirtyError: UTF-8 text cut at a rune boundary near maxShown
-// bytes, anything else as base64 of its first bytes. "..." marks a cut.
-func shorten(b []byte) string {
-	if utf8.Valid(b) {
-		if len(b) <= maxShown {
-			return string(b)
-		}
-		n := maxShown
-		for n > 0 && !utf8.RuneStart(b[n]) {
-			n--
-		}
-		return string(b[:n]) + "..."
-	}
-	const rawMax = maxShown / 4 * 3
-	if len(b) <= rawMax {
-		return "base64:" + base64.StdEncoding.EncodeToString(b)
-	}
-	return "base64:" + base64.StdEncoding.EncodeToString(b[:rawMax]) + "..."
-}
+// shorten renders bytes for a DirtyError (see Excerpt).
+func shorten(b []byte) string { return Excerpt(b, maxShown) }
 
 // show renders a source value for a DirtyError.
 func show(v val) string {

@@ -36,4 +36,13 @@
 //   - EmptyAsNull turns empty text or empty bytes into NULL whatever the destination type.
 //   - Constants convert once, in NewMapper; one that does not fit its column is a
 //     configuration error, not dirty data.
+//
+// # Shared with the processing chain
+//
+// The stream path (shared/process, shared/fieldmap) reuses the same rules through
+// exported pieces: ParsePath and JSONPaths (the one-pass path scanner), Leaves (every
+// leaf of a document, for dynamic fields), JSONLen, ConvertJSON and JSONValue (a JSON
+// value as a column value or as its natural Go value), Convert (a processed Go value into
+// a column type), JSONText (nested JSON kept as compact text), Codec.HeadersJSON (the
+// __headers__ rendering) and Excerpt (dirty-data excerpts cut at a rune boundary).
 package column

@@ -1,6 +1,7 @@
 package column
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -46,8 +47,14 @@ func (n *node) add(path []Step, slot int) {
 	child.add(path[1:], slot)
 }
 
-// span is where a path's value lies in the document; end == 0 means not found.
-type span struct{ start, end int }
+// Span is where a path's value lies in a document: d[Start:End]. End == 0 means the path
+// was not found.
+type Span struct{ Start, End int }
+
+// Found reports whether the path was present in the document.
+func (s Span) Found() bool { return s.End > 0 }
+
+type span = Span
 
 // maxDepth is the nesting limit, the same as encoding/json's.
 const maxDepth = 10000
@@ -375,14 +382,18 @@ func getu4(b []byte) rune {
 // unescape decodes the contents of a scanned (valid) JSON string, as encoding/json does:
 // invalid surrogates become U+FFFD.
 func unescape(b []byte) []byte {
-	out := make([]byte, 0, len(b))
+	return appendUnescaped(make([]byte, 0, len(b)), b)
+}
+
+// appendUnescaped appends the decoded contents of a scanned (valid) JSON string to out.
+func appendUnescaped(out, b []byte) []byte {
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
-			continue
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return append(out, b[i:]...)
 		}
+		out = append(out, b[i:i+j]...)
+		i += j
 		switch b[i+1] {
 		case 'b':
 			out = append(out, '\b')

@@ -219,8 +219,8 @@ func (m *Mapper) Map(r *record.Record, row schema.Row) (schema.Row, error) {
 			continue
 		case KindPath:
 			if spans != nil {
-				if sp := spans[c.slot]; sp.end > 0 {
-					v = jsonVal(doc[sp.start:sp.end])
+				if sp := spans[c.slot]; sp.End > 0 {
+					v = jsonVal(doc[sp.Start:sp.End])
 				}
 			}
 		case KindAttribute:
@@ -236,7 +236,7 @@ func (m *Mapper) Map(r *record.Record, row schema.Row) (schema.Row, error) {
 			case AttrTimestamp:
 				v = val{k: kInt, i: r.Timestamp.UnixMilli()}
 			case AttrHeaders:
-				h, err := m.headersJSON(r.Headers)
+				h, err := m.text.HeadersJSON(r.Headers)
 				if err != nil {
 					return nil, &DirtyError{Column: c.name, Source: c.source, Value: shorten(h), Reason: err.Error()}
 				}
@@ -290,9 +290,11 @@ func jsonVal(raw []byte) val {
 	return val{k: kNum, b: raw, raw: raw}
 }
 
-// headersJSON renders headers as a JSON object in header order; a repeated key collects
-// its values into an array. Values decode with the configured encoding; nil is null.
-func (m *Mapper) headersJSON(hs []record.Header) ([]byte, error) {
+// HeadersJSON renders headers as the __headers__ column does: a JSON object in header
+// order; a repeated key collects its values into an array. Values decode with c's text
+// encoding (c's data type is not used); a nil value is null. A key or value that is not
+// valid text is an error, and the returned bytes are then the offending key or value.
+func (c Codec) HeadersJSON(hs []record.Header) ([]byte, error) {
 	if len(hs) == 0 {
 		return []byte("{}"), nil
 	}
@@ -341,7 +343,7 @@ func (m *Mapper) headersJSON(hs []record.Header) ([]byte, error) {
 				out = append(out, "null"...)
 				continue
 			}
-			t, err := m.text.text(hs[j].Value)
+			t, err := c.text(hs[j].Value)
 			if err != nil {
 				return hs[j].Value, fmt.Errorf("header %q value: %v", shorten(k), err)
 			}
