@@ -11,6 +11,9 @@ import (
 type pacer struct {
 	bytesPerSec, recordsPerSec float64
 
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration)
+
 	mu      sync.Mutex
 	start   time.Time
 	bytes   float64
@@ -18,7 +21,21 @@ type pacer struct {
 }
 
 func newPacer(bytesPerSec, recordsPerSec float64) *pacer {
-	return &pacer{bytesPerSec: bytesPerSec, recordsPerSec: recordsPerSec, start: time.Now()}
+	return newPacerClock(bytesPerSec, recordsPerSec, time.Now, sleepCtx)
+}
+
+func newPacerClock(bytesPerSec, recordsPerSec float64, now func() time.Time, sleep func(context.Context, time.Duration)) *pacer {
+	return &pacer{bytesPerSec: bytesPerSec, recordsPerSec: recordsPerSec, now: now, sleep: sleep, start: now()}
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 func (p *pacer) wait(ctx context.Context, records int, bytes int64) {
@@ -35,13 +52,9 @@ func (p *pacer) wait(ctx context.Context, records int, bytes int64) {
 	if p.recordsPerSec > 0 {
 		due = max(due, time.Duration(p.records/p.recordsPerSec*float64(time.Second)))
 	}
-	sleep := due - time.Since(p.start)
+	wait := due - p.now().Sub(p.start)
 	p.mu.Unlock()
-	if sleep <= 0 {
-		return
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(sleep):
+	if wait > 0 {
+		p.sleep(ctx, wait)
 	}
 }
