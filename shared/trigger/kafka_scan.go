@@ -1,0 +1,523 @@
+package trigger
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// jsonScanner walks a JSON text in place, one member or element at a time,
+// without building values: strings are returned as slices of the input,
+// nested values are validated and either skipped or appended in compact form.
+// It is what keeps DecodeKafka at one pass over each value with no per-field
+// allocation (encoding/json would validate, copy into a RawMessage and then
+// compact: three passes and an allocation per value).
+//
+// Errors are *syntaxError values carrying the byte offset into b.
+type jsonScanner struct {
+	b []byte
+	i int
+}
+
+// maxJSONDepth bounds nesting so that hostile input cannot exhaust the stack.
+const maxJSONDepth = 10000
+
+type syntaxError struct {
+	off int
+	msg string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("malformed JSON at byte %d: %s", e.off, e.msg)
+}
+
+func (s *jsonScanner) fail(format string, args ...any) error {
+	return &syntaxError{off: s.i, msg: fmt.Sprintf(format, args...)}
+}
+
+// ws skips blanks.
+func (s *jsonScanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-blank byte, or 0 at the end.
+func (s *jsonScanner) peek() byte {
+	s.ws()
+	if s.i >= len(s.b) {
+		return 0
+	}
+	return s.b[s.i]
+}
+
+// describe names the next byte for an error message.
+func (s *jsonScanner) describe() string {
+	if s.i >= len(s.b) {
+		return "end of input"
+	}
+	c := s.b[s.i]
+	if c >= 0x20 && c < 0x7f {
+		return fmt.Sprintf("%q", c)
+	}
+	return fmt.Sprintf("byte 0x%02x", c)
+}
+
+// end checks that nothing but blanks follows.
+func (s *jsonScanner) end() error {
+	s.ws()
+	if s.i != len(s.b) {
+		return s.fail("data after the top-level value")
+	}
+	return nil
+}
+
+// member moves to the next member of an object whose '{' was consumed (first
+// is true before the first call) and returns its name, unescaped into buf if
+// needed. ok is false once the closing '}' was consumed.
+func (s *jsonScanner) member(first *bool, buf *[]byte) (name []byte, ok bool, err error) {
+	c := s.peek()
+	if c == '}' {
+		s.i++
+		return nil, false, nil
+	}
+	if !*first {
+		if c != ',' {
+			return nil, false, s.fail("want ',' or '}' after an object member, got %s", s.describe())
+		}
+		s.i++
+		c = s.peek()
+	}
+	*first = false
+	if c != '"' {
+		return nil, false, s.fail("want a member name, got %s", s.describe())
+	}
+	raw, escaped, err := s.str()
+	if err != nil {
+		return nil, false, err
+	}
+	if escaped {
+		*buf = unescape((*buf)[:0], raw)
+		raw = *buf
+	}
+	if s.peek() != ':' {
+		return nil, false, s.fail("want ':' after a member name, got %s", s.describe())
+	}
+	s.i++
+	s.ws()
+	return raw, true, nil
+}
+
+// element moves to the next element of an array whose '[' was consumed; ok is
+// false once the closing ']' was consumed.
+func (s *jsonScanner) element(first *bool) (ok bool, err error) {
+	c := s.peek()
+	if c == ']' {
+		s.i++
+		return false, nil
+	}
+	if !*first {
+		if c != ',' {
+			return false, s.fail("want ',' or ']' after an array element, got %s", s.describe())
+		}
+		s.i++
+		s.ws()
+	}
+	*first = false
+	return true, nil
+}
+
+// open consumes the opening bracket c ('{' or '[') after blanks.
+func (s *jsonScanner) open(c byte) bool {
+	if s.peek() != c {
+		return false
+	}
+	s.i++
+	return true
+}
+
+// str reads a string at s.i (which holds '"') and returns its raw content
+// between the quotes; escaped reports whether it holds escapes to undo.
+func (s *jsonScanner) str() (raw []byte, escaped bool, err error) {
+	start := s.i + 1
+	i := start
+	ascii := true
+	for i < len(s.b) {
+		// Skip 8 plain ASCII bytes at a time (no quote, backslash, control or
+		// non-ASCII byte among them).
+		for i+8 <= len(s.b) && plain8(binary.LittleEndian.Uint64(s.b[i:])) {
+			i += 8
+		}
+		if i >= len(s.b) {
+			break
+		}
+		c := s.b[i]
+		switch {
+		case c == '"':
+			raw = s.b[start:i]
+			if !ascii && !utf8.Valid(raw) {
+				s.i = start
+				return nil, false, s.fail("string is not valid UTF-8")
+			}
+			s.i = i + 1
+			return raw, escaped, nil
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(s.b) {
+				s.i = i
+				return nil, false, s.fail("unterminated string")
+			}
+			switch s.b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(s.b) || !isHex4(s.b[i+2:i+6]) {
+					s.i = i
+					return nil, false, s.fail(`bad \u escape in string`)
+				}
+				i += 6
+			default:
+				s.i = i
+				return nil, false, s.fail("bad escape in string")
+			}
+		case c < 0x20:
+			s.i = i
+			return nil, false, s.fail("control character 0x%02x in string", c)
+		default:
+			if c >= 0x80 {
+				ascii = false
+			}
+			i++
+		}
+	}
+	s.i = start - 1
+	return nil, false, s.fail("unterminated string")
+}
+
+// plain8 reports whether none of the 8 bytes in w is '"', '\\', a control
+// character or non-ASCII (the SWAR has-zero-byte and has-less-than tricks).
+func plain8(w uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	quote := w ^ (ones * '"')
+	bslash := w ^ (ones * '\\')
+	special := (quote-ones) & ^quote | (bslash-ones) & ^bslash | (w-ones*0x20) & ^w | w
+	return special&highs == 0
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b[:4] {
+		if hexVal(c) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func hexVal(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// unescape appends the text of a string's raw content (already validated by
+// str) to dst. Unpaired surrogates become U+FFFD, as with encoding/json.
+func unescape(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(raw) && raw[j] != '\\' {
+				j++
+			}
+			dst = append(dst, raw[i:j]...)
+			i = j
+			continue
+		}
+		e := raw[i+1]
+		i += 2
+		switch e {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := rune(hex4(raw[i:]))
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2 := utf8.RuneError
+				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
+					r2 = utf16.DecodeRune(r, rune(hex4(raw[i+2:])))
+				}
+				if r2 != utf8.RuneError {
+					i += 6
+				}
+				r = r2
+			}
+			dst = utf8.AppendRune(dst, r)
+		default: // '"', '\\', '/'
+			dst = append(dst, e)
+		}
+	}
+	return dst
+}
+
+func hex4(b []byte) int {
+	return hexVal(b[0])<<12 | hexVal(b[1])<<8 | hexVal(b[2])<<4 | hexVal(b[3])
+}
+
+// kind names the JSON kind of the value at s.i for error messages.
+func (s *jsonScanner) kind() string { return kindOf(s.b[s.i:]) }
+
+// value validates the value at s.i and moves past it. With dst non-nil the
+// value is appended to *dst in compact form (blanks outside strings dropped).
+func (s *jsonScanner) value(dst *[]byte, depth int) error {
+	if depth > maxJSONDepth {
+		return s.fail("nested deeper than %d levels", maxJSONDepth)
+	}
+	s.ws()
+	if s.i >= len(s.b) {
+		return s.fail("want a value, got end of input")
+	}
+	start := s.i
+	switch c := s.b[s.i]; c {
+	case '"':
+		if _, _, err := s.str(); err != nil {
+			return err
+		}
+	case '{':
+		s.i++
+		if dst != nil {
+			*dst = append(*dst, '{')
+		}
+		first := true
+		for {
+			c := s.peek()
+			if c == '}' {
+				s.i++
+				break
+			}
+			if !first {
+				if c != ',' {
+					return s.fail("want ',' or '}' after an object member, got %s", s.describe())
+				}
+				s.i++
+				s.ws()
+				if dst != nil {
+					*dst = append(*dst, ',')
+				}
+			}
+			first = false
+			if s.peek() != '"' {
+				return s.fail("want a member name, got %s", s.describe())
+			}
+			ks := s.i
+			if _, _, err := s.str(); err != nil {
+				return err
+			}
+			if dst != nil {
+				*dst = append(*dst, s.b[ks:s.i]...)
+			}
+			if s.peek() != ':' {
+				return s.fail("want ':' after a member name, got %s", s.describe())
+			}
+			s.i++
+			if dst != nil {
+				*dst = append(*dst, ':')
+			}
+			if err := s.value(dst, depth+1); err != nil {
+				return err
+			}
+		}
+		if dst != nil {
+			*dst = append(*dst, '}')
+		}
+		return nil
+	case '[':
+		s.i++
+		if dst != nil {
+			*dst = append(*dst, '[')
+		}
+		first := true
+		for {
+			c := s.peek()
+			if c == ']' {
+				s.i++
+				break
+			}
+			if !first {
+				if c != ',' {
+					return s.fail("want ',' or ']' after an array element, got %s", s.describe())
+				}
+				s.i++
+				if dst != nil {
+					*dst = append(*dst, ',')
+				}
+			}
+			first = false
+			if err := s.value(dst, depth+1); err != nil {
+				return err
+			}
+		}
+		if dst != nil {
+			*dst = append(*dst, ']')
+		}
+		return nil
+	case 't':
+		if err := s.literal("true"); err != nil {
+			return err
+		}
+	case 'f':
+		if err := s.literal("false"); err != nil {
+			return err
+		}
+	case 'n':
+		if err := s.literal("null"); err != nil {
+			return err
+		}
+	default:
+		if c != '-' && (c < '0' || c > '9') {
+			return s.fail("want a value, got %s", s.describe())
+		}
+		if _, err := s.number(); err != nil {
+			return err
+		}
+	}
+	if dst != nil {
+		*dst = append(*dst, s.b[start:s.i]...)
+	}
+	return nil
+}
+
+func (s *jsonScanner) literal(word string) error {
+	if len(s.b)-s.i < len(word) || string(s.b[s.i:s.i+len(word)]) != word {
+		return s.fail("want a value, got %s", s.describe())
+	}
+	s.i += len(word)
+	return nil
+}
+
+// number reads a JSON number and returns its text; integral reports whether
+// it has neither fraction nor exponent.
+func (s *jsonScanner) number() (text []byte, err error) {
+	start := s.i
+	i := s.i
+	if i < len(s.b) && s.b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s.b) && s.b[i] >= '0' && s.b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(s.b) && s.b[i] == '0':
+		i++
+	case digits() == 0:
+		s.i = i
+		return nil, s.fail("bad number")
+	}
+	if i < len(s.b) && s.b[i] == '.' {
+		i++
+		if digits() == 0 {
+			s.i = i
+			return nil, s.fail("bad number: no digits after '.'")
+		}
+	}
+	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
+		i++
+		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			s.i = i
+			return nil, s.fail("bad number: no digits in the exponent")
+		}
+	}
+	s.i = i
+	return s.b[start:i], nil
+}
+
+// errNotInteger and friends are the value errors the field readers report.
+var (
+	errNotInteger = errors.New("not an integer")
+	errOverflow   = errors.New("out of range")
+)
+
+// parseInt reads a JSON number's text as an int64: digits with an optional
+// minus sign, no fraction or exponent.
+func parseInt(text []byte) (int64, error) {
+	neg := false
+	if len(text) > 0 && text[0] == '-' {
+		neg = true
+		text = text[1:]
+	}
+	if len(text) == 0 {
+		return 0, errNotInteger
+	}
+	var n uint64
+	for _, c := range text {
+		if c < '0' || c > '9' {
+			return 0, errNotInteger
+		}
+		if n > (1<<63)/10 {
+			return 0, errOverflow
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case !neg && n > 1<<63-1, neg && n > 1<<63:
+		return 0, errOverflow
+	case neg:
+		return -int64(n), nil
+	}
+	return int64(n), nil
+}
+
+// appendBase64 decodes standard base64 (padding optional; URL-safe letters
+// accepted) onto dst.
+func appendBase64(dst, src []byte) ([]byte, error) {
+	enc := base64.StdEncoding
+	padded := len(src)%4 == 0
+	for _, c := range src {
+		if c == '-' || c == '_' {
+			enc = base64.URLEncoding
+			break
+		}
+	}
+	if !padded {
+		enc = enc.WithPadding(base64.NoPadding)
+	}
+	n := len(dst)
+	dst = append(dst, make([]byte, enc.DecodedLen(len(src)))...)
+	m, err := enc.Decode(dst[n:], src)
+	if err != nil {
+		return dst[:n], err
+	}
+	return dst[:n+m], nil
+}
