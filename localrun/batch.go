@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fcsync/fcsync/functions/batch/handler"
+	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/localrun/fcruntime"
 	"github.com/fcsync/fcsync/localrun/rss"
 	"github.com/fcsync/fcsync/shared/job"
@@ -88,7 +89,7 @@ func runWithRetries(ctx context.Context, h *handler.Handler, spec *job.Spec, tic
 			case <-time.After(interval):
 			}
 		}
-		res, err = h.Run(ctx, spec, tick, nil, handler.Credentials{})
+		res, err = h.Run(ctx, spec, tick, nil, platform.Credentials{})
 		var limit *window.ErrorLimitError
 		if err == nil || errors.As(err, &limit) || ctx.Err() != nil {
 			return res, err // dirty data over the limit fails the same way on every rerun
@@ -231,7 +232,7 @@ func runInvoke(ctx context.Context, args []string, out io.Writer) error {
 	if *binary != "" {
 		return invokeBinary(ctx, *binary, spec, h, payload, out)
 	}
-	res, err := h.Invoke(ctx, payload, handler.Credentials{})
+	res, err := h.Invoke(ctx, payload, platform.Credentials{})
 	if res != nil {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		fmt.Fprintln(out, string(b))

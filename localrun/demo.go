@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fcsync/fcsync/functions/batch/handler"
+	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/window"
@@ -87,7 +88,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	var reports []*window.Report
 	for i, tick := range ticks {
 		bar.update(i, tick.Format("15:04"))
-		res, err := h.Invoke(ctx, timerEvent(tick, `{"job":"demo_orders"}`), handler.Credentials{})
+		res, err := h.Invoke(ctx, timerEvent(tick, `{"job":"demo_orders"}`), platform.Credentials{})
 		if err != nil {
 			return fmt.Errorf("window %s: %w", tick.Format(time.RFC3339), err)
 		}
@@ -95,7 +96,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	}
 	// A timer that fires twice (FC timers may) and a rerun of an earlier window change nothing.
 	bar.update(len(ticks), "rerun")
-	res, err := h.Invoke(ctx, timerEvent(ticks[1], `{"job":"demo_orders"}`), handler.Credentials{})
+	res, err := h.Invoke(ctx, timerEvent(ticks[1], `{"job":"demo_orders"}`), platform.Credentials{})
 	if err != nil {
 		return fmt.Errorf("rerun: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fcsync/fcsync/functions/platform"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -75,12 +76,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
-// Credentials are the per-invocation cloud keys (FC passes STS keys with each invocation).
-// They are handed to the cloud adapters and never logged.
-type Credentials struct {
-	AccessKeyID, AccessKeySecret, SecurityToken string
-}
-
 // Handler runs batch windows.
 type Handler struct {
 	cfg   Config
@@ -107,7 +102,7 @@ type Result struct {
 }
 
 // Invoke handles one timer event (FC timer or AWS scheduled event). creds may be empty.
-func (h *Handler) Invoke(ctx context.Context, event []byte, creds Credentials) (*Result, error) {
+func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Credentials) (*Result, error) {
 	ev, err := trigger.DecodeScheduled(event)
 	if err != nil {
 		return nil, err
@@ -132,7 +127,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds Credentials) (
 }
 
 // Run executes one window of spec at tick.
-func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, params map[string]string, creds Credentials) (*Result, error) {
+func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, params map[string]string, creds platform.Credentials) (*Result, error) {
 	env, err := h.Env(creds)
 	if err != nil {
 		return nil, err
@@ -188,7 +183,7 @@ func (h *Handler) LoadJob(name string) (*job.Spec, error) {
 }
 
 // Env builds the window environment from the configuration.
-func (h *Handler) Env(creds Credentials) (window.Env, error) {
+func (h *Handler) Env(creds platform.Credentials) (window.Env, error) {
 	store, err := objstore.NewDir(h.cfg.StateDir)
 	if err != nil {
 		return window.Env{}, fmt.Errorf("state store %s: %w", h.cfg.StateDir, err)
