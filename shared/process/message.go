@@ -1,0 +1,252 @@
+package process
+
+import (
+	"iter"
+
+	"github.com/fcsync/fcsync/shared/column"
+	"github.com/fcsync/fcsync/shared/record"
+)
+
+// Message is one record moving through a chain: an ordered list of named fields.
+//
+// Fields live in parallel slices and are found by a linear scan; for the ten or so fields
+// a record carries this is faster than a map and allocates nothing. Names are compared
+// exactly (case-sensitively). The six attribute fields are filled lazily from the record:
+// a processor that never reads __headers__ never pays for it.
+//
+// A Message is not safe for concurrent use. Reset reuses its storage for the next record.
+type Message struct {
+	rec   *record.Record
+	names []string
+	vals  []any
+	flags []uint8
+	ndyn  int
+}
+
+const (
+	attrMask    = 0x07 // a column.Attr whose value is not materialized yet
+	flagDynamic = 0x08 // made by JSON parsing's dynamic output
+)
+
+// NewMessage builds a message from r (see Reset). A nil r gives an empty message for
+// hand-made input.
+func NewMessage(r *record.Record) (*Message, error) {
+	m := &Message{}
+	if err := m.Reset(r); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Reset makes m the message of record r: the attribute fields __key__, __value__,
+// __partition__, __headers__, __offset__ and __timestamp__, in that order. With a nil r
+// the message is empty. Headers that are not valid UTF-8 text make the record dirty.
+//
+// Key and value are the record's bytes, not copied: the message must not outlive them,
+// and no processor modifies bytes in place.
+func (m *Message) Reset(r *record.Record) error {
+	clear(m.vals)
+	m.rec = r
+	m.names, m.vals, m.flags, m.ndyn = m.names[:0], m.vals[:0], m.flags[:0], 0
+	if r == nil {
+		return nil
+	}
+	for a := column.AttrKey; a <= column.AttrTimestamp; a++ {
+		m.names = append(m.names, a.String())
+		m.vals = append(m.vals, nil)
+		m.flags = append(m.flags, uint8(a))
+	}
+	if len(r.Headers) > 0 {
+		h, err := column.Codec{}.HeadersJSON(r.Headers)
+		if err != nil {
+			return &DirtyError{Where: "input", Field: column.AttrHeaders.String(), Reason: err.Error(), Value: column.Excerpt(h, maxExcerpt)}
+		}
+		i := int(column.AttrHeaders) - 1
+		m.vals[i], m.flags[i] = column.JSONText(h), 0
+	}
+	return nil
+}
+
+// Record is the record the message was built from (nil for hand-made input).
+func (m *Message) Record() *record.Record { return m.rec }
+
+// Len is the number of fields.
+func (m *Message) Len() int { return len(m.names) }
+
+// Name is the name of field i.
+func (m *Message) Name(i int) string { return m.names[i] }
+
+// Value is the value of field i: nil, string, int64, float64, bool, []byte, time.Time or
+// column.JSONText.
+func (m *Message) Value(i int) any {
+	if a := m.flags[i] & attrMask; a != 0 {
+		m.vals[i] = attrValue(m.rec, column.Attr(a))
+		m.flags[i] &^= attrMask
+	}
+	return m.vals[i]
+}
+
+// Dynamic reports whether field i came from JSON parsing's dynamic output.
+func (m *Message) Dynamic(i int) bool { return m.flags[i]&flagDynamic != 0 }
+
+// DynamicCount is the number of dynamic fields.
+func (m *Message) DynamicCount() int { return m.ndyn }
+
+// Index is the position of the named field, or -1.
+func (m *Message) Index(name string) int {
+	for i, n := range m.names {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Get returns the named field's value and whether the field exists.
+func (m *Message) Get(name string) (any, bool) {
+	i := m.Index(name)
+	if i < 0 {
+		return nil, false
+	}
+	return m.Value(i), true
+}
+
+// All yields the fields in order.
+func (m *Message) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for i := range m.names {
+			if !yield(m.names[i], m.Value(i)) {
+				return
+			}
+		}
+	}
+}
+
+// Set assigns the named field, replacing its value (the field is then not dynamic) or
+// appending it at the end.
+func (m *Message) Set(name string, v any) {
+	if i := m.Index(name); i >= 0 {
+		if m.flags[i]&flagDynamic != 0 {
+			m.ndyn--
+		}
+		m.vals[i], m.flags[i] = v, 0
+		return
+	}
+	m.names = append(m.names, name)
+	m.vals = append(m.vals, v)
+	m.flags = append(m.flags, 0)
+}
+
+// setAt replaces field i's value (a processor transforming it); a dynamic field stays
+// dynamic.
+func (m *Message) setAt(i int, v any) {
+	m.vals[i] = v
+	m.flags[i] &^= attrMask
+}
+
+// setDynamic adds a dynamic field. A field of that name that is not dynamic is kept and
+// false returned; a dynamic one is replaced (the last occurrence wins).
+func (m *Message) setDynamic(name string, v any) bool {
+	if i := m.Index(name); i >= 0 {
+		if m.flags[i]&flagDynamic == 0 {
+			return false
+		}
+		m.vals[i] = v
+		return true
+	}
+	m.names = append(m.names, name)
+	m.vals = append(m.vals, v)
+	m.flags = append(m.flags, flagDynamic)
+	m.ndyn++
+	return true
+}
+
+// Delete removes the named field and reports whether it existed.
+func (m *Message) Delete(name string) bool {
+	i := m.Index(name)
+	if i < 0 {
+		return false
+	}
+	m.deleteAt(i)
+	return true
+}
+
+func (m *Message) deleteAt(i int) {
+	if m.flags[i]&flagDynamic != 0 {
+		m.ndyn--
+	}
+	n := len(m.names) - 1
+	copy(m.names[i:], m.names[i+1:])
+	copy(m.vals[i:], m.vals[i+1:])
+	copy(m.flags[i:], m.flags[i+1:])
+	m.vals[n] = nil
+	m.names, m.vals, m.flags = m.names[:n], m.vals[:n], m.flags[:n]
+}
+
+// swap exchanges fields i and j.
+func (m *Message) swap(i, j int) {
+	m.names[i], m.names[j] = m.names[j], m.names[i]
+	m.vals[i], m.vals[j] = m.vals[j], m.vals[i]
+	m.flags[i], m.flags[j] = m.flags[j], m.flags[i]
+}
+
+// truncate keeps the first n fields.
+func (m *Message) truncate(n int) {
+	for i := n; i < len(m.names); i++ {
+		if m.flags[i]&flagDynamic != 0 {
+			m.ndyn--
+		}
+	}
+	clear(m.vals[n:])
+	m.names, m.vals, m.flags = m.names[:n], m.vals[:n], m.flags[:n]
+}
+
+// rawBytes returns the record bytes of a lazy __key__ or __value__ field without
+// materializing (boxing) them; ok is false for any other field.
+func (m *Message) rawBytes(i int) (b []byte, ok bool) {
+	switch column.Attr(m.flags[i] & attrMask) {
+	case column.AttrKey:
+		return m.rec.Key, true
+	case column.AttrValue:
+		return m.rec.Value, true
+	}
+	return nil, false
+}
+
+// attrValue is the value of an attribute field of r.
+func attrValue(r *record.Record, a column.Attr) any {
+	if r == nil {
+		return nil
+	}
+	switch a {
+	case column.AttrKey:
+		if r.Key == nil {
+			return nil
+		}
+		return r.Key
+	case column.AttrValue:
+		if r.Value == nil {
+			return nil
+		}
+		return r.Value
+	case column.AttrPartition:
+		return int64(r.Partition)
+	case column.AttrOffset:
+		return r.Offset
+	case column.AttrTimestamp:
+		return r.Timestamp.UnixMilli()
+	case column.AttrHeaders:
+		if len(r.Headers) == 0 {
+			return emptyHeaders
+		}
+		h, err := column.Codec{}.HeadersJSON(r.Headers)
+		if err != nil {
+			return nil
+		}
+		return column.JSONText(h)
+	}
+	return nil
+}
+
+// emptyHeaders is __headers__ of a record without headers; boxed once.
+var emptyHeaders any = column.JSONText("{}")
