@@ -1,0 +1,362 @@
+package hudi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/schema"
+	"github.com/fcsync/fcsync/shared/state"
+)
+
+const (
+	auxDir         = ".hoodie/.aux/fcsync"
+	descriptorFile = auxDir + "/table.json"
+	logScope       = "commits"
+	logKeep        = 64
+	descFormat     = 1
+)
+
+// Option configures a Table.
+type Option func(*options)
+
+type options struct {
+	clock       func() time.Time
+	ids         func() string
+	logger      *slog.Logger
+	writerID    string
+	maxFile     int64
+	smallFile   int64
+	maxAttempts int
+	keyCache    int64
+}
+
+// WithClock sets the clock instants are taken from (default time.Now). Instants always
+// increase, whatever the clock says.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// WithIDs sets the generator of new file group ids (default: random UUIDs). It must return
+// distinct strings without '_' or '/'; "-0" is appended as Hudi does.
+func WithIDs(next func() string) Option { return func(o *options) { o.ids = next } }
+
+// WithLogger sets the logger (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithWriterID names this writer in the commit log and in commit metadata (default: random). Use
+// a stable, non-secret id per source, e.g. the function name and Kafka partition.
+func WithWriterID(id string) Option { return func(o *options) { o.writerID = id } }
+
+// WithFileSizes sets the largest base file to aim for and the size under which an existing base
+// file is topped up with new rows instead of starting a new file group (0 turns that off).
+// Defaults: 64 MiB and 16 MiB. Base files are built in memory, so max bounds memory use.
+func WithFileSizes(max, small int64) Option {
+	return func(o *options) { o.maxFile, o.smallFile = max, small }
+}
+
+// WithMaxAttempts sets how often Write rewrites its files after losing a race to a concurrent
+// commit before it gives up (default 10).
+func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
+
+func newOptions(opts []Option) (options, error) {
+	o := options{
+		clock:       time.Now,
+		ids:         func() string { return uuid.NewString() },
+		logger:      slog.Default(),
+		maxFile:     64 << 20,
+		smallFile:   16 << 20,
+		maxAttempts: 10,
+		keyCache:    32 << 20,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	switch {
+	case o.clock == nil || o.ids == nil || o.logger == nil:
+		return o, errors.New("nil clock, id generator or logger")
+	case o.maxFile < 1<<10 || o.smallFile < 0 || o.smallFile > o.maxFile:
+		return o, fmt.Errorf("file sizes %d/%d: want max >= 1 KiB and 0 <= small <= max", o.maxFile, o.smallFile)
+	case o.maxAttempts < 1:
+		return o, fmt.Errorf("max attempts %d: want at least 1", o.maxAttempts)
+	case strings.ContainsFunc(o.writerID, func(r rune) bool { return r < 0x20 || r == 0x7f }) || len(o.writerID) > 128:
+		return o, errors.New("writer id: control characters or longer than 128 bytes")
+	}
+	if o.writerID == "" {
+		o.writerID = "w-" + uuid.NewString()[:8]
+	}
+	return o, nil
+}
+
+// descriptor is fcsync's record of a table's configuration (.hoodie/.aux/fcsync/table.json).
+type descriptor struct {
+	Format int    `json:"format"`
+	Config Config `json:"config"`
+}
+
+// Table is a Hudi table on a store. Tables opened on tables fcsync did not create (Spark's) are
+// read-only. A Table is safe for concurrent use; several Tables (processes) may write one table
+// at the same time.
+type Table struct {
+	store objstore.Store
+	root  string
+	o     options
+	props properties
+	cfg   *Config    // nil: not created by fcsync, read-only
+	log   *state.Log // the commit log; nil when read-only
+
+	mu          sync.Mutex
+	columns     []schema.Column
+	lastInstant string
+	committed   map[string]bool // final commit status of instants below a known log head
+	partitions  map[string]bool // partitions known to have partition metadata
+	keys        *keyCache
+}
+
+// Detect reports whether root holds a Hudi table (.hoodie/hoodie.properties exists).
+func Detect(ctx context.Context, store objstore.Store, root string) bool {
+	if store == nil || validRoot(root) != nil {
+		return false
+	}
+	_, ok, err := getOptional(ctx, store, joinKey(root, propertiesFile))
+	return err == nil && ok
+}
+
+func validRoot(root string) error {
+	if root == "" {
+		return nil
+	}
+	if err := objstore.ValidKey(root); err != nil {
+		return fmt.Errorf("table root: %w", err)
+	}
+	return nil
+}
+
+// Create creates the table described by cfg at root, or opens it if a table with the same name,
+// record key, precombine field and partitioning is already there (columns may differ: Write
+// evolves the schema). hoodie.properties is written with create-if-absent, so concurrent Creates
+// are safe. A different table at root is an error wrapping ErrIncompatible.
+func Create(ctx context.Context, store objstore.Store, root string, cfg Config, opts ...Option) (*Table, error) {
+	if store == nil {
+		return nil, errors.New("hudi: nil store")
+	}
+	if err := validRoot(root); err != nil {
+		return nil, fmt.Errorf("hudi: %w", err)
+	}
+	c, err := cfg.normalized()
+	if err != nil {
+		return nil, fmt.Errorf("hudi %s: config: %w", root, err)
+	}
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("hudi %s: %w", root, err)
+	}
+	where := "hudi " + root
+	_, hasProps, err := getOptional(ctx, store, joinKey(root, propertiesFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	desc, err := json.Marshal(descriptor{Format: descFormat, Config: c})
+	if err != nil {
+		return nil, fmt.Errorf("%s: encode table descriptor: %w", where, err)
+	}
+	existing, hasDesc, err := getOptional(ctx, store, joinKey(root, descriptorFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	switch {
+	case hasProps && !hasDesc:
+		return nil, fmt.Errorf("%s: %w: a Hudi table not created by fcsync is there", where, ErrIncompatible)
+	case !hasDesc:
+		err := store.CreateIfAbsent(ctx, joinKey(root, descriptorFile), desc)
+		if errors.Is(err, objstore.ErrExists) { // a concurrent Create
+			existing, hasDesc, err = getOptional(ctx, store, joinKey(root, descriptorFile))
+			if err == nil && !hasDesc {
+				err = errors.New("table descriptor vanished")
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: create table descriptor: %w", where, err)
+		}
+	}
+	if hasDesc {
+		other, err := parseDescriptor(existing)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		if diff := c.sameShape(other); diff != "" {
+			return nil, fmt.Errorf("%s: %w: %s", where, ErrIncompatible, diff)
+		}
+		c = *other
+	}
+	if !hasProps {
+		props := c.tableProperties().encode(propertiesComment(o.clock()))
+		if err := store.CreateIfAbsent(ctx, joinKey(root, propertiesFile), props); err != nil && !errors.Is(err, objstore.ErrExists) {
+			return nil, fmt.Errorf("%s: create hoodie.properties: %w", where, err)
+		}
+	}
+	return open(ctx, store, root, o)
+}
+
+// Open opens the table at root. Tables not created by fcsync (e.g. by Spark) open read-only.
+func Open(ctx context.Context, store objstore.Store, root string, opts ...Option) (*Table, error) {
+	if store == nil {
+		return nil, errors.New("hudi: nil store")
+	}
+	if err := validRoot(root); err != nil {
+		return nil, fmt.Errorf("hudi: %w", err)
+	}
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("hudi %s: %w", root, err)
+	}
+	return open(ctx, store, root, o)
+}
+
+func open(ctx context.Context, store objstore.Store, root string, o options) (*Table, error) {
+	where := "hudi " + root
+	data, ok, err := getOptional(ctx, store, joinKey(root, propertiesFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %w: no %s", where, ErrNotTable, propertiesFile)
+	}
+	props, err := parseProperties(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: hoodie.properties: %w", where, err)
+	}
+	if typ := props[propTableType]; typ != "" && typ != tableTypeCOW {
+		return nil, fmt.Errorf("%s: table type %s is not supported (only %s)", where, typ, tableTypeCOW)
+	}
+	if v := props[propTableVersion]; v != supportedVersion && v != supportedVersion5 {
+		return nil, fmt.Errorf("%s: table version %q is not supported (5 and 6 are)", where, v)
+	}
+	t := &Table{store: store, root: root, o: o, props: props,
+		committed: map[string]bool{}, partitions: map[string]bool{}, keys: newKeyCache(o.keyCache)}
+	desc, hasDesc, err := getOptional(ctx, store, joinKey(root, descriptorFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if hasDesc {
+		c, err := parseDescriptor(desc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		t.cfg = c
+		t.columns = c.Columns
+		t.log = state.New(prefixStore{s: store, prefix: joinKey(root, auxDir) + "/"}, logScope,
+			state.WithWriterID(o.writerID), state.WithKeep(logKeep))
+		if _, err := t.head(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	return t, nil
+}
+
+func parseDescriptor(data []byte) (*Config, error) {
+	var d descriptor
+	if err := json.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("table descriptor %s: %w", descriptorFile, err)
+	}
+	if d.Format != descFormat {
+		return nil, fmt.Errorf("table descriptor %s: format %d is not supported", descriptorFile, d.Format)
+	}
+	c, err := d.Config.normalized()
+	if err != nil {
+		return nil, fmt.Errorf("table descriptor %s: %w", descriptorFile, err)
+	}
+	return &c, nil
+}
+
+// Root returns the table's key prefix on the store.
+func (t *Table) Root() string { return t.root }
+
+// Name returns hoodie.table.name.
+func (t *Table) Name() string { return t.props[propTableName] }
+
+// Writable reports whether fcsync created the table and can write it.
+func (t *Table) Writable() bool { return t.cfg != nil }
+
+// Config returns the table's configuration with its current (evolved) columns; the zero
+// Config for a read-only table.
+func (t *Table) Config() Config {
+	if t.cfg == nil {
+		return Config{}
+	}
+	c := *t.cfg
+	c.Columns = t.Columns()
+	return c
+}
+
+// Columns returns the current (evolved) data columns as of the last read of the commit log; nil
+// for a read-only table.
+func (t *Table) Columns() []schema.Column {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.columns)
+}
+
+// Checkpoints returns the source checkpoints committed so far: for every source key (such as
+// "orders/3") the next offset to read. The map is a copy.
+func (t *Table) Checkpoints(ctx context.Context) (map[string]int64, error) {
+	if t.log == nil {
+		return nil, fmt.Errorf("hudi %s: %w", t.root, errReadOnly)
+	}
+	h, err := t.head(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hudi %s: %w", t.root, err)
+	}
+	cp := maps.Clone(h.state.Checkpoints)
+	if cp == nil {
+		cp = map[string]int64{}
+	}
+	return cp, nil
+}
+
+var errReadOnly = errors.New("table was not created by fcsync and is read-only")
+
+// prefixStore is a Store whose keys live under a prefix of another store (the commit log lives
+// inside the table's .hoodie/.aux/fcsync/).
+type prefixStore struct {
+	s      objstore.Store
+	prefix string // ends in "/"
+}
+
+func (p prefixStore) Get(ctx context.Context, key string) ([]byte, error) {
+	return p.s.Get(ctx, p.prefix+key)
+}
+
+func (p prefixStore) Put(ctx context.Context, key string, data []byte) error {
+	return p.s.Put(ctx, p.prefix+key, data)
+}
+
+func (p prefixStore) CreateIfAbsent(ctx context.Context, key string, data []byte) error {
+	return p.s.CreateIfAbsent(ctx, p.prefix+key, data)
+}
+
+func (p prefixStore) Delete(ctx context.Context, key string) error {
+	return p.s.Delete(ctx, p.prefix+key)
+}
+
+func (p prefixStore) List(ctx context.Context, prefix, after string, limit int) ([]string, string, error) {
+	if after != "" {
+		after = p.prefix + after
+	}
+	keys, next, err := p.s.List(ctx, p.prefix+prefix, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	for i, k := range keys {
+		keys[i] = strings.TrimPrefix(k, p.prefix)
+	}
+	return keys, strings.TrimPrefix(next, p.prefix), nil
+}

@@ -1,0 +1,343 @@
+package hudi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/schema"
+)
+
+// The commit log (see doc.go): every version of the state log at .hoodie/.aux/fcsync/state/commits
+// is one decided commit and carries the table's state after it.
+
+// logState is the data of one commit log version.
+type logState struct {
+	Instant     string           `json:"instant,omitempty"`     // this commit's instant
+	Prev        string           `json:"prev,omitempty"`        // the previous commit's instant
+	Checkpoints map[string]int64 `json:"checkpoints,omitempty"` // cumulative source checkpoints
+	Columns     []schema.Column  `json:"columns"`               // table columns after this commit
+	Recent      []recentCommit   `json:"recent,omitempty"`      // the last commits, oldest first
+	Commit      json.RawMessage  `json:"commit,omitempty"`      // the .commit file of this commit
+}
+
+// recentCommit names a commit by its log version.
+type recentCommit struct {
+	Seq     int64  `json:"seq"`
+	Instant string `json:"instant"`
+}
+
+const maxRecent = 32
+
+// logHead is the newest commit log version.
+type logHead struct {
+	number int64
+	state  logState
+}
+
+// head loads the newest log version. An empty log starts from the table's timeline: the newest
+// completed commit (and the checkpoints and columns it records), so instants keep increasing.
+func (t *Table) head(ctx context.Context) (*logHead, error) {
+	v, err := t.log.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("commit log: %w", err)
+	}
+	h := &logHead{number: v.Number}
+	if v.Number == 0 {
+		if err := t.bootstrap(ctx, &h.state); err != nil {
+			return nil, err
+		}
+	} else if err := json.Unmarshal(v.Data, &h.state); err != nil {
+		return nil, fmt.Errorf("commit log version %d: %w", v.Number, err)
+	}
+	if len(h.state.Columns) == 0 {
+		h.state.Columns = t.cfg.Columns
+	}
+	t.mu.Lock()
+	t.columns = h.state.Columns
+	t.mu.Unlock()
+	return h, nil
+}
+
+func (t *Table) bootstrap(ctx context.Context, st *logState) error {
+	tl, err := loadTimeline(ctx, t.store, t.root)
+	if err != nil {
+		return err
+	}
+	if len(tl.completed) == 0 {
+		return nil
+	}
+	st.Instant = tl.completed[len(tl.completed)-1]
+	data, err := t.store.Get(ctx, t.instantKey(st.Instant, suffixCommit))
+	if err != nil {
+		return fmt.Errorf("read commit %s: %w", st.Instant, err)
+	}
+	m, err := parseCommit(data)
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", st.Instant, err)
+	}
+	if cp := m.ExtraMetadata[extraCheckpoints]; cp != "" {
+		if err := json.Unmarshal([]byte(cp), &st.Checkpoints); err != nil {
+			return fmt.Errorf("commit %s: %s: %w", st.Instant, extraCheckpoints, err)
+		}
+	}
+	if cols := m.ExtraMetadata[extraColumns]; cols != "" {
+		if err := json.Unmarshal([]byte(cols), &st.Columns); err != nil {
+			return fmt.Errorf("commit %s: %s: %w", st.Instant, extraColumns, err)
+		}
+	}
+	return nil
+}
+
+func (t *Table) instantKey(instant, suffix string) string {
+	return joinKey(t.root, hoodieDir+"/"+instant+suffix)
+}
+
+// publish makes sure the head's .commit file exists: its writer may have stopped between
+// deciding the commit in the log and writing the file.
+func (t *Table) publish(ctx context.Context, h *logHead) error {
+	if h.state.Instant == "" || len(h.state.Commit) == 0 {
+		return nil
+	}
+	t.mu.Lock()
+	done := t.committed[h.state.Instant]
+	t.mu.Unlock()
+	if done {
+		return nil
+	}
+	err := t.store.CreateIfAbsent(ctx, t.instantKey(h.state.Instant, suffixCommit), h.state.Commit)
+	if err != nil && !errors.Is(err, objstore.ErrExists) {
+		return fmt.Errorf("publish commit %s: %w", h.state.Instant, err)
+	}
+	t.mu.Lock()
+	t.committed[h.state.Instant] = true
+	t.mu.Unlock()
+	return nil
+}
+
+// isCommitted reports whether instant is a completed commit as seen from the log head whose
+// instant is head: the head itself is; instants above it are not (yet); an instant below it is
+// if its .commit exists. The answer for instants below a head is final and cached: every
+// decided commit below the head has its .commit, and an undecided instant below the head can
+// never commit (commit instants increase).
+func (t *Table) isCommitted(ctx context.Context, head, instant string) (bool, error) {
+	switch {
+	case head == "" || instant > head:
+		return false, nil
+	case instant == head:
+		return true, nil
+	}
+	t.mu.Lock()
+	ok, known := t.committed[instant]
+	t.mu.Unlock()
+	if known {
+		return ok, nil
+	}
+	key := t.instantKey(instant, suffixCommit)
+	keys, _, err := t.store.List(ctx, key, "", 2)
+	if err != nil {
+		return false, fmt.Errorf("look up commit %s: %w", instant, err)
+	}
+	ok = len(keys) > 0 && keys[0] == key
+	t.mu.Lock()
+	t.committed[instant] = ok
+	t.mu.Unlock()
+	return ok, nil
+}
+
+// partitionSlices returns the newest committed base file of every file group in a partition as
+// of the log head.
+func (t *Table) partitionSlices(ctx context.Context, partition, head string) ([]fileSlice, error) {
+	var files []fileSlice
+	if err := listBaseFiles(ctx, t.store, t.root, partition, true, func(p string, n baseFileName) {
+		files = append(files, fileSlice{partition: p, name: n})
+	}); err != nil {
+		return nil, err
+	}
+	status := map[string]bool{}
+	for _, f := range files {
+		if _, ok := status[f.name.instant]; ok {
+			continue
+		}
+		ok, err := t.isCommitted(ctx, head, f.name.instant)
+		if err != nil {
+			return nil, err
+		}
+		status[f.name.instant] = ok
+	}
+	return latestSlices(files, func(i string) bool { return status[i] }), nil
+}
+
+// fileKeys are the record keys of one base file.
+type fileKeys struct {
+	keys []string
+	size int64 // bytes of the file
+}
+
+func (f *fileKeys) footprint() int64 {
+	n := int64(64 + 16*len(f.keys))
+	for _, k := range f.keys {
+		n += int64(len(k))
+	}
+	return n
+}
+
+// keyCache keeps the record keys of base files (immutable, so cached by path) within a byte
+// budget, evicting the oldest entries.
+type keyCache struct {
+	mu    sync.Mutex
+	max   int64
+	used  int64
+	m     map[string]*fileKeys
+	order []string
+}
+
+func newKeyCache(max int64) *keyCache { return &keyCache{max: max, m: map[string]*fileKeys{}} }
+
+func (c *keyCache) get(key string) *fileKeys {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *keyCache) put(key string, f *fileKeys) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[key]; ok {
+		return
+	}
+	n := f.footprint()
+	if n > c.max {
+		return
+	}
+	for c.used+n > c.max && len(c.order) > 0 {
+		old := c.order[0]
+		c.order = c.order[1:]
+		c.used -= c.m[old].footprint()
+		delete(c.m, old)
+	}
+	c.m[key] = f
+	c.order = append(c.order, key)
+	c.used += n
+}
+
+// keysOf returns the record keys of a base file (path relative to the table root).
+func (t *Table) keysOf(ctx context.Context, rel string) (*fileKeys, error) {
+	key := joinKey(t.root, rel)
+	if f := t.keys.get(key); f != nil {
+		return f, nil
+	}
+	data, err := t.store.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read base file %s: %w", rel, err)
+	}
+	bf, err := openParquet(data)
+	if err != nil {
+		return nil, fmt.Errorf("base file %s: %w", rel, err)
+	}
+	keys, err := bf.recordKeys()
+	if err != nil {
+		return nil, fmt.Errorf("base file %s: %w", rel, err)
+	}
+	f := &fileKeys{keys: keys, size: int64(len(data))}
+	t.keys.put(key, f)
+	return f, nil
+}
+
+// rollbackDead removes commit instants in (from, upto) that have a .commit.requested or
+// .inflight but no .commit, with the data files their .inflight lists. They can never complete:
+// every instant below a decided commit's is decided or dead. Errors are only logged: this is
+// housekeeping, and readers ignore such files anyway.
+func (t *Table) rollbackDead(ctx context.Context, from, upto string) {
+	prefix := joinKey(t.root, hoodieDir) + "/"
+	after := prefix + "/"
+	if from != "" {
+		after = prefix + from + "/"
+	}
+	type marks struct{ requested, inflight, commit bool }
+	seen := map[string]*marks{}
+	var order []string
+	for done := false; !done; {
+		keys, next, err := t.store.List(ctx, prefix, after, listPage)
+		if err != nil {
+			t.o.logger.Warn("hudi: rollback scan", "table", t.root, "err", err)
+			return
+		}
+		for _, k := range keys {
+			name := strings.TrimPrefix(k, prefix)
+			instant, action, ok := strings.Cut(name, ".")
+			if !ok || strings.Contains(name, "/") || !validInstant(instant) {
+				continue
+			}
+			if instant >= upto {
+				done = true
+				break
+			}
+			m := seen[instant]
+			if m == nil {
+				m = &marks{}
+				seen[instant] = m
+				order = append(order, instant)
+			}
+			switch action {
+			case "commit":
+				m.commit = true
+			case "commit.requested":
+				m.requested = true
+			case "inflight":
+				m.inflight = true
+			}
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	for _, instant := range order {
+		if m := seen[instant]; !m.commit && (m.requested || m.inflight) {
+			if err := t.rollback(ctx, instant, nil); err != nil {
+				t.o.logger.Warn("hudi: roll back dead instant", "table", t.root, "instant", instant, "err", err)
+			} else {
+				t.o.logger.Info("hudi: rolled back dead instant", "table", t.root, "instant", instant)
+			}
+		}
+	}
+}
+
+// rollback deletes an uncommitted instant: its data files (those listed in its .inflight plus
+// extra), then .inflight, then .commit.requested. Only files named with the instant are deleted.
+func (t *Table) rollback(ctx context.Context, instant string, extra []string) error {
+	paths := extra
+	data, ok, err := getOptional(ctx, t.store, t.instantKey(instant, suffixInflight))
+	if err != nil {
+		return err
+	}
+	if ok {
+		if m, err := parseCommit(data); err == nil {
+			for _, stats := range m.PartitionToWriteStats {
+				for _, s := range stats {
+					if s.Path != nil {
+						paths = append(paths, *s.Path)
+					}
+				}
+			}
+		}
+	}
+	for _, p := range paths {
+		if bn, ok := parseBaseFileName(path.Base(p)); !ok || bn.instant != instant || objstore.ValidKey(p) != nil {
+			continue
+		}
+		if err := t.store.Delete(ctx, joinKey(t.root, p)); err != nil {
+			return err
+		}
+	}
+	if err := t.store.Delete(ctx, t.instantKey(instant, suffixInflight)); err != nil {
+		return err
+	}
+	return t.store.Delete(ctx, t.instantKey(instant, suffixRequested))
+}
