@@ -1,0 +1,279 @@
+package hudi_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/schema"
+)
+
+var errCrash = errors.New("injected crash")
+
+// crashTable holds the expected content of the crash test's table.
+type crashCase struct {
+	cfg   hudi.Config
+	first hudi.Batch
+	next  hudi.Batch
+	want  map[string]string // order_id -> status after both batches
+}
+
+func newCrashCase() crashCase {
+	c := crashCase{cfg: ordersConfig(hudi.Partitioning{Fields: []string{"user_name"}, HiveStyle: true}), want: map[string]string{}}
+	for i := 1; i <= 6; i++ {
+		c.first.Rows = append(c.first.Rows, order(i, []string{"ann", "bob"}[i%2], 1, baseTime))
+		c.want[fmt.Sprintf("o-%05d", i)] = "new"
+	}
+	c.first.Columns, c.first.Checkpoints = orderColumns, map[string]int64{"orders/0": 6}
+	for _, i := range []int{2, 3} {
+		r := order(i, []string{"ann", "bob"}[i%2], 2, baseTime)
+		r[3] = "paid"
+		c.next.Rows = append(c.next.Rows, r)
+		c.want[fmt.Sprintf("o-%05d", i)] = "paid"
+	}
+	for i := 7; i <= 10; i++ {
+		c.next.Rows = append(c.next.Rows, order(i, []string{"ann", "bob", "cy"}[i%3], 1, baseTime))
+		c.want[fmt.Sprintf("o-%05d", i)] = "new"
+	}
+	c.next.Columns = orderColumns
+	c.next.Checkpoints = map[string]int64{"orders/0": 12}
+	c.next.From = map[string]int64{"orders/0": 6}
+	return c
+}
+
+// setup creates the table with the first batch committed.
+func (c crashCase) setup(t *testing.T) *objstore.Memory {
+	m := objstore.NewMemory()
+	tbl := mustCreate(t, m, "lake/orders", c.cfg)
+	mustWrite(t, tbl, c.first)
+	return m
+}
+
+// check verifies that every record is in the table exactly once with its final status, that the
+// checkpoints are final, and that no uncommitted file or instant is left behind.
+func (c crashCase) check(t *testing.T, s objstore.Store) {
+	t.Helper()
+	tbl, err := hudi.Open(t.Context(), s, "lake/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rowsByKey(t, tbl)
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r["order_id"].(string)] = r["status"].(string)
+	}
+	if !maps.Equal(got, c.want) {
+		t.Errorf("table = %v\nwant    %v", got, c.want)
+	}
+	if cp, err := tbl.Checkpoints(t.Context()); err != nil || cp["orders/0"] != 12 {
+		t.Errorf("Checkpoints = %v, %v; want orders/0 at 12", cp, err)
+	}
+	assertNoLeftovers(t, s, "lake/orders")
+}
+
+// assertNoLeftovers fails if a base file's instant has no .commit or an instant has a
+// .commit.requested or .inflight but no .commit.
+func assertNoLeftovers(t *testing.T, s objstore.Store, root string) {
+	t.Helper()
+	keys := listAll(t, s, root+"/")
+	commits := map[string]bool{}
+	for _, k := range keys {
+		if strings.HasPrefix(k, root+"/.hoodie/") && strings.HasSuffix(k, ".commit") {
+			commits[strings.TrimSuffix(path.Base(k), ".commit")] = true
+		}
+	}
+	for _, k := range keys {
+		base := path.Base(k)
+		switch {
+		case strings.HasSuffix(k, ".parquet"):
+			parts := strings.Split(strings.TrimSuffix(base, ".parquet"), "_")
+			if !commits[parts[len(parts)-1]] {
+				t.Errorf("uncommitted base file left behind: %s", k)
+			}
+		case strings.HasPrefix(k, root+"/.hoodie/") && (strings.HasSuffix(k, ".inflight") || strings.HasSuffix(k, ".commit.requested")):
+			if instant, _, _ := strings.Cut(base, "."); !commits[instant] {
+				t.Errorf("pending instant left behind: %s", k)
+			}
+		}
+	}
+}
+
+func listAll(t *testing.T, s objstore.Store, prefix string) []string {
+	t.Helper()
+	var out []string
+	after := ""
+	for {
+		keys, next, err := s.List(context.Background(), prefix, after, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, keys...)
+		if next == "" {
+			return out
+		}
+		after = next
+	}
+}
+
+// countOps counts the store operations of one clean Write of c.next.
+func (c crashCase) countOps(t *testing.T) int {
+	m := c.setup(t)
+	tbl, err := hudi.Open(t.Context(), m, "lake/orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int32
+	m.SetHook(func(context.Context, objstore.Op, string) error { n.Add(1); return nil })
+	mustWrite(t, tbl, c.next)
+	m.SetHook(nil)
+	return int(n.Load())
+}
+
+// TestCrashAtAnyStepThenRetryKeepsEveryRecordOnce stops a Write at every store operation in
+// turn, as a process that dies there: the operation either fails, or lands with its reply lost,
+// and every later operation of that process fails. A new process then opens the table and
+// retries the batch. Every record must be there exactly once.
+func TestCrashAtAnyStepThenRetryKeepsEveryRecordOnce(t *testing.T) {
+	c := newCrashCase()
+	total := c.countOps(t)
+	if total < 10 {
+		t.Fatalf("a write takes only %d store operations?", total)
+	}
+	for _, landed := range []bool{false, true} {
+		for k := 1; k <= total; k++ {
+			t.Run(fmt.Sprintf("landed=%v/op%d", landed, k), func(t *testing.T) {
+				m := c.setup(t)
+				tbl, err := hudi.Open(t.Context(), m, "lake/orders")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var n atomic.Int32
+				var crashed atomic.Bool
+				var crashOp string
+				m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
+					if crashed.Load() {
+						return errCrash
+					}
+					if int(n.Add(1)) == k {
+						crashed.Store(true)
+						crashOp = fmt.Sprintf("%s %s", op, key)
+						if landed {
+							m.FailNextAfter(op, errCrash)
+							return nil
+						}
+						return errCrash
+					}
+					return nil
+				})
+				res, err := tbl.Write(t.Context(), c.next)
+				m.SetHook(nil)
+				if err == nil && !crashed.Load() {
+					t.Fatalf("no crash happened at op %d", k)
+				}
+				t.Logf("crash at %s: first Write = %+v, %v", crashOp, res, err)
+				// A new process retries (the batch is delivered again).
+				retry, err := hudi.Open(t.Context(), m, "lake/orders")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err = retry.Write(t.Context(), c.next)
+				if err != nil {
+					t.Fatalf("retry after a crash at %s: %v", crashOp, err)
+				}
+				c.check(t, m)
+				// And once more: a duplicate delivery is skipped.
+				res, err = retry.Write(t.Context(), c.next)
+				if err != nil || !res.Skipped {
+					t.Errorf("third delivery = %+v, %v; want skipped", res, err)
+				}
+			})
+		}
+	}
+}
+
+// TestConcurrentWritersLoseNoRowAndNoCommit runs writers for different source partitions at
+// the same time, each on its own Table (as separate processes would), writing their own keys
+// and upserting a set of shared keys with distinct versions.
+func TestConcurrentWritersLoseNoRowAndNoCommit(t *testing.T) {
+	const writers, batches, own, shared = 6, 4, 8, 4
+	partitionings := []struct {
+		name string
+		p    hudi.Partitioning
+	}{
+		{"nonpartitioned", hudi.Partitioning{}},
+		{"by user", hudi.Partitioning{Fields: []string{"user_name"}}},
+	}
+	for _, pt := range partitionings {
+		t.Run(pt.name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, s objstore.Store) {
+				cfg := ordersConfig(pt.p)
+				mustCreate(t, s, "lake/orders", cfg)
+				var wg sync.WaitGroup
+				for w := range writers {
+					wg.Go(func() {
+						tbl, err := hudi.Open(t.Context(), s, "lake/orders", hudi.WithWriterID(fmt.Sprintf("writer-%d", w)), hudi.WithMaxAttempts(100))
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						src := fmt.Sprintf("orders/%d", w)
+						for b := range batches {
+							var rows []schema.Row
+							for i := range own {
+								r := order(w*1000+b*100+i, []string{"ann", "bob"}[i%2], 1, baseTime)
+								rows = append(rows, r)
+							}
+							for i := range shared {
+								r := order(900000+i, []string{"ann", "bob"}[i%2], int64(b*100+w), baseTime)
+								r[3] = fmt.Sprintf("w%d-b%d", w, b)
+								rows = append(rows, r)
+							}
+							batch := hudi.Batch{Columns: orderColumns, Rows: rows,
+								Checkpoints: map[string]int64{src: int64((b + 1) * len(rows))}, From: map[string]int64{src: int64(b * len(rows))}}
+							if _, err := tbl.Write(t.Context(), batch); err != nil {
+								t.Errorf("writer %d batch %d: %v", w, b, err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				tbl, err := hudi.Open(t.Context(), s, "lake/orders")
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := rowsByKey(t, tbl)
+				if want := writers*batches*own + shared; len(rows) != want {
+					t.Errorf("%d records, want %d", len(rows), want)
+				}
+				for _, r := range rows {
+					id := r["order_id"].(string)
+					if id >= "o-900000" {
+						// The highest version any writer wrote wins: batch 3 of writer 5.
+						if r["version"] != int64((batches-1)*100+writers-1) || r["status"] != fmt.Sprintf("w%d-b%d", writers-1, batches-1) {
+							t.Errorf("shared record %s = version %v status %v", id, r["version"], r["status"])
+						}
+					}
+				}
+				cp, err := tbl.Checkpoints(t.Context())
+				if err != nil {
+					t.Fatal(err)
+				}
+				for w := range writers {
+					if got := cp[fmt.Sprintf("orders/%d", w)]; got != int64(batches*(own+shared)) {
+						t.Errorf("checkpoint orders/%d = %d, want %d", w, got, batches*(own+shared))
+					}
+				}
+				assertNoLeftovers(t, s, "lake/orders")
+			})
+		})
+	}
+}

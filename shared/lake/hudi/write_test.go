@@ -1,0 +1,72 @@
+package hudi_test
+
+import (
+	"maps"
+	"testing"
+
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/schema"
+)
+
+func TestUpsertReplacesRowsAndKeepsUnchangedOnes(t *testing.T) {
+	partitionings := []struct {
+		name string
+		p    hudi.Partitioning
+	}{
+		{"nonpartitioned", hudi.Partitioning{}},
+		{"by user hive style", hudi.Partitioning{Fields: []string{"user_name"}, HiveStyle: true}},
+		{"by hour", hudi.Partitioning{TimeField: "created", Granularity: hudi.Hour}},
+	}
+	for _, pt := range partitionings {
+		t.Run(pt.name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, s objstore.Store) {
+				tbl := mustCreate(t, s, "lake/orders", ordersConfig(pt.p), hudi.WithClock(fakeClock()), hudi.WithIDs(fakeIDs()))
+				var first []schema.Row
+				for i := 1; i <= 5; i++ {
+					first = append(first, order(i, "ann", 1, baseTime))
+				}
+				r1 := mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: first, Checkpoints: map[string]int64{"orders/0": 5}})
+				if r1.Inserted != 5 || r1.Updated != 0 || r1.Skipped {
+					t.Fatalf("first write = %+v, want 5 inserts", r1)
+				}
+				before := rowsByKey(t, tbl)
+				changed := order(3, "ann", 2, baseTime)
+				changed[3] = "paid"
+				stale := order(2, "ann", 0, baseTime) // older than the stored version: ignored
+				stale[3] = "stale"
+				newer, older := order(6, "ann", 5, baseTime), order(6, "ann", 4, baseTime)
+				older[3] = "older duplicate"
+				r2 := mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{changed, newer, stale, older}, Checkpoints: map[string]int64{"orders/0": 9}})
+				if r2.Inserted != 1 || r2.Updated != 1 || r2.Instant <= r1.Instant {
+					t.Fatalf("second write = %+v, want 1 insert and 1 update after %s", r2, r1.Instant)
+				}
+				after := rowsByKey(t, tbl)
+				if len(after) != 6 {
+					t.Fatalf("%d rows, want 6: %v", len(after), sortedKeys(after))
+				}
+				for k, row := range after {
+					switch row["order_id"] {
+					case "o-00003":
+						if row["status"] != "paid" || row["_hoodie_commit_time"] != r2.Instant {
+							t.Errorf("updated row = %v", row)
+						}
+					case "o-00006":
+						if row["version"] != int64(5) || row["_hoodie_commit_time"] != r2.Instant {
+							t.Errorf("new row = %v, want version 5 (the newer duplicate)", row)
+						}
+					default:
+						old := before[k]
+						if row["status"] != "new" || row["_hoodie_commit_time"] != r1.Instant || row["_hoodie_commit_seqno"] != old["_hoodie_commit_seqno"] {
+							t.Errorf("unchanged row %s = %v, want as before (%v)", k, row, old)
+						}
+					}
+				}
+				cp, err := tbl.Checkpoints(t.Context())
+				if err != nil || !maps.Equal(cp, map[string]int64{"orders/0": 9}) {
+					t.Errorf("Checkpoints = %v, %v", cp, err)
+				}
+			})
+		})
+	}
+}
