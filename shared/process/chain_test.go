@@ -87,7 +87,7 @@ func TestDirtyErrorSaysWhereAndKeepsExcerptsShort(t *testing.T) {
 
 type failing struct{}
 
-func (failing) Process(*Message) (bool, error)                 { return false, errors.New("boom") }
+func (failing) Process(*Message) (bool, error)             { return false, errors.New("boom") }
 func (failing) Outputs(in []schema.Column) []schema.Column { return in }
 
 func TestRegisteredProcessorsPlugIn(t *testing.T) {
