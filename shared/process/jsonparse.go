@@ -313,7 +313,7 @@ func (d *jsonDynamic) add(m *Message, from string, doc []byte) error {
 			}
 			return dirty(s, "dynamic field name is not a valid column name (letters, digits and _, not starting with a digit, at most 128)")
 		}
-		if m.setDynamic(s, column.JSONValue(raw)) {
+		if m.SetDynamic(s, column.JSONValue(raw)) {
 			if n++; n > d.maxFields {
 				return dirty(s, fmt.Sprintf("more than %d dynamic fields in one record (dynamic.maxFields)", d.maxFields))
 			}

@@ -144,9 +144,11 @@ func (m *Message) setAt(i int, v any) {
 	m.flags[i] &^= attrMask
 }
 
-// setDynamic adds a dynamic field. A field of that name that is not dynamic is kept and
-// false returned; a dynamic one is replaced (the last occurrence wins).
-func (m *Message) setDynamic(name string, v any) bool {
+// SetDynamic adds a dynamic field, as JSON parsing's dynamic output does (hand-made
+// input for previews uses it too). A field of that name that is not dynamic is kept and
+// false returned; a dynamic one is replaced (the last occurrence wins). The name is not
+// checked here: the destination mapping validates it before it can become a column.
+func (m *Message) SetDynamic(name string, v any) bool {
 	if i := m.Index(name); i >= 0 {
 		if m.flags[i]&flagDynamic == 0 {
 			return false

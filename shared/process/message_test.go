@@ -72,10 +72,10 @@ func TestMessageSetDeleteAndResetKeepOrder(t *testing.T) {
 
 func TestDynamicFieldsNeverReplaceOtherFields(t *testing.T) {
 	m := msg("a", "fixed")
-	if m.setDynamic("a", "dyn") {
+	if m.SetDynamic("a", "dyn") {
 		t.Fatal("a dynamic field replaced a fixed one")
 	}
-	if !m.setDynamic("b", int64(1)) || !m.setDynamic("b", int64(2)) {
+	if !m.SetDynamic("b", int64(1)) || !m.SetDynamic("b", int64(2)) {
 		t.Fatal("dynamic field not set")
 	}
 	if v, _ := m.Get("b"); v != int64(2) || m.DynamicCount() != 1 || !m.Dynamic(1) {
