@@ -32,9 +32,8 @@ type Stream struct {
 	// KeyFormat and ValueFormat are the trigger's data format: auto, json, text or binary.
 	KeyFormat, ValueFormat string
 
-	Processors     any // list of processors, in order
-	Mapping        any // field mapping (nil: same-name)
-	DynamicColumns any // dynamic-column policy (nil: the default)
+	Processors any // list of processors, in order
+	Mapping    any // field mapping and dynamic-column policy (nil: same-name, policy error)
 
 	Writer Lake
 
@@ -65,7 +64,7 @@ type LakePartition struct {
 // TimeLevels are the event-time partition levels, coarsest first.
 var TimeLevels = []string{"year", "month", "day", "hour"}
 
-var streamKeys = []string{"name", "timezone", "parameters", "reader", "processors", "mapping", "dynamicColumns", "writer", "setting"}
+var streamKeys = []string{"name", "timezone", "parameters", "reader", "processors", "mapping", "writer", "setting"}
 
 // IsStream reports whether a job document is a stream job: one with processors, or whose writer
 // is a lake table.
@@ -144,7 +143,7 @@ func loadStream(top map[string]any, name string) (*Stream, error) {
 		return nil, err
 	}
 	s := &Stream{Name: name, KeyFormat: "auto", ValueFormat: "auto",
-		Processors: top["processors"], Mapping: top["mapping"], DynamicColumns: top["dynamicColumns"]}
+		Processors: top["processors"], Mapping: top["mapping"]}
 	tz, err := config.String("timezone", top["timezone"])
 	if err != nil {
 		return nil, err

@@ -1,0 +1,252 @@
+package stream
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/fcsync/fcsync/shared/column"
+	"github.com/fcsync/fcsync/shared/fieldmap"
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/process"
+	"github.com/fcsync/fcsync/shared/record"
+	"github.com/fcsync/fcsync/shared/schema"
+)
+
+// Source names a topic partition as the table's checkpoints do: "topic/partition".
+func Source(topic string, partition int32) string {
+	return topic + "/" + strconv.FormatInt(int64(partition), 10)
+}
+
+// dirtyRecord is one line of a batch's dirty-data object.
+type dirtyRecord struct {
+	Job       string `json:"job"`
+	Topic     string `json:"topic"`
+	Partition int32  `json:"partition"`
+	Offset    int64  `json:"offset"`
+	Timestamp int64  `json:"timestamp"`
+	Where     string `json:"where"`
+	Field     string `json:"field,omitempty"`
+	Reason    string `json:"reason"`
+	Value     string `json:"value,omitempty"`
+}
+
+// maxAttempts bounds how often a batch is rerun after concurrent commits overlapped it.
+const maxAttempts = 5
+
+// Run processes one batch and commits it to the job's table. recs may hold several topic
+// partitions, in any order, with repeats. A batch whose every record was committed before
+// returns a report with Committed false and no error.
+func (j *Job) Run(ctx context.Context, env Env, recs []record.Record) (*Report, error) {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if err := j.checkTopics(recs); err != nil {
+		return &Report{Job: j.Spec.Name, Records: len(recs)}, err
+	}
+	table, err := hudi.Create(ctx, env.Lake, j.Spec.Writer.Path, j.tableConfig(j.initialColumns()), env.HudiOptions...)
+	if err != nil {
+		return &Report{Job: j.Spec.Name, Records: len(recs)}, fmt.Errorf("job %s: table %s: %w", j.Spec.Name, j.Spec.Writer.Path, err)
+	}
+	at := env.Now()
+	for attempt := 1; ; attempt++ {
+		rep, err := j.attempt(ctx, env, table, recs, at)
+		rep.Attempts = attempt
+		if errors.Is(err, hudi.ErrCheckpointConflict) && attempt < maxAttempts {
+			// Another delivery committed part of these records meanwhile: start over from
+			// the table's new checkpoints, so those records are skipped.
+			if env.Log != nil {
+				env.Log.Info("batch overlaps a concurrent commit; rerunning", "job", j.Spec.Name, "attempt", attempt, "err", err.Error())
+			}
+			continue
+		}
+		if err == nil && env.Log != nil {
+			j.logReport(env, rep)
+		}
+		return rep, err
+	}
+}
+
+// attempt runs the batch once against the table's current checkpoints.
+func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []record.Record, at time.Time) (*Report, error) {
+	rep := &Report{Job: j.Spec.Name, Records: len(recs), Offsets: map[string][2]int64{}}
+	done, err := table.Checkpoints(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("job %s: table %s checkpoints: %w", j.Spec.Name, j.Spec.Writer.Path, err)
+	}
+	todo := j.pending(recs, done, rep)
+	if len(todo) == 0 {
+		return rep, nil
+	}
+	mapper, err := fieldmap.New("mapping", j.Spec.Mapping, table.Columns(),
+		fieldmap.WithTable(j.Spec.Writer.Table), fieldmap.WithLocation(j.Spec.Location), fieldmap.WithClock(env.Now))
+	if err != nil {
+		return rep, fmt.Errorf("job %s: %w", j.Spec.Name, err)
+	}
+	batch := mapper.Batch()
+	chain, err := j.chainAt(at)
+	if err != nil {
+		return rep, err
+	}
+	rows := make([]schema.Row, 0, len(todo))
+	var dirty []dirtyRecord
+	next := map[string]int64{}
+	from := map[string]int64{}
+	var msg process.Message
+	for i := range todo {
+		r := &todo[i]
+		src := Source(r.Topic, r.Partition)
+		if _, ok := from[src]; !ok {
+			from[src] = r.Offset
+		}
+		next[src] = r.Offset + 1
+		if err := msg.Reset(r); err != nil {
+			dirty = append(dirty, j.dirty(r, err))
+			continue
+		}
+		keep, err := chain.Process(&msg)
+		if err != nil {
+			dirty = append(dirty, j.dirty(r, err))
+			continue
+		}
+		if !keep {
+			rep.Filtered++
+			continue
+		}
+		row, err := batch.Map(&msg)
+		if err != nil {
+			var de *column.DirtyError
+			if errors.As(err, &de) {
+				dirty = append(dirty, j.dirty(r, err))
+				continue
+			}
+			return rep, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
+		}
+		rows = append(rows, row)
+	}
+	rep.Dirty = len(dirty)
+	if lim := j.Spec.ErrorRecord; lim != nil && int64(len(dirty)) > *lim {
+		return rep, &ErrorLimitError{Job: j.Spec.Name, Dirty: len(dirty), Limit: *lim, First: dirty[0].Reason}
+	}
+	if len(dirty) > 0 {
+		if rep.DirtyKey, err = j.writeDirty(ctx, env, todo, dirty); err != nil {
+			return rep, err
+		}
+	}
+	res, err := table.Write(ctx, hudi.Batch{Columns: batch.Columns(), Rows: rows, Checkpoints: next, From: from})
+	if err != nil {
+		return rep, fmt.Errorf("job %s: table %s: %w", j.Spec.Name, j.Spec.Writer.Path, err)
+	}
+	if res.Skipped {
+		// A concurrent delivery of the same records committed first: nothing to do.
+		rep.Duplicates += len(todo)
+		rep.Filtered, rep.Dirty, rep.DirtyKey = 0, 0, ""
+		return rep, nil
+	}
+	rep.Committed = true
+	rep.Written = len(rows)
+	rep.Instant, rep.Inserted, rep.Updated = res.Instant, res.Inserted, res.Updated
+	rep.DDL = batch.Events()
+	return rep, nil
+}
+
+func (j *Job) logReport(env Env, rep *Report) {
+	env.Log.Info("batch", "job", j.Spec.Name, "committed", rep.Committed, "instant", rep.Instant, "records", rep.Records,
+		"written", rep.Written, "filtered", rep.Filtered, "dirty", rep.Dirty, "duplicates", rep.Duplicates)
+	for _, ev := range rep.DDL {
+		env.Log.Warn("ddl", "job", j.Spec.Name, "kind", ev.Kind, "table", ev.Table, "column", ev.Column.Name,
+			"type", string(ev.Column.Type), "record", fmt.Sprintf("%s/%d@%d", ev.Topic, ev.Partition, ev.Offset))
+	}
+}
+
+// checkTopics refuses records of topics the job does not read: the trigger is wired wrong.
+func (j *Job) checkTopics(recs []record.Record) error {
+	if len(j.Spec.Topics) == 0 {
+		return nil
+	}
+	for i := range recs {
+		if !slices.Contains(j.Spec.Topics, recs[i].Topic) {
+			return fmt.Errorf("job %s: record %d is from topic %q, which the job does not read (reader.topic: %v)", j.Spec.Name, i, recs[i].Topic, j.Spec.Topics)
+		}
+	}
+	return nil
+}
+
+// pending returns the records not yet committed, once each, ordered by topic, partition and
+// offset, and counts the rest as duplicates.
+func (j *Job) pending(recs []record.Record, done map[string]int64, rep *Report) []record.Record {
+	todo := make([]record.Record, 0, len(recs))
+	for _, r := range recs {
+		if next, ok := done[Source(r.Topic, r.Partition)]; ok && r.Offset < next {
+			rep.Duplicates++
+			continue
+		}
+		todo = append(todo, r)
+	}
+	slices.SortStableFunc(todo, func(a, b record.Record) int {
+		if c := bytes.Compare([]byte(a.Topic), []byte(b.Topic)); c != 0 {
+			return c
+		}
+		if a.Partition != b.Partition {
+			return int(a.Partition - b.Partition)
+		}
+		return int(min(max(a.Offset-b.Offset, -1), 1))
+	})
+	out := todo[:0]
+	for i, r := range todo {
+		if i > 0 && r.Topic == todo[i-1].Topic && r.Partition == todo[i-1].Partition && r.Offset == todo[i-1].Offset {
+			rep.Duplicates++
+			continue
+		}
+		out = append(out, r)
+	}
+	for _, r := range out {
+		src := Source(r.Topic, r.Partition)
+		span, ok := rep.Offsets[src]
+		if !ok {
+			span[0] = r.Offset
+		}
+		span[1] = r.Offset
+		rep.Offsets[src] = span
+	}
+	return out
+}
+
+func (j *Job) dirty(r *record.Record, err error) dirtyRecord {
+	d := dirtyRecord{Job: j.Spec.Name, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+		Timestamp: r.TimestampMillis(), Where: "input", Reason: err.Error()}
+	var pe *process.DirtyError
+	var ce *column.DirtyError
+	switch {
+	case errors.As(err, &pe):
+		d.Where, d.Field, d.Reason, d.Value = pe.Where, pe.Field, pe.Reason, pe.Value
+	case errors.As(err, &ce):
+		d.Where, d.Field, d.Reason, d.Value = "mapping", ce.Column, ce.Reason, ce.Value
+	}
+	return d
+}
+
+// writeDirty stores the batch's dirty records as one JSON-lines object named after the
+// offsets the batch covers, so a retry of the batch rewrites the same object.
+func (j *Job) writeDirty(ctx context.Context, env Env, todo []record.Record, dirty []dirtyRecord) (string, error) {
+	first, last := todo[0], todo[len(todo)-1]
+	key := fmt.Sprintf("dirty/%s/%s-%d-%d_%s-%d-%d.jsonl", j.Spec.Name,
+		first.Topic, first.Partition, first.Offset, last.Topic, last.Partition, last.Offset)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, d := range dirty {
+		if err := enc.Encode(d); err != nil {
+			return "", err
+		}
+	}
+	if err := env.Lake.Put(ctx, key, buf.Bytes()); err != nil {
+		return "", fmt.Errorf("job %s: dirty data %s: %w", j.Spec.Name, key, err)
+	}
+	return key, nil
+}

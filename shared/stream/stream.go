@@ -1,0 +1,136 @@
+package stream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/fcsync/fcsync/shared/fieldmap"
+	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/process"
+	"github.com/fcsync/fcsync/shared/schedule"
+	"github.com/fcsync/fcsync/shared/schema"
+)
+
+// Job is a compiled stream job: its chain and mapping checked once, ready for any number of
+// batches (concurrently: Run keeps no state between calls).
+type Job struct {
+	Spec  *job.Stream
+	chain *process.Chain
+}
+
+// Compile checks a stream job's processors and mapping and builds its chain.
+func Compile(spec *job.Stream) (*Job, error) {
+	j := &Job{Spec: spec}
+	chain, err := j.compileAt(time.Date(2022, 11, 22, 10, 0, 0, 0, spec.Location))
+	if err != nil {
+		return nil, err
+	}
+	j.chain = chain
+	if _, err := fieldmap.New("mapping", spec.Mapping, j.initialColumns(), fieldmap.WithTable(spec.Writer.Table), fieldmap.WithLocation(spec.Location)); err != nil {
+		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
+	}
+	// Creating the table in memory checks the writer's key, precombine and partitioning
+	// against the columns exactly as the real table will.
+	if _, err := hudi.Create(context.Background(), objstore.NewMemory(), "check", j.tableConfig(j.initialColumns())); err != nil {
+		return nil, fmt.Errorf("job %s: writer: %w", spec.Name, err)
+	}
+	return j, nil
+}
+
+// chainAt is the chain bound to the batch time at: scheduling parameters in processors take
+// their values then. Custom parameters are evaluated at that time too.
+func (j *Job) chainAt(at time.Time) (*process.Chain, error) {
+	if len(j.Spec.Params) == 0 {
+		return j.chain.At(at), nil
+	}
+	return j.compileAt(at)
+}
+
+func (j *Job) compileAt(at time.Time) (*process.Chain, error) {
+	vars, err := schedule.Resolve(j.Spec.Params, at, nil)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: parameters: %w", j.Spec.Name, err)
+	}
+	chain, err := process.Compile("processors", j.Spec.Processors, process.WithLocation(j.Spec.Location),
+		process.WithVars(vars), process.WithTime(at))
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.Spec.Name, err)
+	}
+	return chain, nil
+}
+
+// Outputs are the fields a record has after the chain (what "generate the table schema"
+// starts from).
+func (j *Job) Outputs() []schema.Column { return j.chain.Outputs() }
+
+// initialColumns is the table's schema when the job creates it: the writer's schema, or the
+// chain's outputs without the raw Kafka attributes nobody asked to keep.
+func (j *Job) initialColumns() []schema.Column {
+	if len(j.Spec.Writer.Columns) > 0 {
+		return j.Spec.Writer.Columns
+	}
+	var cols []schema.Column
+	for _, c := range j.chain.Outputs() {
+		if strings.HasPrefix(c.Name, "__") && strings.HasSuffix(c.Name, "__") {
+			continue
+		}
+		cols = append(cols, c)
+	}
+	return cols
+}
+
+func (j *Job) tableConfig(cols []schema.Column) hudi.Config {
+	w := j.Spec.Writer
+	return hudi.Config{
+		Database: w.Database, Name: w.Table, Columns: cols,
+		RecordKey: w.PrimaryKey, Precombine: w.Precombine,
+		Partitioning: hudi.Partitioning{
+			Fields: w.Partition.Fields, TimeField: w.Partition.TimeField,
+			Granularity: hudi.Granularity(w.Partition.TimeLevel), HiveStyle: w.Partition.HiveStyle,
+		},
+	}
+}
+
+// Env is what a batch runs against.
+type Env struct {
+	Lake objstore.Store // the table and the dirty data
+	Log  *slog.Logger
+	Now  func() time.Time
+	// HudiOptions are passed to the table (clock, IDs, fault hooks in tests).
+	HudiOptions []hudi.Option
+}
+
+// Report says what one batch did.
+type Report struct {
+	Job        string              `json:"job"`
+	Records    int                 `json:"records"`    // in the invocation
+	Duplicates int                 `json:"duplicates"` // already committed, or repeated in the batch
+	Filtered   int                 `json:"filtered"`
+	Dirty      int                 `json:"dirty"`
+	Written    int                 `json:"written"`
+	Inserted   int                 `json:"inserted"`
+	Updated    int                 `json:"updated"`
+	Instant    string              `json:"instant,omitempty"` // the Hudi commit, when rows were written
+	DDL        []fieldmap.DDLEvent `json:"ddl,omitempty"`     // columns the batch added
+	Offsets    map[string][2]int64 `json:"offsets,omitempty"` // topic/partition → [first, last] offset processed
+	DirtyKey   string              `json:"dirtyObject,omitempty"`
+	Committed  bool                `json:"committed"` // false: nothing new to commit (every record was committed before)
+	Attempts   int                 `json:"attempts"`  // runs of the batch (more than 1 after a concurrent overlapping commit)
+}
+
+// ErrorLimitError fails a batch with more dirty records than errorLimit.record allows.
+type ErrorLimitError struct {
+	Job   string
+	Dirty int
+	Limit int64
+	First string // the first dirty record's reason
+}
+
+func (e *ErrorLimitError) Error() string {
+	return fmt.Sprintf("job %s: %d dirty records exceed errorLimit.record %d (first: %s); nothing was written", e.Job, e.Dirty, e.Limit, e.First)
+}
