@@ -499,3 +499,18 @@ func paramText(where string, v any) (string, error) {
 	}
 	return "", fmt.Errorf("%s: want text like startTime=$[yyyymmddhh24mi-8/24/60]00, a list or a map", where)
 }
+
+// FindFile returns the path of the job file for name in dir: name.yaml, name.yml or
+// name.json. name must be a plain job name, so it cannot reach outside dir.
+func FindFile(dir, name string) (string, error) {
+	if err := validJobName(name); err != nil || name == "." || name == ".." {
+		return "", fmt.Errorf("job name %q is not a plain name", name)
+	}
+	for _, ext := range []string{".yaml", ".yml", ".json"} {
+		p := filepath.Join(dir, name+ext)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("job %q: no %s.yaml, .yml or .json in %s", name, name, dir)
+}

@@ -8,13 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/fcsync/fcsync/functions/platform"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
 	"github.com/fcsync/fcsync/shared/objstore"
@@ -170,16 +170,11 @@ func (h *Handler) LoadJob(name string) (*job.Spec, error) {
 	if name == "" {
 		return nil, fmt.Errorf("no job: the timer payload names none and FCSYNC_JOB is not set")
 	}
-	if strings.ContainsAny(name, `/\`) || name == ".." || name == "." {
-		return nil, fmt.Errorf("job name %q is not a plain name", name)
+	p, err := job.FindFile(h.cfg.JobsDir, name)
+	if err != nil {
+		return nil, err
 	}
-	for _, ext := range []string{".yaml", ".yml", ".json"} {
-		p := filepath.Join(h.cfg.JobsDir, name+ext)
-		if _, err := os.Stat(p); err == nil {
-			return job.LoadFile(p)
-		}
-	}
-	return nil, fmt.Errorf("job %q: no %s.yaml, .yml or .json in %s", name, name, h.cfg.JobsDir)
+	return job.LoadFile(p)
 }
 
 // Env builds the window environment from the configuration.

@@ -1,0 +1,120 @@
+// Package handler is the stream function's platform-independent entry: it decodes one Kafka
+// trigger payload (FC CloudEvents in either shape, RawData, or an AWS Lambda KafkaEvent) and
+// runs the batch through the job's processing chain into its Hudi table. main.go wraps it for
+// FC or Lambda; localrun calls it directly.
+package handler
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/fcsync/fcsync/functions/platform"
+	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/stream"
+	"github.com/fcsync/fcsync/shared/trigger"
+)
+
+// Config is the function's configuration, from the environment.
+type Config struct {
+	JobsDir string // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
+	Job     string // FCSYNC_JOB: the job this function serves (one function per real-time job)
+	JobFile string // FCSYNC_JOB_FILE: or the job's file
+	LakeDir string // FCSYNC_LAKE: the object store tables and dirty data live in (a directory; OSS in issue 4)
+}
+
+// ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{JobsDir: getenv("FCSYNC_JOBS"), Job: getenv("FCSYNC_JOB"), JobFile: getenv("FCSYNC_JOB_FILE"), LakeDir: getenv("FCSYNC_LAKE")}
+	if c.JobsDir == "" {
+		exe, _ := os.Executable()
+		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
+	}
+	if c.LakeDir == "" {
+		c.LakeDir = ".fcsync/lake"
+	}
+	if c.Job == "" && c.JobFile == "" {
+		return c, fmt.Errorf("FCSYNC_JOB or FCSYNC_JOB_FILE must name the stream job this function serves")
+	}
+	return c, nil
+}
+
+// Handler serves Kafka trigger invocations. Invocations may overlap: it is safe for
+// concurrent use.
+type Handler struct {
+	cfg Config
+	log *slog.Logger
+	// Now is the batch time (scheduling parameters in processors); time.Now when nil.
+	Now func() time.Time
+
+	once sync.Once
+	job  *stream.Job
+	err  error
+}
+
+// New makes a handler.
+func New(cfg Config, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{cfg: cfg, log: log}
+}
+
+// Result is the function's response.
+type Result struct {
+	Status string         `json:"status"` // "committed" or "duplicate" (nothing new)
+	Report *stream.Report `json:"report"`
+}
+
+// Job loads and compiles the job once.
+func (h *Handler) Job() (*stream.Job, error) {
+	h.once.Do(func() {
+		path := h.cfg.JobFile
+		if path == "" {
+			if path, h.err = job.FindFile(h.cfg.JobsDir, h.cfg.Job); h.err != nil {
+				return
+			}
+		}
+		var spec *job.Stream
+		if spec, h.err = job.LoadStreamFile(path); h.err != nil {
+			return
+		}
+		h.job, h.err = stream.Compile(spec)
+	})
+	return h.job, h.err
+}
+
+// Invoke handles one Kafka trigger payload. A payload that does not decode fails the
+// invocation and writes nothing; so does a batch the job refuses (error limit, dynamic
+// column policy error). creds may be empty.
+func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Credentials) (*Result, error) {
+	j, err := h.Job()
+	if err != nil {
+		return nil, err
+	}
+	valueFormat, _ := trigger.ParseDataFormat(j.Spec.ValueFormat)
+	keyFormat, _ := trigger.ParseDataFormat(j.Spec.KeyFormat)
+	recs, err := trigger.DecodeKafka(event, trigger.WithValueFormat(valueFormat), trigger.WithKeyFormat(keyFormat))
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", j.Spec.Name, err)
+	}
+	lake, err := objstore.NewDir(h.cfg.LakeDir)
+	if err != nil {
+		return nil, fmt.Errorf("lake store %s: %w", h.cfg.LakeDir, err)
+	}
+	_ = creds // the local lake store needs none; the OSS adapter takes them
+	rep, err := j.Run(ctx, stream.Env{Lake: lake, Log: h.log, Now: h.Now}, recs)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Status: "committed", Report: rep}
+	if !rep.Committed {
+		res.Status = "duplicate"
+	}
+	return res, nil
+}
