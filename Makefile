@@ -1,6 +1,6 @@
 # fcsync — see README.md. Every target works on a fresh clone (Go 1.26; kcat for the interop tests).
 GO        ?= go
-FUNCTIONS := batch
+FUNCTIONS := batch stream
 GOFLAGS_BUILD := -trimpath -ldflags="-s -w"
 
 .PHONY: build test demo bench lint fuzz clean
@@ -10,7 +10,9 @@ build: ## every function to dist/<name>/main (linux/amd64, static), and localrun
 	  echo "build dist/$$f/main"; \
 	  GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o dist/$$f/main ./functions/$$f || exit 1; \
 	done
-	mkdir -p dist/batch/jobs && cp infra/jobs/* dist/batch/jobs/
+	mkdir -p dist/batch/jobs dist/stream/jobs
+	cp infra/jobs/*.yaml infra/jobs/*.json dist/batch/jobs/
+	cp infra/jobs/stream/* dist/stream/jobs/
 	$(GO) build -o dist/localrun ./localrun
 
 test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed corpora
@@ -30,7 +32,7 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 fuzz: ## a short fuzz run of every fuzz target
-	@for pkg in ./shared/schedule ./shared/column ./shared/job ./shared/trigger; do \
+	@for pkg in ./shared/schedule ./shared/column ./shared/job ./shared/trigger ./shared/process ./shared/lake/hudi; do \
 	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s $$pkg || exit 1; \
 	  done; \

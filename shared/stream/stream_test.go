@@ -401,3 +401,19 @@ func TestRecordsOfAnotherTopicFailTheInvocation(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestShippedStreamJobsCompile(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "infra", "jobs", "stream", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no shipped stream jobs: %v", err)
+	}
+	for _, f := range files {
+		spec, err := job.LoadStreamFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Compile(spec); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
