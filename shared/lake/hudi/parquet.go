@@ -104,7 +104,7 @@ func newFileSchema(table string, cols []schema.Column) *fileSchema {
 
 const (
 	writeBatchRows = 128
-	rowGroupBytes  = 16 << 20 // estimated uncompressed bytes per row group
+	rowGroupBytes  = 4 << 20 // estimated uncompressed bytes per row group (bounds the writer's buffers)
 )
 
 // baseWriter streams rows into one Parquet base file held in memory.
@@ -198,7 +198,26 @@ func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
 	}
 	bw.batch[bw.nbatch] = row
 	bw.nbatch++
-	key := meta[metaRecordKey]
+	bw.track(meta[metaRecordKey], size)
+	if bw.nbatch == len(bw.batch) {
+		return bw.flushBatch()
+	}
+	return nil
+}
+
+// addRaw appends one row of Parquet values already leveled for this file's columns (copied
+// from another file). key is its record key; size its estimated bytes.
+func (bw *baseWriter) addRaw(vals []parquet.Value, key string, size int) error {
+	bw.batch[bw.nbatch] = append(bw.batch[bw.nbatch][:0], vals...)
+	bw.nbatch++
+	bw.track(key, size)
+	if bw.nbatch == len(bw.batch) {
+		return bw.flushBatch()
+	}
+	return nil
+}
+
+func (bw *baseWriter) track(key string, size int) {
 	if bw.collectKeys {
 		bw.keys = append(bw.keys, key)
 	}
@@ -211,10 +230,6 @@ func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
 	bw.rows++
 	bw.rgBytes += size
 	bw.rowBytes += int64(size)
-	if bw.nbatch == len(bw.batch) {
-		return bw.flushBatch()
-	}
-	return nil
 }
 
 func (bw *baseWriter) flushBatch() error {
@@ -682,6 +697,64 @@ func keyString(k any) string {
 		return x.Format(time.RFC3339Nano)
 	}
 	return fmt.Sprint(k)
+}
+
+// flat reports whether every field of the file is a top-level, non-repeated leaf, as in the
+// files fcsync writes.
+func (bf *baseFile) flat() bool {
+	for _, f := range bf.fields {
+		if f.kind != kindLeaf || f.maxRep != 0 || f.repeated {
+			return false
+		}
+	}
+	return true
+}
+
+// scanFlat reads a flat file's rows as Parquet values, one per field. The values are valid
+// until afterChunk is called, which happens before the reader reuses their memory.
+func (bf *baseFile) scanFlat(fn func(vals []parquet.Value) error, afterChunk func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errBadFile, r)
+		}
+	}()
+	n := len(bf.fields)
+	vals := make([]parquet.Value, n)
+	rows := make([]parquet.Row, 64)
+	for _, rg := range bf.f.RowGroups() {
+		r := parquet.NewRowGroupReader(rg)
+		for {
+			k, rerr := r.ReadRows(rows)
+			for _, row := range rows[:k] {
+				if len(row) != n {
+					return fmt.Errorf("%w: row of %d values for %d columns", errBadFile, len(row), n)
+				}
+				for _, v := range row {
+					c := v.Column()
+					if c < 0 || c >= n {
+						return fmt.Errorf("%w: value of column %d outside the schema", errBadFile, c)
+					}
+					vals[c] = v
+				}
+				if err := fn(vals); err != nil {
+					return err
+				}
+			}
+			if err := afterChunk(); err != nil {
+				return err
+			}
+			if rerr != nil {
+				if errors.Is(rerr, io.EOF) {
+					break
+				}
+				return fmt.Errorf("%w: %v", errBadFile, rerr)
+			}
+			if k == 0 {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // keyValue returns the footer key/value metadata entry named key.

@@ -13,6 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/schema"
 	"github.com/fcsync/fcsync/shared/state"
@@ -381,6 +384,8 @@ type plannedFile struct {
 	fileID    string
 	token     string
 	prev      *fileSlice       // the version being replaced; nil for a new file group
+	prevSize  int64            // its size in bytes
+	prevRows  int              // and rows
 	updates   map[string]int32 // record key -> rec, for keys stored in prev
 	inserts   []int32          // recs new to the table
 	stat      writeStat
@@ -474,7 +479,8 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 		s := slices_[i]
 		f := byFG[s.name.fileID]
 		if f == nil {
-			f = &plannedFile{partition: part, fileID: s.name.fileID, prev: &slices_[i], updates: map[string]int32{}}
+			f = &plannedFile{partition: part, fileID: s.name.fileID, prev: &slices_[i], updates: map[string]int32{},
+				prevSize: keys[i].size, prevRows: len(keys[i].keys)}
 			byFG[s.name.fileID] = f
 			a.files = append(a.files, f)
 		}
@@ -631,6 +637,10 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 	name := f.name(a.instant).String()
 	rel := joinKey(f.partition, name)
 	bw := fs.newWriter()
+	if f.prev != nil && f.prevRows > 0 {
+		// The new version is about as large per row as the old one: size the buffer once.
+		bw.buf.Grow(int(f.prevSize*int64(f.prevRows+len(f.inserts))/int64(f.prevRows)) + 64<<10)
+	}
 	bw.collectKeys = p.upsert
 	seq := 0
 	var meta [numMeta]string
@@ -708,6 +718,11 @@ func (t *Table) copyRows(ctx context.Context, p *prepared, a *attempt, f *planne
 	if t.cfg.Precombine != "" {
 		preIdx = columnIndex(a.cols, t.cfg.Precombine)
 	}
+	if metaIdx[metaRecordKey] >= 0 && bf.flat() {
+		if n, ok, err := t.copyFlat(p, a, f, bw, name, newRow, bf, metaIdx, colIdx, preIdx); ok || err != nil {
+			return n, err
+		}
+	}
 	done := make(map[string]bool, len(f.updates))
 	var updated int64
 	var meta [numMeta]string
@@ -760,6 +775,108 @@ func (t *Table) copyRows(ctx context.Context, p *prepared, a *attempt, f *planne
 		}
 	}
 	return updated, nil
+}
+
+// copyFlat is copyRows for flat files whose columns have the Parquet types fcsync writes (or
+// narrower ones it widens): stored rows are copied as Parquet values, without turning them
+// into Go values. ok is false when the file does not qualify (then nothing was written).
+func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter, name string, newRow func(int32) error,
+	bf *baseFile, metaIdx [numMeta]int, colIdx []int, preIdx int) (int64, bool, error) {
+	convs := make([]func(parquet.Value) parquet.Value, len(a.cols))
+	for i, c := range a.cols {
+		j := colIdx[i]
+		if j < 0 {
+			continue
+		}
+		src, dst := bf.fields[j].col.Type(), parquetNode(c.Type).Type()
+		switch {
+		case src.String() == dst.String():
+			convs[i] = func(v parquet.Value) parquet.Value { return v }
+		case src.Kind() == parquet.Int32 && dst.Kind() == parquet.Int64 && isIntType(src):
+			convs[i] = func(v parquet.Value) parquet.Value { return parquet.Int64Value(int64(v.Int32())) }
+		case src.Kind() == parquet.Float && dst.Kind() == parquet.Double:
+			conv := bf.fields[j].conv
+			convs[i] = func(v parquet.Value) parquet.Value { return parquet.DoubleValue(conv(v).(float64)) }
+		default:
+			return 0, false, nil
+		}
+	}
+	for m := range metaIdx {
+		if j := metaIdx[m]; j >= 0 && bf.fields[j].col.Type().Kind() != parquet.ByteArray {
+			return 0, false, nil
+		}
+	}
+	prevRel := f.prev.path()
+	out := make([]parquet.Value, numMeta+len(a.cols))
+	fileName := parquet.ByteArrayValue([]byte(name)).Level(0, 1, metaFileName)
+	done := make(map[int32]bool, len(f.updates))
+	var updated int64
+	err := bf.scanFlat(func(vals []parquet.Value) error {
+		kb := vals[metaIdx[metaRecordKey]].ByteArray()
+		if ri, ok := f.updates[string(kb)]; ok && !done[ri] {
+			done[ri] = true
+			keepOld := false
+			if preIdx >= 0 && colIdx[preIdx] >= 0 {
+				var stored any
+				if v := vals[colIdx[preIdx]]; !v.IsNull() {
+					stored = bf.fields[colIdx[preIdx]].conv(v)
+				}
+				keepOld = compareValues(a.cols[preIdx].Type, p.precombine(p.recs[ri]), stored) < 0
+			}
+			if !keepOld {
+				updated++
+				return newRow(ri)
+			}
+		}
+		size := 0
+		for m := range metaIdx {
+			switch j := metaIdx[m]; {
+			case m == metaFileName:
+				out[m] = fileName
+			case j < 0 || vals[j].IsNull():
+				out[m] = parquet.NullValue().Level(0, 0, m)
+			default:
+				out[m] = vals[j].Level(0, 1, m)
+				size += len(vals[j].ByteArray())
+			}
+		}
+		for i, conv := range convs {
+			ci := numMeta + i
+			if conv == nil || vals[colIdx[i]].IsNull() {
+				out[ci] = parquet.NullValue().Level(0, 0, ci)
+				size++
+				continue
+			}
+			v := conv(vals[colIdx[i]])
+			out[ci] = v.Level(0, 1, ci)
+			if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+				size += len(v.ByteArray()) + 4
+			} else {
+				size += 8
+			}
+		}
+		return bw.addRaw(out, string(kb), size)
+	}, bw.flushBatch)
+	if err != nil {
+		return 0, true, fmt.Errorf("base file %s: %w", prevRel, err)
+	}
+	for k, ri := range f.updates {
+		if !done[ri] {
+			_ = k
+			f.inserts = append(f.inserts, ri)
+		}
+	}
+	return updated, true, nil
+}
+
+// isIntType reports whether a Parquet type is an INT(n) integer.
+func isIntType(t parquet.Type) bool {
+	lt := t.LogicalType()
+	if lt == nil {
+		return false
+	}
+	_, ok := lt.Value.(*format.IntType)
+	return ok
 }
 
 // commit decides the attempt in the commit log, rebasing over commits that landed since the
