@@ -23,8 +23,8 @@ func Source(topic string, partition int32) string {
 	return topic + "/" + strconv.FormatInt(int64(partition), 10)
 }
 
-// dirtyRecord is one line of a batch's dirty-data object.
-type dirtyRecord struct {
+// DirtyRecord is one line of a batch's dirty-data object.
+type DirtyRecord struct {
 	Job       string `json:"job"`
 	Topic     string `json:"topic"`
 	Partition int32  `json:"partition"`
@@ -93,42 +93,19 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 	if err != nil {
 		return rep, err
 	}
-	rows := make([]schema.Row, 0, len(todo))
-	var dirty []dirtyRecord
-	next := map[string]int64{}
-	from := map[string]int64{}
-	var msg process.Message
-	for i := range todo {
-		r := &todo[i]
+	next, from := map[string]int64{}, map[string]int64{}
+	for _, r := range todo {
 		src := Source(r.Topic, r.Partition)
 		if _, ok := from[src]; !ok {
 			from[src] = r.Offset
 		}
 		next[src] = r.Offset + 1
-		if err := msg.Reset(r); err != nil {
-			dirty = append(dirty, j.dirty(r, err))
-			continue
-		}
-		keep, err := chain.Process(&msg)
-		if err != nil {
-			dirty = append(dirty, j.dirty(r, err))
-			continue
-		}
-		if !keep {
-			rep.Filtered++
-			continue
-		}
-		row, err := batch.Map(&msg)
-		if err != nil {
-			var de *column.DirtyError
-			if errors.As(err, &de) {
-				dirty = append(dirty, j.dirty(r, err))
-				continue
-			}
-			return rep, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
-		}
-		rows = append(rows, row)
 	}
+	rows, dirty, filtered, err := j.transform(chain, batch, todo)
+	if err != nil {
+		return rep, err
+	}
+	rep.Filtered = filtered
 	rep.Dirty = len(dirty)
 	if lim := j.Spec.ErrorRecord; lim != nil && int64(len(dirty)) > *lim {
 		return rep, &ErrorLimitError{Job: j.Spec.Name, Dirty: len(dirty), Limit: *lim, First: dirty[0].Reason}
@@ -153,6 +130,41 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 	rep.Instant, rep.Inserted, rep.Updated = res.Instant, res.Inserted, res.Updated
 	rep.DDL = batch.Events()
 	return rep, nil
+}
+
+// transform takes records through the chain and the mapping: rows to write, dirty records,
+// and how many the chain's filters dropped. An error stops the batch (dynamic-column policy
+// error).
+func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []record.Record) (rows []schema.Row, dirty []DirtyRecord, filtered int, err error) {
+	rows = make([]schema.Row, 0, len(recs))
+	var msg process.Message
+	for i := range recs {
+		r := &recs[i]
+		if err := msg.Reset(r); err != nil {
+			dirty = append(dirty, j.dirty(r, err))
+			continue
+		}
+		keep, err := chain.Process(&msg)
+		if err != nil {
+			dirty = append(dirty, j.dirty(r, err))
+			continue
+		}
+		if !keep {
+			filtered++
+			continue
+		}
+		row, err := batch.Map(&msg)
+		if err != nil {
+			var de *column.DirtyError
+			if errors.As(err, &de) {
+				dirty = append(dirty, j.dirty(r, err))
+				continue
+			}
+			return nil, nil, 0, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
+		}
+		rows = append(rows, row)
+	}
+	return rows, dirty, filtered, nil
 }
 
 func (j *Job) logReport(env Env, rep *Report) {
@@ -217,8 +229,8 @@ func (j *Job) pending(recs []record.Record, done map[string]int64, rep *Report) 
 	return out
 }
 
-func (j *Job) dirty(r *record.Record, err error) dirtyRecord {
-	d := dirtyRecord{Job: j.Spec.Name, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+func (j *Job) dirty(r *record.Record, err error) DirtyRecord {
+	d := DirtyRecord{Job: j.Spec.Name, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
 		Timestamp: r.TimestampMillis(), Where: "input", Reason: err.Error()}
 	var pe *process.DirtyError
 	var ce *column.DirtyError
@@ -233,7 +245,7 @@ func (j *Job) dirty(r *record.Record, err error) dirtyRecord {
 
 // writeDirty stores the batch's dirty records as one JSON-lines object named after the
 // offsets the batch covers, so a retry of the batch rewrites the same object.
-func (j *Job) writeDirty(ctx context.Context, env Env, todo []record.Record, dirty []dirtyRecord) (string, error) {
+func (j *Job) writeDirty(ctx context.Context, env Env, todo []record.Record, dirty []DirtyRecord) (string, error) {
 	first, last := todo[0], todo[len(todo)-1]
 	key := fmt.Sprintf("dirty/%s/%s-%d-%d_%s-%d-%d.jsonl", j.Spec.Name,
 		first.Topic, first.Partition, first.Offset, last.Topic, last.Partition, last.Offset)

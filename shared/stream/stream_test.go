@@ -417,3 +417,22 @@ func TestShippedStreamJobsCompile(t *testing.T) {
 		}
 	}
 }
+
+func TestPreviewShowsWhatABatchWouldWriteWithoutATable(t *testing.T) {
+	j := loadJob(t, nil)
+	recs := append(orders(0, 0, 5), record.Record{Topic: "orders", Offset: 9, Timestamp: t0, Value: []byte(`{"order_id":`)})
+	p, err := j.Preview(recs, nil, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Rows) != 4 || p.Filtered != 1 || len(p.Dirty) != 1 || p.Dirty[0].Offset != 9 {
+		t.Fatalf("preview: %d rows, %d filtered, dirty %+v", len(p.Rows), p.Filtered, p.Dirty)
+	}
+	var names []string
+	for _, c := range p.Columns {
+		names = append(names, c.Name)
+	}
+	if got := strings.Join(names, ","); got != "order_id,user_name,email,amount,status,item_count,event_time,src_offset" {
+		t.Fatalf("columns %s", got)
+	}
+}
