@@ -70,7 +70,7 @@ func newLayout(cfg *Config, cols []schema.Column) (*layout, error) {
 	find := func(what, name string) (int, error) {
 		i := columnIndex(cols, name)
 		if i < 0 {
-			return -1, fmt.Errorf("%s %q is not a column of the table", what, name)
+			return -1, fmt.Errorf("%s %q is not among the columns", what, name)
 		}
 		return i, nil
 	}
