@@ -208,14 +208,15 @@ func scheduledTicks(spec *job.Spec, from, to time.Time, every time.Duration) ([]
 func runInvoke(ctx context.Context, args []string, out io.Writer) error {
 	fs := flags("invoke")
 	ef := addEnvFlags(fs)
-	function := fs.String("function", "batch", "function to invoke (batch)")
-	event := fs.String("event", "", "raw platform event file (FC timer event or AWS scheduled event)")
+	function := fs.String("function", "batch", "function to invoke: batch or stream")
+	event := fs.String("event", "", "raw platform event file (FC timer or AWS scheduled event; FC Kafka trigger or AWS Kafka event)")
 	binary := fs.String("binary", "", "run this built function binary under the emulated FC runtime API instead of in-process")
+	lake := fs.String("lake", ".fcsync/lake", "lake directory (stream)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *function != "batch" {
-		return usageError{fmt.Sprintf("invoke: function %q is not built yet (batch)", *function)}
+	if *function != "batch" && *function != "stream" {
+		return usageError{fmt.Sprintf("invoke: function %q does not exist (batch, stream)", *function)}
 	}
 	if *event == "" {
 		return usageError{"invoke: --event FILE is required"}
@@ -223,6 +224,9 @@ func runInvoke(ctx context.Context, args []string, out io.Writer) error {
 	payload, err := os.ReadFile(*event)
 	if err != nil {
 		return err
+	}
+	if *function == "stream" {
+		return invokeStream(ctx, *ef.job, *lake, *binary, payload, out)
 	}
 	spec, h, stop, err := ef.setup()
 	if err != nil {
@@ -257,12 +261,17 @@ func invokeBinary(ctx context.Context, bin string, spec *job.Spec, h *handler.Ha
 	if cfg.ForceServers {
 		env = append(env, "FCSYNC_FORCE_SERVERS=1")
 	}
+	return runUnderRuntime(ctx, rt, bin, env, "fcsync-batch", payload, out)
+}
+
+// runUnderRuntime starts the binary against the emulated runtime API and sends it one event.
+func runUnderRuntime(ctx context.Context, rt *fcruntime.Runtime, bin string, env []string, name string, payload []byte, out io.Writer) error {
 	proc, err := rt.StartProcess(ctx, bin, env, os.Stderr, os.Stderr)
 	if err != nil {
 		return err
 	}
 	defer proc.Stop()
-	res, err := rt.Invoke(ctx, payload, fcruntime.InvokeOptions{Timeout: 10 * time.Minute, FunctionName: "fcsync-batch"})
+	res, err := rt.Invoke(ctx, payload, fcruntime.InvokeOptions{Timeout: 10 * time.Minute, FunctionName: name})
 	if err != nil {
 		return err
 	}

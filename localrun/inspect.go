@@ -99,6 +99,9 @@ func runPreview(_ context.Context, args []string, out io.Writer) error {
 	if *jobFile == "" || *input == "" {
 		return usageError{"preview: --job FILE and --input RECORDS.jsonl are required"}
 	}
+	if isStreamFile(*jobFile) {
+		return previewStream(*jobFile, *input, *at, out)
+	}
 	spec, err := job.LoadFile(*jobFile)
 	if err != nil {
 		return err
@@ -146,7 +149,7 @@ func runPreview(_ context.Context, args []string, out io.Writer) error {
 
 func runQuery(ctx context.Context, args []string, out io.Writer) error {
 	fs := flags("query")
-	table := fs.String("table", "", "table directory (inside a warehouse)")
+	table := fs.String("table", "", "table directory: a Hudi table, or a table inside a warehouse")
 	part := fs.String("partition", "", "only this partition (a prefix: ds=20221122 matches every hh under it)")
 	limit := fs.Int("limit", 0, "at most this many rows (0 = all)")
 	if err := parse(fs, args); err != nil {
@@ -154,6 +157,9 @@ func runQuery(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if *table == "" {
 		return usageError{"query: --table DIR is required"}
+	}
+	if isHudi, err := queryHudi(ctx, *table, out); isHudi || err != nil {
+		return err
 	}
 	w, name, err := warehouse.OpenTableDir(*table)
 	if err != nil {

@@ -33,9 +33,11 @@ func init() {
 		{"batch", "--job FILE --at TIME [--brokers B] [--warehouse DIR] [--state DIR]", "run one window exactly as the timer would fire it at TIME", runBatch},
 		{"backfill", "--job FILE --from T1 --to T2 [--brokers B] [--warehouse DIR] [--state DIR]", "run every scheduled tick in [T1, T2], with a progress bar", runBackfill},
 		{"ddl", "--job FILE", "print the MaxCompute DDL DataWorks would generate for the job", runDDL},
-		{"preview", "--job FILE --input RECORDS.jsonl [--at TIME]", "run the job's columns on given Kafka records; print rows and dirty records", runPreview},
-		{"query", "--table DIR [--partition ds=...]", "print a warehouse table's rows as JSON lines", runQuery},
-		{"invoke", "--function batch --job FILE --event EVENT.json [--binary PATH]", "pass a raw platform event through the real handler (or a built function binary under the emulated FC runtime API)", runInvoke},
+		{"preview", "--job FILE --input RECORDS.jsonl [--at TIME]", "run the job's columns (batch) or processing chain and mapping (stream) on given Kafka records; print rows and dirty records", runPreview},
+		{"sample", "--brokers B --topic T [--from TIME] [--count N]", "print N records of a topic from TIME on, as preview --input reads them", runSample},
+		{"simulate", "--job FILE [--brokers B] [--from TIME] [--count N]", "sample the stream job's topic, process and show what would be written; writes nothing", runSimulate},
+		{"query", "--table DIR [--partition ds=...]", "print a table's rows as JSON lines (a Hudi snapshot, or a warehouse table)", runQuery},
+		{"invoke", "--function batch|stream --job FILE --event EVENT.json [--binary PATH]", "pass a raw platform event through the real handler (or a built function binary under the emulated FC runtime API)", runInvoke},
 		{"bench", "[--records N]", "window-read benchmark: fcsync vs franz-go on one broker, and peak RSS of a full window", runBench},
 	}
 }

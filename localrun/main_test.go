@@ -52,6 +52,7 @@ func TestCommandsPrintGoldenOutput(t *testing.T) {
 		{"params_expressions_utc", []string{"params", "--at", "2025-11-01T02:30:45Z", "--tz", "UTC", "${yyyymmdd}", "$[hh24miss-1/24/60]", "$bizdate", "$cyctime", "$[add_months(yyyymmdd,-12)]"}},
 		{"ddl", []string{"ddl", "--job", "../infra/jobs/orders_5min.yaml"}},
 		{"preview", []string{"preview", "--job", "testdata/preview_job.yaml", "--input", "testdata/preview_records.jsonl"}},
+		{"preview_stream", []string{"preview", "--job", "../infra/jobs/stream/orders_rt.yaml", "--input", "testdata/preview_stream_records.jsonl", "--at", "2024-06-01T10:00:00Z"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/fcsync/fcsync/functions/platform"
+	streamhandler "github.com/fcsync/fcsync/functions/stream/handler"
+	"github.com/fcsync/fcsync/localrun/fcruntime"
+	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/record"
+	"github.com/fcsync/fcsync/shared/schema"
+	"github.com/fcsync/fcsync/shared/stream"
+)
+
+// loadStreamJob loads and compiles a stream job file.
+func loadStreamJob(path string) (*stream.Job, error) {
+	spec, err := job.LoadStreamFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return stream.Compile(spec)
+}
+
+// isStreamFile tells stream jobs from batch jobs.
+func isStreamFile(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && job.IsStream(data)
+}
+
+// sampleRecords reads up to count records of topic from time from on (all partitions, merged
+// by timestamp), as DataWorks' preview samples a topic.
+func sampleRecords(ctx context.Context, brokers []string, topic string, from time.Time, count int) ([]record.Record, error) {
+	kc, err := kafka.Dial(ctx, kafka.Config{Brokers: brokers, Topic: topic})
+	if err != nil {
+		return nil, err
+	}
+	defer kc.Close()
+	parts, err := kc.Partitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	starts, err := kc.OffsetsForTime(ctx, parts, from)
+	if err != nil {
+		return nil, err
+	}
+	ends, err := kc.Latest(ctx, parts)
+	if err != nil {
+		return nil, err
+	}
+	ranges := map[int32]kafka.Range{}
+	for _, p := range parts {
+		ranges[p] = kafka.Range{Start: starts[p], End: min(ends[p], starts[p]+int64(count))}
+	}
+	var mu sync.Mutex
+	var out []record.Record
+	_, err = kc.Read(ctx, ranges, func(_ int32, batch []record.Record) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range batch {
+			r.Key, r.Value = bytes.Clone(r.Key), bytes.Clone(r.Value)
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b record.Record) int {
+		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
+			return c
+		}
+		if a.Partition != b.Partition {
+			return int(a.Partition - b.Partition)
+		}
+		return int(a.Offset - b.Offset)
+	})
+	return out[:min(len(out), count)], nil
+}
+
+// recordJSON renders a record as one line of a records file (what preview --input reads).
+func recordJSON(r record.Record) string {
+	m := map[string]any{"partition": r.Partition, "offset": r.Offset, "timestamp": r.TimestampMillis()}
+	if r.Key != nil {
+		m["key"] = string(r.Key)
+	} else {
+		m["key"] = nil
+	}
+	switch {
+	case r.Value == nil:
+		m["value"] = nil
+	case utf8.Valid(r.Value):
+		m["value"] = string(r.Value)
+	default:
+		m["value_base64"] = base64.StdEncoding.EncodeToString(r.Value)
+	}
+	if len(r.Headers) > 0 {
+		h := map[string]string{}
+		for _, x := range r.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		m["headers"] = h
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(m)
+	return strings.TrimSpace(buf.String())
+}
+
+func runSample(ctx context.Context, args []string, out io.Writer) error {
+	fs := flags("sample")
+	brokers := fs.String("brokers", "", "Kafka bootstrap servers (default: the embedded broker)")
+	topic := fs.String("topic", "", "topic")
+	from := fs.String("from", "", "first record time (RFC 3339, yyyymmddhhmmss or 13-digit epoch ms; default: the beginning)")
+	count := fs.Int("count", 10, "records to sample")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *topic == "" || *count < 1 {
+		return usageError{"sample: --topic T and --count N >= 1 are required"}
+	}
+	addrs, stop, err := brokersOrEmbedded(*brokers)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	t := time.Unix(0, 0)
+	if *from != "" {
+		if t, err = parseTime(*from, time.UTC); err != nil {
+			return usageError{"sample: --from: " + err.Error()}
+		}
+	}
+	recs, err := sampleRecords(ctx, addrs, *topic, t, *count)
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		fmt.Fprintln(out, recordJSON(r))
+	}
+	return nil
+}
+
+// printPreview writes rows as JSON lines keyed by column, then dirty records, then a summary.
+func printPreview(out io.Writer, p *stream.Preview) {
+	for _, row := range p.Rows {
+		fmt.Fprintln(out, rowJSON(p.Columns, row, nil))
+	}
+	for _, d := range p.Dirty {
+		b, _ := json.Marshal(map[string]any{"dirty": true, "partition": d.Partition, "offset": d.Offset, "where": d.Where, "field": d.Field, "reason": d.Reason})
+		fmt.Fprintln(out, string(b))
+	}
+	for _, ev := range p.DDL {
+		fmt.Fprintf(out, "# would add column %s %s (first seen at %s/%d@%d)\n", ev.Column.Name, ev.Column.Type, ev.Topic, ev.Partition, ev.Offset)
+	}
+	fmt.Fprintf(out, "# %d rows, %d filtered, %d dirty\n", len(p.Rows), p.Filtered, len(p.Dirty))
+}
+
+// previewStream runs a stream job's chain and mapping on a records file.
+func previewStream(jobFile, input, at string, out io.Writer) error {
+	j, err := loadStreamJob(jobFile)
+	if err != nil {
+		return err
+	}
+	t := time.Now()
+	if at != "" {
+		if t, err = parseTime(at, j.Spec.Location); err != nil {
+			return usageError{"preview: --at: " + err.Error()}
+		}
+	}
+	recs, err := readRecordsFile(input)
+	if err != nil {
+		return err
+	}
+	topic := "preview"
+	if len(j.Spec.Topics) > 0 {
+		topic = j.Spec.Topics[0]
+	}
+	for i := range recs {
+		recs[i].Topic = topic
+	}
+	p, err := j.Preview(recs, nil, t)
+	if err != nil {
+		return err
+	}
+	printPreview(out, p)
+	return nil
+}
+
+func runSimulate(ctx context.Context, args []string, out io.Writer) error {
+	fs := flags("simulate")
+	jobFile := fs.String("job", "", "stream job file")
+	brokers := fs.String("brokers", "", "Kafka bootstrap servers (default: the embedded broker)")
+	topic := fs.String("topic", "", "topic (default: the job's)")
+	from := fs.String("from", "", "sample from this time (default: the beginning)")
+	count := fs.Int("count", 20, "records to sample")
+	lake := fs.String("lake", ".fcsync/lake", "lake directory: the table's current schema is used when it exists")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *jobFile == "" {
+		return usageError{"simulate: --job FILE is required"}
+	}
+	j, err := loadStreamJob(*jobFile)
+	if err != nil {
+		return err
+	}
+	if *topic == "" && len(j.Spec.Topics) > 0 {
+		*topic = j.Spec.Topics[0]
+	}
+	if *topic == "" {
+		return usageError{"simulate: the job names no topic: give --topic"}
+	}
+	addrs, stop, err := brokersOrEmbedded(*brokers)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	t := time.Unix(0, 0)
+	if *from != "" {
+		if t, err = parseTime(*from, j.Spec.Location); err != nil {
+			return usageError{"simulate: --from: " + err.Error()}
+		}
+	}
+	recs, err := sampleRecords(ctx, addrs, *topic, t, *count)
+	if err != nil {
+		return err
+	}
+	var cols []schema.Column
+	if store, err := objstore.NewDir(*lake); err == nil {
+		if tbl, err := hudi.Open(ctx, store, j.Spec.Writer.Path); err == nil {
+			cols = tbl.Columns()
+		}
+	}
+	p, err := j.Preview(recs, cols, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "# simulated run of %s on %d sampled records of %s: nothing is written\n", j.Spec.Name, len(recs), *topic)
+	printPreview(out, p)
+	return nil
+}
+
+// queryHudi prints a Hudi table's snapshot rows as JSON lines, if dir is one.
+func queryHudi(ctx context.Context, dir string, out io.Writer) (bool, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false, err
+	}
+	store, err := objstore.NewDir(filepath.Dir(abs))
+	if err != nil {
+		return false, err
+	}
+	root := filepath.Base(abs)
+	if !hudi.Detect(ctx, store, root) {
+		return false, nil
+	}
+	tbl, err := hudi.Open(ctx, store, root)
+	if err != nil {
+		return true, err
+	}
+	snap, err := tbl.Snapshot(ctx)
+	if err != nil {
+		return true, err
+	}
+	return true, hudi.WriteJSON(ctx, out, snap)
+}
+
+// invokeStream passes one Kafka trigger event through the stream function, in-process or as a
+// built binary under the emulated FC runtime API.
+func invokeStream(ctx context.Context, jobFile, lake, bin string, payload []byte, out io.Writer) error {
+	if jobFile == "" {
+		return usageError{"invoke: --job FILE is required"}
+	}
+	absJob, err := filepath.Abs(jobFile)
+	if err != nil {
+		return err
+	}
+	absLake, err := filepath.Abs(lake)
+	if err != nil {
+		return err
+	}
+	if bin != "" {
+		rt, err := fcruntime.Start(ctx)
+		if err != nil {
+			return err
+		}
+		defer rt.Close()
+		return runUnderRuntime(ctx, rt, bin, []string{"FCSYNC_JOB_FILE=" + absJob, "FCSYNC_LAKE=" + absLake}, "fcsync-stream", payload, out)
+	}
+	h := streamhandler.New(streamhandler.Config{JobFile: absJob, LakeDir: absLake}, nil)
+	res, err := h.Invoke(ctx, payload, platform.Credentials{})
+	if res != nil {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		fmt.Fprintln(out, string(b))
+	}
+	return err
+}
