@@ -2,8 +2,11 @@ package column
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math/bits"
+	"math/rand/v2"
 	"reflect"
 	"sort"
 	"strings"
@@ -54,7 +57,7 @@ func TestJSONPathsScanLocatesEveryPathInOnePass(t *testing.T) {
 	jp := NewJSONPaths(paths...)
 	spans := make([]Span, jp.Len())
 	for i := range spans {
-		spans[i] = Span{1, 2} // stale values must be cleared
+		spans[i] = Span{Start: 1, End: 2, Len: 3} // stale values must be cleared
 	}
 	if err := jp.Scan(doc, spans); err != nil {
 		t.Fatal(err)
@@ -70,6 +73,20 @@ func TestJSONPathsScanLocatesEveryPathInOnePass(t *testing.T) {
 	want := []string{`"last"`, `2`, `true`, "<absent>", "<absent>", string(doc)}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("spans select %q, want %q", got, want)
+	}
+	var lens []int
+	for _, sp := range spans {
+		lens = append(lens, sp.Len)
+	}
+	if want := []int{0, 0, 0, 0, 0, 4}; !reflect.DeepEqual(lens, want) {
+		t.Fatalf("span lengths %v, want %v (the document has four members, one repeated)", lens, want)
+	}
+	lenPaths := NewJSONPaths([]Step{{Key: "c"}}, []Step{{Key: "e"}}, []Step{{Key: "o"}}, []Step{{Key: "n"}})
+	if err := lenPaths.Scan([]byte(`{"c":[1,[2,3],{"x":[4]}],"e":[],"o":{"a":1,"b":{}},"n":{}}`), spans); err != nil {
+		t.Fatal(err)
+	}
+	if got := []int{spans[0].Len, spans[1].Len, spans[2].Len, spans[3].Len}; !reflect.DeepEqual(got, []int{3, 0, 2, 0}) {
+		t.Fatalf("array and object lengths %v, want [3 0 2 0]", got)
 	}
 	if err := jp.Scan([]byte(`{"a":`), spans); err == nil {
 		t.Fatal("truncated document scanned without error")
@@ -206,4 +223,96 @@ func FuzzLeaves(f *testing.F) {
 			t.Fatalf("Leaves(%q) = %q, encoding/json %q", doc, got, want)
 		}
 	})
+}
+
+func TestSpecialMaskFindsTheFirstSpecialByte(t *testing.T) {
+	first := func(b []byte) int {
+		for i, c := range b {
+			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+				return i
+			}
+		}
+		return 8
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{'a', 'Z', '0', ' ', '~', 0x7f, '"', '\\', 0x1f, 0x00, 0x20, 0x21, 0x5b, 0x5d, 0x80, 0xff, 0xc3, 0x23}
+	b := make([]byte, 8)
+	for n := 0; n < 200000; n++ {
+		for i := range b {
+			if rng.IntN(4) == 0 {
+				b[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				b[i] = byte(0x20 + rng.IntN(0x60))
+			}
+		}
+		if got, want := bits.TrailingZeros64(specialMask(binary.LittleEndian.Uint64(b)))>>3, first(b); got != want {
+			t.Fatalf("specialMask(%q) marks byte %d first, want %d", b, got, want)
+		}
+	}
+}
+
+// FuzzScanLengths: span lengths must be the element counts encoding/json sees.
+func FuzzScanLengths(f *testing.F) {
+	for _, s := range []string{`{"a":[1,[2],{"b":3}]}`, `[[],[1,2]]`, `{"a":{}}`, `{"a":[ 1 , 2 ]}`} {
+		f.Add([]byte(s))
+	}
+	paths := NewJSONPaths([]Step{{Key: "a"}}, []Step{{Index: 1, IsIndex: true}}, nil)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		spans := make([]Span, 3)
+		if paths.Scan(doc, spans) != nil {
+			return
+		}
+		for _, sp := range spans {
+			if !sp.Found() {
+				continue
+			}
+			var v any
+			d := json.NewDecoder(bytes.NewReader(doc[sp.Start:sp.End]))
+			d.UseNumber()
+			if err := d.Decode(&v); err != nil {
+				t.Fatalf("span %q is not JSON: %v", doc[sp.Start:sp.End], err)
+			}
+			switch x := v.(type) {
+			case []any:
+				if sp.Len != len(x) {
+					t.Fatalf("array %q: Len %d, want %d", doc[sp.Start:sp.End], sp.Len, len(x))
+				}
+			case map[string]any:
+				if sp.Len < len(x) {
+					t.Fatalf("object %q: Len %d, want at least %d", doc[sp.Start:sp.End], sp.Len, len(x))
+				}
+			default:
+				if sp.Len != 0 {
+					t.Fatalf("scalar %q: Len %d", doc[sp.Start:sp.End], sp.Len)
+				}
+			}
+		}
+	})
+}
+
+// shopOrder is one record of the stream benchmark workload (../shared/bench/stream-workload).
+const shopOrder = `{"order_id":"ORD-000000001","created_at":"2026-01-14T09:26:41Z","user":{"name":"Ava Müller","email":"ava.muller4821@example.com","phone":"+1-415-555-0101"},"items":[{"sku":"SKU-004211","qty":2,"price":19.99},{"sku":"SKU-300000","qty":1,"price":120.5},{"sku":"SKU-772001","qty":7,"price":3.25},{"sku":"SKU-000017","qty":4,"price":249.0},{"sku":"SKU-513377","qty":9,"price":0.5}],"amount":523.17,"currency":"USD","status":"shipped","note":"lorem ipsum dolor sit amet customer requested delivery before noon please leave parcel at the side door fragile handle with care gift wrap included \"quoted\" text café naïve über 東京 emoji-free tab\tseparated back\\slash newline\nescaped lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua customer requested delivery before noon please leave parcel at the side door fragile handle with care gift wrap included \"quoted\" text café naïve über 東京 emoji-free tab\tseparated back\\slash newline\nescaped magna aliqua"}`
+
+// BenchmarkJSONPathsScanShopOrder scans one workload record for the seven paths the
+// stream benchmark selects: the validating pass every record pays.
+func BenchmarkJSONPathsScanShopOrder(b *testing.B) {
+	var paths [][]Step
+	for _, p := range []string{"order_id", "user.name", "user.email", "amount", "status", "items", "note"} {
+		st, err := ParsePath(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		paths = append(paths, st)
+	}
+	jp := NewJSONPaths(paths...)
+	doc := []byte(shopOrder)
+	spans := make([]Span, jp.Len())
+	b.ReportAllocs()
+	b.SetBytes(int64(len(doc)))
+	defer cpuTime(b)()
+	for b.Loop() {
+		if err := jp.Scan(doc, spans); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

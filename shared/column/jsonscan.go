@@ -2,7 +2,9 @@ package column
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -13,10 +15,28 @@ import (
 
 // node is one position in the path trie.
 type node struct {
-	keys map[string]*node
-	idx  map[int]*node
-	cols []int // path slots that end here
-	sub  []int // every path slot at or below here
+	keys  map[string]*node
+	names []string // the keys in insertion order: few keys are found faster by a scan
+	kids  []*node  // children of names
+	idx   map[int]*node
+	cols  []int // path slots that end here
+	sub   []int // every path slot at or below here
+}
+
+// maxScannedKeys is how many keys a node looks up by a scan rather than its map.
+const maxScannedKeys = 8
+
+// child is the node under key k, or nil.
+func (n *node) child(k []byte) *node {
+	if len(n.names) <= maxScannedKeys {
+		for i, name := range n.names {
+			if name == string(k) {
+				return n.kids[i]
+			}
+		}
+		return nil
+	}
+	return n.keys[string(k)]
 }
 
 func (n *node) add(path []Step, slot int) {
@@ -42,14 +62,17 @@ func (n *node) add(path []Step, slot int) {
 		if child = n.keys[st.Key]; child == nil {
 			child = &node{}
 			n.keys[st.Key] = child
+			n.names = append(n.names, st.Key)
+			n.kids = append(n.kids, child)
 		}
 	}
 	child.add(path[1:], slot)
 }
 
 // Span is where a path's value lies in a document: d[Start:End]. End == 0 means the path
-// was not found.
-type Span struct{ Start, End int }
+// was not found. Len is the number of elements of an array or of members of an object
+// (duplicate keys counted), 0 for other values.
+type Span struct{ Start, End, Len int }
 
 // Found reports whether the path was present in the document.
 func (s Span) Found() bool { return s.End > 0 }
@@ -71,6 +94,7 @@ type scanner struct {
 	d     []byte
 	i     int
 	depth int
+	count int // elements or members of the object or array scanned last
 	spans []span
 }
 
@@ -124,11 +148,14 @@ func (s *scanner) value(n *node) error {
 	}
 	start := s.i
 	var err error
+	count := 0
 	switch c := s.d[s.i]; {
 	case c == '{':
 		err = s.object(n)
+		count = s.count
 	case c == '[':
 		err = s.array(n)
+		count = s.count
 	case c == '"':
 		_, err = s.str()
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -147,7 +174,7 @@ func (s *scanner) value(n *node) error {
 	}
 	if n != nil {
 		for _, c := range n.cols {
-			s.spans[c] = span{start, s.i}
+			s.spans[c] = span{Start: start, End: s.i, Len: count}
 		}
 	}
 	return nil
@@ -162,9 +189,10 @@ func (s *scanner) object(n *node) error {
 	if s.i < len(s.d) && s.d[s.i] == '}' {
 		s.i++
 		s.depth--
+		s.count = 0
 		return nil
 	}
-	for {
+	for k := 1; ; k++ {
 		if s.i >= len(s.d) {
 			return s.eof()
 		}
@@ -180,10 +208,9 @@ func (s *scanner) object(n *node) error {
 		if n != nil && n.keys != nil {
 			kb := s.d[ks+1 : s.i-1]
 			if esc {
-				child = n.keys[string(unescape(kb))]
-			} else {
-				child = n.keys[string(kb)]
+				kb = unescape(kb)
 			}
+			child = n.child(kb)
 		}
 		s.ws()
 		if s.i >= len(s.d) || s.d[s.i] != ':' {
@@ -211,6 +238,7 @@ func (s *scanner) object(n *node) error {
 		case '}':
 			s.i++
 			s.depth--
+			s.count = k
 			return nil
 		default:
 			return s.bad("after object key:value pair")
@@ -227,6 +255,7 @@ func (s *scanner) array(n *node) error {
 	if s.i < len(s.d) && s.d[s.i] == ']' {
 		s.i++
 		s.depth--
+		s.count = 0
 		return nil
 	}
 	for k := 0; ; k++ {
@@ -248,6 +277,7 @@ func (s *scanner) array(n *node) error {
 		case ']':
 			s.i++
 			s.depth--
+			s.count = k + 1
 			return nil
 		default:
 			return s.bad("after array element")
@@ -258,49 +288,82 @@ func (s *scanner) array(n *node) error {
 // str scans a string starting at its opening quote and reports whether it has escapes.
 func (s *scanner) str() (bool, error) {
 	esc := false
-	s.i++
-	for s.i < len(s.d) {
-		c := s.d[s.i]
+	d, i := s.d, s.i+1
+	for i < len(d) {
+		// Look at eight bytes at a time and go straight to the first that is a quote,
+		// a backslash, a control character or non-ASCII.
+		if i+8 <= len(d) {
+			m := specialMask(binary.LittleEndian.Uint64(d[i : i+8]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		}
+		c := d[i]
 		switch {
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			return esc, nil
 		case c == '\\':
 			esc = true
-			s.i++
-			if s.i >= len(s.d) {
+			i++
+			if i >= len(d) {
+				s.i = i
 				return esc, s.eof()
 			}
-			switch s.d[s.i] {
+			switch d[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i++
+				i++
 			case 'u':
-				s.i++
+				i++
 				for k := 0; k < 4; k++ {
-					if s.i >= len(s.d) {
+					if i >= len(d) {
+						s.i = i
 						return esc, s.eof()
 					}
-					if !isHex(s.d[s.i]) {
+					if !isHex(d[i]) {
+						s.i = i
 						return esc, s.bad("in \\u hexadecimal character escape")
 					}
-					s.i++
+					i++
 				}
 			default:
+				s.i = i
 				return esc, s.bad("in string escape code")
 			}
 		case c < 0x20:
+			s.i = i
 			return esc, s.bad("in string literal")
 		case c < utf8.RuneSelf:
-			s.i++
+			i++
 		default:
-			r, size := utf8.DecodeRune(s.d[s.i:])
+			r, size := utf8.DecodeRune(d[i:])
 			if r == utf8.RuneError && size == 1 {
-				return esc, &jsonError{"invalid UTF-8 in string", s.i}
+				s.i = i
+				return esc, &jsonError{"invalid UTF-8 in string", i}
 			}
-			s.i += size
+			i += size
 		}
 	}
+	s.i = i
 	return esc, s.eof()
+}
+
+// Byte-parallel tests over the eight bytes of a word (see "Bit Twiddling Hacks").
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// specialMask marks (with the byte's top bit) the bytes of a word that a string scan must
+// look at: '"', '\\', a control character (< 0x20) or a non-ASCII byte. Bytes above the
+// lowest marked one may be marked wrongly (borrows propagate upwards); the lowest mark is
+// exact, and a word without marks has no such byte.
+func specialMask(x uint64) uint64 {
+	quote := x ^ (lsb * '"')
+	bslash := x ^ (lsb * '\\')
+	return ((x-lsb*0x20)&^x | (quote-lsb)&^quote | (bslash-lsb)&^bslash | x) & msb
 }
 
 func (s *scanner) digits() int {
