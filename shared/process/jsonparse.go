@@ -215,17 +215,35 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 	if err := p.paths.Scan(doc, spans); err != nil {
 		return false, dirtyValue(p.from, "not JSON: "+err.Error(), doc)
 	}
+	p.dropSource(m) // doc no longer needs the field
+	// The text outputs of one record share one allocation: their decoded bytes are
+	// gathered in arena and turned into a string once.
+	var arenaBuf [1024]byte
+	var textBuf [maxStackSpans]textOut
+	arena, texts := arenaBuf[:0], textBuf[:0]
 	for k := range p.fields {
 		f := &p.fields[k]
 		var v any
 		if sp := spans[k]; sp.Found() {
 			raw := doc[sp.Start:sp.End]
+			if raw[0] == '"' && f.text() {
+				start := len(arena)
+				arena = column.AppendUnquoted(arena, raw)
+				texts = append(texts, textOut{at: m.set(f.name, nil), start: start, end: len(arena)})
+				continue
+			}
 			var err error
-			if v, err = f.value(raw, p.opts); err != nil {
+			if v, err = f.value(raw, sp.Len, p.opts); err != nil {
 				return false, dirtyValue(f.name, "path "+f.path+": "+err.Error(), raw)
 			}
 		}
 		m.Set(f.name, v)
+	}
+	if len(texts) > 0 {
+		all := string(arena)
+		for _, t := range texts {
+			m.vals[t.at] = all[t.start:t.end]
+		}
 	}
 	if p.dynamic != nil {
 		if sp := spans[len(p.fields)]; sp.Found() {
@@ -234,8 +252,15 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 			}
 		}
 	}
-	p.dropSource(m)
 	return true, nil
+}
+
+// textOut is a text output waiting for the arena: message position and arena bounds.
+type textOut struct{ at, start, end int }
+
+// text reports whether the field's type is a text type (a JSON string is its text).
+func (f *jsonField) text() bool {
+	return !f.isLen && (f.typ == schema.String || f.typ == schema.Varchar || f.typ == schema.Char)
 }
 
 func (p *jsonProc) dropSource(m *Message) {
@@ -250,30 +275,23 @@ func (p *jsonProc) dropSource(m *Message) {
 	m.Delete(p.from)
 }
 
-// value converts the JSON value a path selected to the field's type.
-func (f *jsonField) value(raw []byte, o column.ConvertOptions) (any, error) {
+// value converts the JSON value a path selected to the field's type; n is the scanner's
+// element count of an array or object.
+func (f *jsonField) value(raw []byte, n int, o column.ConvertOptions) (any, error) {
 	if f.isLen {
-		if raw[0] == 'n' {
+		switch raw[0] {
+		case 'n':
 			return nil, nil
-		}
-		n, ok := column.JSONLen(raw)
-		if !ok {
-			return nil, errors.New("len() needs an array, an object or a string")
+		case '[', '{':
+		default:
+			var ok bool
+			if n, ok = column.JSONLen(raw); !ok {
+				return nil, errors.New("len() needs an array, an object or a string")
+			}
 		}
 		return column.Convert(int64(n), f.typ, o)
 	}
 	switch f.typ {
-	case schema.String, schema.Varchar, schema.Char:
-		if raw[0] == '"' {
-			body := raw[1 : len(raw)-1]
-			for _, c := range body {
-				if c == '\\' {
-					var buf [1024]byte
-					return string(column.AppendUnquoted(buf[:0], raw)), nil
-				}
-			}
-			return string(body), nil
-		}
 	case schema.JSON:
 		if raw[0] == 'n' {
 			return nil, nil

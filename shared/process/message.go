@@ -124,17 +124,21 @@ func (m *Message) All() iter.Seq2[string, any] {
 
 // Set assigns the named field, replacing its value (the field is then not dynamic) or
 // appending it at the end.
-func (m *Message) Set(name string, v any) {
+func (m *Message) Set(name string, v any) { m.set(name, v) }
+
+// set is Set returning the field's position.
+func (m *Message) set(name string, v any) int {
 	if i := m.Index(name); i >= 0 {
 		if m.flags[i]&flagDynamic != 0 {
 			m.ndyn--
 		}
 		m.vals[i], m.flags[i] = v, 0
-		return
+		return i
 	}
 	m.names = append(m.names, name)
 	m.vals = append(m.vals, v)
 	m.flags = append(m.flags, 0)
+	return len(m.names) - 1
 }
 
 // setAt replaces field i's value (a processor transforming it); a dynamic field stays
