@@ -32,6 +32,11 @@ func (p *progress) update(done int, label string) {
 	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s  %s ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, p.total, label, time.Since(p.start).Round(time.Second))
 }
 
+// note shows a counter line when the total is not known in advance.
+func (p *progress) note(label string) {
+	fmt.Fprintf(p.w, "\r%s  %s ", label, time.Since(p.start).Round(time.Second))
+}
+
 func (p *progress) done() {
 	p.update(p.total, "done")
 	fmt.Fprintln(p.w)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/fcsync/fcsync/functions/platform"
 	streamhandler "github.com/fcsync/fcsync/functions/stream/handler"
 	"github.com/fcsync/fcsync/localrun/fcruntime"
+	"github.com/fcsync/fcsync/localrun/kafkatrigger"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
 	"github.com/fcsync/fcsync/shared/lake/hudi"
@@ -25,6 +27,7 @@ import (
 	"github.com/fcsync/fcsync/shared/record"
 	"github.com/fcsync/fcsync/shared/schema"
 	"github.com/fcsync/fcsync/shared/stream"
+	"github.com/fcsync/fcsync/shared/trigger"
 )
 
 // loadStreamJob loads and compiles a stream job file.
@@ -307,6 +310,166 @@ func invokeStream(ctx context.Context, jobFile, lake, bin string, payload []byte
 	if res != nil {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		fmt.Fprintln(out, string(b))
+	}
+	return err
+}
+
+// streamTotals sums the reports of the batches the emulated trigger delivered.
+type streamTotals struct {
+	mu                                                    sync.Mutex
+	batches, committed, records, written, filtered, dirty int
+	duplicates                                            int
+	ddl                                                   []string
+}
+
+func (s *streamTotals) add(rep *stream.Report) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches++
+	if rep.Committed {
+		s.committed++
+	}
+	s.records += rep.Records
+	s.written += rep.Written
+	s.filtered += rep.Filtered
+	s.dirty += rep.Dirty
+	s.duplicates += rep.Duplicates
+	for _, ev := range rep.DDL {
+		// Concurrent batches may each add the same column; the table has it once.
+		line := fmt.Sprintf("AddColumn %s %s", ev.Column.Name, ev.Column.Type)
+		if !slices.Contains(s.ddl, line) {
+			s.ddl = append(s.ddl, line)
+		}
+	}
+}
+
+// driveStream runs the emulated Kafka trigger over topic until it is drained (or, with follow,
+// until ctx ends), delivering each batch to the stream function's handler in-process.
+func driveStream(ctx context.Context, brokers []string, topic, group, jobFile, lake string, follow bool, opts ...kafkatrigger.Option) (kafkatrigger.Stats, *streamTotals, error) {
+	kc, err := kafka.Dial(ctx, kafka.Config{Brokers: brokers, Topic: topic})
+	if err != nil {
+		return kafkatrigger.Stats{}, nil, err
+	}
+	defer kc.Close()
+	h := streamhandler.New(streamhandler.Config{JobFile: jobFile, LakeDir: lake}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if _, err := h.Job(); err != nil {
+		return kafkatrigger.Stats{}, nil, err
+	}
+	totals := &streamTotals{}
+	inv := kafkatrigger.InvokerFunc(func(ctx context.Context, payload []byte) error {
+		res, err := h.Invoke(ctx, payload, platform.Credentials{})
+		if err != nil {
+			return err
+		}
+		totals.add(res.Report)
+		return nil
+	})
+	opts = append([]kafkatrigger.Option{kafkatrigger.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
+	trig, err := kafkatrigger.New(kc, group, inv, opts...)
+	if err != nil {
+		return kafkatrigger.Stats{}, nil, err
+	}
+	stop := make(chan struct{})
+	go func() {
+		bar := newProgress(os.Stderr, 0)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+				st := trig.Stats()
+				bar.note(fmt.Sprintf("batches %d  records %d  invocations %d  retries %d  duplicates %d", st.Batches, st.Records, st.Invocations, st.Retries, st.Duplicates))
+			}
+		}
+	}()
+	if follow {
+		err = trig.Run(ctx)
+	} else {
+		err = trig.Drain(ctx)
+	}
+	close(stop)
+	fmt.Fprintln(os.Stderr)
+	return trig.Stats(), totals, err
+}
+
+// printStream shows what the emulated trigger delivered and what the function did with it.
+func printStream(out io.Writer, st kafkatrigger.Stats, t *streamTotals) {
+	tbl := [][]string{
+		{"trigger batches", fmt.Sprint(st.Batches)},
+		{"records delivered", fmt.Sprint(st.Records)},
+		{"invocations (retries, duplicates incl.)", fmt.Sprint(st.Invocations)},
+		{"retries", fmt.Sprint(st.Retries)},
+		{"duplicate deliveries sent", fmt.Sprint(st.Duplicates)},
+		{"function: commits", fmt.Sprint(t.committed)},
+		{"function: rows written", fmt.Sprint(t.written)},
+		{"function: records skipped as already committed", fmt.Sprint(t.duplicates)},
+		{"function: filtered", fmt.Sprint(t.filtered)},
+		{"function: dirty", fmt.Sprint(t.dirty)},
+	}
+	w := 0
+	for _, r := range tbl {
+		w = max(w, len(r[0]))
+	}
+	for _, r := range tbl {
+		fmt.Fprintf(out, "  %-*s | %s\n", w, r[0], r[1])
+	}
+	for _, d := range t.ddl {
+		fmt.Fprintf(out, "  DDL %s\n", d)
+	}
+}
+
+func runStream(ctx context.Context, args []string, out io.Writer) error {
+	fs := flags("stream")
+	jobFile := fs.String("job", "", "stream job file")
+	brokers := fs.String("brokers", "", "Kafka bootstrap servers (default: the embedded broker)")
+	topic := fs.String("topic", "", "topic (default: the job's)")
+	lake := fs.String("lake", ".fcsync/lake", "lake directory (the object store of the job's table)")
+	group := fs.String("group", "", "the trigger's consumer group (default fcsync-<job>)")
+	count := fs.Int("count-window", 100, "batchWindow.CountBasedWindow: records per batch (1..10000)")
+	window := fs.Duration("time-window", time.Second, "batchWindow.TimeBasedWindow (0..15s)")
+	shapes := fs.String("shapes", "cloudevents", "payload shapes, comma-separated, used in turn: cloudevents, cloudevents-strings, rawdata, lambda")
+	dupEvery := fs.Int("duplicate-every", 0, "deliver every Nth batch twice (0: never)")
+	ackLoss := fs.Int("ack-loss-every", 0, "lose every Nth batch's acknowledgement, so it is delivered again (0: never)")
+	follow := fs.Bool("follow", false, "keep consuming until interrupted (default: stop when the topic is drained)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *jobFile == "" {
+		return usageError{"stream: --job FILE is required"}
+	}
+	j, err := loadStreamJob(*jobFile)
+	if err != nil {
+		return err
+	}
+	if *topic == "" && len(j.Spec.Topics) > 0 {
+		*topic = j.Spec.Topics[0]
+	}
+	if *topic == "" {
+		return usageError{"stream: the job names no topic: give --topic"}
+	}
+	if *group == "" {
+		*group = "fcsync-" + j.Spec.Name
+	}
+	var sh []trigger.KafkaShape
+	for _, s := range strings.Split(*shapes, ",") {
+		k, err := trigger.ParseKafkaShape(strings.TrimSpace(s))
+		if err != nil {
+			return usageError{"stream: --shapes: " + err.Error()}
+		}
+		sh = append(sh, k)
+	}
+	addrs, stop, err := brokersOrEmbedded(*brokers)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	absJob, _ := filepath.Abs(*jobFile)
+	st, totals, err := driveStream(ctx, addrs, *topic, *group, absJob, *lake, *follow,
+		kafkatrigger.WithBatch(*count, *window), kafkatrigger.WithShapes(sh...),
+		kafkatrigger.WithDuplicateEvery(*dupEvery), kafkatrigger.WithAckLossEvery(*ackLoss),
+		kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))
+	if totals != nil {
+		printStream(out, st, totals)
 	}
 	return err
 }

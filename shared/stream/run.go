@@ -49,7 +49,11 @@ func (j *Job) Run(ctx context.Context, env Env, recs []record.Record) (*Report, 
 	if err := j.checkTopics(recs); err != nil {
 		return &Report{Job: j.Spec.Name, Records: len(recs)}, err
 	}
-	table, err := hudi.Create(ctx, env.Lake, j.Spec.Writer.Path, j.tableConfig(j.initialColumns()), env.HudiOptions...)
+	opts := env.HudiOptions
+	if env.Log != nil {
+		opts = append([]hudi.Option{hudi.WithLogger(env.Log)}, opts...)
+	}
+	table, err := hudi.Create(ctx, env.Lake, j.Spec.Writer.Path, j.tableConfig(j.initialColumns()), opts...)
 	if err != nil {
 		return &Report{Job: j.Spec.Name, Records: len(recs)}, fmt.Errorf("job %s: table %s: %w", j.Spec.Name, j.Spec.Writer.Path, err)
 	}
