@@ -85,20 +85,23 @@ func New(where string, cfg any, dest []schema.Column, opts ...Option) (*Mapper, 
 		return nil, fmt.Errorf("%s: table %s has no columns", where, m.table)
 	}
 	seen := map[string]int{}
-	for i, c := range dest {
+	m.base = append([]schema.Column(nil), dest...)
+	for i := range m.base {
+		c := &m.base[i]
 		if err := schema.ValidateName(c.Name); err != nil {
 			return nil, fmt.Errorf("%s: table %s column %d: %w", where, m.table, i, err)
 		}
-		if _, err := schema.ParseType(string(c.Type)); err != nil || strings.ContainsAny(string(c.Type), "( ") {
-			return nil, fmt.Errorf("%s: table %s column %s: type %q is not a schema type", where, m.table, c.Name, c.Type)
+		t, err := schema.ParseType(string(c.Type))
+		if err != nil {
+			return nil, fmt.Errorf("%s: table %s column %s: %w", where, m.table, c.Name, err)
 		}
+		c.Type = t // "bigint", "decimal(10,2)" -> BIGINT, DECIMAL
 		k := strings.ToLower(c.Name)
 		if j, dup := seen[k]; dup {
 			return nil, fmt.Errorf("%s: table %s has column %s twice (positions %d and %d)", where, m.table, c.Name, j, i)
 		}
 		seen[k] = i
 	}
-	m.base = append([]schema.Column(nil), dest...)
 	conf, err := config.Map(where, cfg, true)
 	if err != nil {
 		return nil, err

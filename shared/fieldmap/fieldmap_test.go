@@ -127,7 +127,7 @@ func TestNewRejectsBadConfigurationNamingTheField(t *testing.T) {
 		{``, "", "mapping: table orders has no columns"},
 		{``, "a:STRING A:BIGINT", "mapping: table orders has column A twice"},
 		{``, "a-b:STRING", `mapping: table orders column 0: name "a-b" is not a valid identifier`},
-		{``, "a:INTEGER", `mapping: table orders column a: type "INTEGER" is not a schema type`},
+		{``, "a:INTEGER", `mapping: table orders column a: column type "INTEGER" is not supported`},
 	}
 	for _, c := range cases {
 		var cfg any
@@ -138,6 +138,17 @@ func TestNewRejectsBadConfigurationNamingTheField(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %v, want %q", c.conf, err, c.want)
 		}
+	}
+}
+
+func TestColumnTypesAreReadAsDDLWritesThem(t *testing.T) {
+	m := newMapper(t, "", "n:bigint d:decimal(10,2) s:varchar(8)")
+	if got := colSpec(m.Columns()); got != "n:BIGINT d:DECIMAL s:VARCHAR" {
+		t.Fatalf("columns %s", got)
+	}
+	row, err := m.Batch().Map(fields("n", "7", "d", "1.50", "s", int64(3)))
+	if err != nil || !reflect.DeepEqual(row, schema.Row{int64(7), "1.50", "3"}) {
+		t.Fatalf("row %#v, %v", row, err)
 	}
 }
 
