@@ -81,7 +81,7 @@ func TestCommandsRejectBadInvocationsWithUsage(t *testing.T) {
 		{[]string{"preview", "--job", "x.yaml"}, "--input"},
 		{[]string{"query"}, "--table"},
 		{[]string{"produce", "--count", "3"}, "--topic"},
-		{[]string{"invoke", "--function", "stream", "--event", "e.json"}, "stream"},
+		{[]string{"invoke", "--function", "cdc", "--event", "e.json"}, "cdc"},
 		{[]string{"params", "--bogus"}, "flag provided but not defined"},
 	}
 	for _, tc := range cases {
