@@ -111,6 +111,9 @@ func TestWriting10kRowsOf1KBStaysWellUnder128MB(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc/self/status")
 	}
+	if raceDetector {
+		t.Skip("the race detector multiplies memory use")
+	}
 	if dir := os.Getenv("HUDI_MEMORY_CHILD_DIR"); dir != "" {
 		s, err := objstore.NewDir(dir)
 		if err != nil {
