@@ -290,3 +290,52 @@ func TestSparkNestedValuesComeBackAsGoValues(t *testing.T) {
 		t.Errorf("structField.child_struct = %#v", st["child_struct"])
 	}
 }
+
+func TestCorruptFilesAreErrorsNotPanics(t *testing.T) {
+	s, root := unzipTable(t, "v6_nonpartitioned")
+	files := listAll(t, s, root+"/")
+	var latest string
+	for _, k := range files {
+		if strings.HasSuffix(k, "20240418173551906.parquet") {
+			latest = k
+		}
+	}
+	data, err := s.Get(t.Context(), latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string][]byte{
+		"empty":        {},
+		"truncated":    data[:len(data)/2],
+		"garbage":      bytes.Repeat([]byte("PAR1"), 100),
+		"flipped tail": append(append([]byte{}, data[:len(data)-40]...), bytes.Repeat([]byte{0xff}, 40)...),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := s.Put(t.Context(), latest, bad); err != nil {
+				t.Fatal(err)
+			}
+			tbl, err := hudi.Open(t.Context(), s, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, err := tbl.Snapshot(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = snap.Scan(t.Context(), func(hudi.Row) error { return nil })
+			if err == nil || !strings.Contains(err.Error(), latest[len(root)+1:]) {
+				t.Errorf("Scan of a corrupt file = %v, want an error naming it", err)
+			}
+		})
+	}
+	if err := s.Put(t.Context(), root+"/.hoodie/20240418173551906.commit", []byte("{not json")); err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := hudi.Open(t.Context(), s, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tbl.Snapshot(t.Context()); err != nil {
+		t.Errorf("a corrupt commit file (only its schema is read) failed the snapshot: %v", err)
+	}
+}

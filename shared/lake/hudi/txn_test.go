@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/fcsync/fcsync/shared/lake/hudi"
 	"github.com/fcsync/fcsync/shared/objstore"
@@ -276,4 +277,97 @@ func TestConcurrentWritersLoseNoRowAndNoCommit(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestTransientStoreErrorAtAnyStepThenRetrySameTable fails one store operation of a Write (the
+// process lives on) and retries the batch on the same Table.
+func TestTransientStoreErrorAtAnyStepThenRetrySameTable(t *testing.T) {
+	c := newCrashCase()
+	total := c.countOps(t)
+	for k := 1; k <= total; k++ {
+		t.Run(fmt.Sprintf("op%d", k), func(t *testing.T) {
+			m := c.setup(t)
+			tbl, err := hudi.Open(t.Context(), m, "lake/orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n atomic.Int32
+			m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
+				if int(n.Add(1)) == k {
+					return errCrash
+				}
+				return nil
+			})
+			_, err = tbl.Write(t.Context(), c.next)
+			m.SetHook(nil)
+			if err != nil && !errors.Is(err, errCrash) {
+				t.Fatalf("Write = %v, want the injected error", err)
+			}
+			if _, err := tbl.Write(t.Context(), c.next); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			c.check(t, m)
+		})
+	}
+}
+
+// raceWith makes the store run other before the first commit-log write of the test's writer,
+// as if another writer committed while this one wrote its files.
+func raceWith(m *objstore.Memory, other func()) {
+	var fired atomic.Bool
+	m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
+		if op == objstore.OpCreateIfAbsent && strings.Contains(key, "/state/commits/") && fired.CompareAndSwap(false, true) {
+			other()
+		}
+		return nil
+	})
+}
+
+func TestACommitThatLandedMeanwhileIsRebasedOverWhenItDoesNotConflict(t *testing.T) {
+	m := objstore.NewMemory()
+	cfg := ordersConfig(hudi.Partitioning{Fields: []string{"user_name"}})
+	at := func(d time.Duration) func() time.Time { return func() time.Time { return baseTime.Add(d) } }
+	first := mustCreate(t, m, "lake/orders", cfg, hudi.WithClock(at(0)))
+	mustWrite(t, first, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(1, "ann", 1, baseTime), order(2, "bob", 1, baseTime)}})
+	a := mustCreate(t, m, "lake/orders", cfg, hudi.WithClock(at(time.Hour)), hudi.WithWriterID("a"))
+	b := mustCreate(t, m, "lake/orders", cfg, hudi.WithClock(at(time.Minute)), hudi.WithWriterID("b"))
+
+	// b commits into bob's partition (with an older instant) while a writes ann's.
+	var bres hudi.Result
+	raceWith(m, func() {
+		bres = mustWrite(t, b, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(3, "bob", 1, baseTime)}, Checkpoints: map[string]int64{"orders/1": 1}})
+	})
+	ares := mustWrite(t, a, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(4, "ann", 1, baseTime)}, Checkpoints: map[string]int64{"orders/0": 1}})
+	m.SetHook(nil)
+	if ares.Attempts != 1 || bres.Instant >= ares.Instant {
+		t.Errorf("a = %+v, b = %+v: want a committed on top of b without rewriting", ares, bres)
+	}
+
+	// Now b updates a key that a is also writing: a must rewrite on top of b's commit.
+	b2 := mustCreate(t, m, "lake/orders", cfg, hudi.WithClock(at(2*time.Hour)), hudi.WithWriterID("b"))
+	a2 := mustCreate(t, m, "lake/orders", cfg, hudi.WithClock(at(3*time.Hour)), hudi.WithWriterID("a"))
+	raceWith(m, func() {
+		r := order(4, "ann", 5, baseTime)
+		r[3] = "from b"
+		mustWrite(t, b2, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{r}, Checkpoints: map[string]int64{"orders/1": 2}})
+	})
+	r := order(4, "ann", 2, baseTime)
+	r[3] = "from a (older version)"
+	ares = mustWrite(t, a2, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{r, order(5, "ann", 1, baseTime)}, Checkpoints: map[string]int64{"orders/0": 3}})
+	m.SetHook(nil)
+	if ares.Attempts != 2 {
+		t.Errorf("a = %+v, want a second attempt after the conflicting commit", ares)
+	}
+	rows := rowsByKey(t, a2)
+	if len(rows) != 5 {
+		t.Errorf("%d rows, want 5: %v", len(rows), sortedKeys(rows))
+	}
+	if got := rows["ann|o-00004"]["status"]; got != "from b" {
+		t.Errorf("o-00004 status = %v, want b's (higher precombine value)", got)
+	}
+	cp, err := a2.Checkpoints(t.Context())
+	if err != nil || !maps.Equal(cp, map[string]int64{"orders/0": 3, "orders/1": 2}) {
+		t.Errorf("Checkpoints = %v, %v", cp, err)
+	}
+	assertNoLeftovers(t, m, "lake/orders")
 }
