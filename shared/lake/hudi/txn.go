@@ -228,25 +228,32 @@ func (c *keyCache) put(key string, f *fileKeys) {
 
 // keysOf returns the record keys of a base file (path relative to the table root).
 func (t *Table) keysOf(ctx context.Context, rel string) (*fileKeys, error) {
+	f, _, err := t.keysAndData(ctx, rel)
+	return f, err
+}
+
+// keysAndData is keysOf that also returns the file's bytes when it had to read them (nil when
+// the keys were cached).
+func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte, error) {
 	key := joinKey(t.root, rel)
 	if f := t.keys.get(key); f != nil {
-		return f, nil
+		return f, nil, nil
 	}
 	data, err := t.store.Get(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("read base file %s: %w", rel, err)
+		return nil, nil, fmt.Errorf("read base file %s: %w", rel, err)
 	}
 	bf, err := openParquet(data)
 	if err != nil {
-		return nil, fmt.Errorf("base file %s: %w", rel, err)
+		return nil, nil, fmt.Errorf("base file %s: %w", rel, err)
 	}
 	keys, err := bf.recordKeys()
 	if err != nil {
-		return nil, fmt.Errorf("base file %s: %w", rel, err)
+		return nil, nil, fmt.Errorf("base file %s: %w", rel, err)
 	}
 	f := &fileKeys{keys: keys, size: int64(len(data))}
 	t.keys.put(key, f)
-	return f, nil
+	return f, data, nil
 }
 
 // rollbackDead removes commit instants in (from, upto) that have a .commit.requested or

@@ -385,6 +385,7 @@ type plannedFile struct {
 	token     string
 	prev      *fileSlice       // the version being replaced; nil for a new file group
 	prevSize  int64            // its size in bytes
+	prevData  []byte           // its bytes, if routing read them
 	prevRows  int              // and rows
 	updates   map[string]int32 // record key -> rec, for keys stored in prev
 	inserts   []int32          // recs new to the table
@@ -462,18 +463,35 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 	recs := p.byPart[part]
 	var slices_ []fileSlice
 	var keys []*fileKeys
+	var raw [][]byte
 	if p.upsert || (t.o.smallFile > 0 && !noFill) {
 		var err error
 		if slices_, err = t.partitionSlices(ctx, part, a.base.state.Instant); err != nil {
 			return err
 		}
 		keys = make([]*fileKeys, len(slices_))
+		raw = make([][]byte, len(slices_))
 		for i, s := range slices_ {
-			if keys[i], err = t.keysOf(ctx, s.path()); err != nil {
+			if keys[i], raw[i], err = t.keysAndData(ctx, s.path()); err != nil {
 				return err
 			}
 		}
 	}
+	// Keep the bytes just read of file groups this batch rewrites (within a budget), so that
+	// writing their new version does not read them again.
+	defer func() {
+		budget := min(t.o.maxFile, stashBudget)
+		for _, f := range a.files {
+			if f.partition != part || f.prev == nil {
+				continue
+			}
+			i := slices.IndexFunc(slices_, func(s fileSlice) bool { return s.name == f.prev.name })
+			if i >= 0 && raw[i] != nil && int64(len(raw[i])) <= budget {
+				f.prevData = raw[i]
+				budget -= int64(len(raw[i]))
+			}
+		}
+	}()
 	byFG := map[string]*plannedFile{}
 	fileFor := func(i int) *plannedFile {
 		s := slices_[i]
@@ -546,6 +564,10 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 	}
 	return nil
 }
+
+// stashBudget bounds the bytes of stored base files an attempt keeps between routing and
+// writing.
+const stashBudget = 16 << 20
 
 // outcome of running an attempt.
 type outcome int
@@ -698,9 +720,13 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 // number of updated records.
 func (t *Table) copyRows(ctx context.Context, p *prepared, a *attempt, f *plannedFile, bw *baseWriter, name string, newRow func(int32) error) (int64, error) {
 	prevRel := f.prev.path()
-	data, err := t.store.Get(ctx, joinKey(t.root, prevRel))
-	if err != nil {
-		return 0, fmt.Errorf("read base file %s: %w", prevRel, err)
+	data := f.prevData
+	f.prevData = nil
+	if data == nil {
+		var err error
+		if data, err = t.store.Get(ctx, joinKey(t.root, prevRel)); err != nil {
+			return 0, fmt.Errorf("read base file %s: %w", prevRel, err)
+		}
 	}
 	bf, err := openParquet(data)
 	if err != nil {
