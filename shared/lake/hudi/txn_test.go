@@ -217,6 +217,7 @@ func TestConcurrentWritersLoseNoRowAndNoCommit(t *testing.T) {
 			forEachStore(t, func(t *testing.T, s objstore.Store) {
 				cfg := ordersConfig(pt.p)
 				mustCreate(t, s, "lake/orders", cfg)
+				var attempts atomic.Int32
 				var wg sync.WaitGroup
 				for w := range writers {
 					wg.Go(func() {
@@ -239,14 +240,17 @@ func TestConcurrentWritersLoseNoRowAndNoCommit(t *testing.T) {
 							}
 							batch := hudi.Batch{Columns: orderColumns, Rows: rows,
 								Checkpoints: map[string]int64{src: int64((b + 1) * len(rows))}, From: map[string]int64{src: int64(b * len(rows))}}
-							if _, err := tbl.Write(t.Context(), batch); err != nil {
+							res, err := tbl.Write(t.Context(), batch)
+							if err != nil {
 								t.Errorf("writer %d batch %d: %v", w, b, err)
 								return
 							}
+							attempts.Add(int32(res.Attempts))
 						}
 					})
 				}
 				wg.Wait()
+				t.Logf("%d batches took %d attempts", writers*batches, attempts.Load())
 				tbl, err := hudi.Open(t.Context(), s, "lake/orders")
 				if err != nil {
 					t.Fatal(err)
