@@ -84,10 +84,15 @@ func (c crashCase) check(t *testing.T, s objstore.Store) {
 // .commit.requested or .inflight but no .commit.
 func assertNoLeftovers(t *testing.T, s objstore.Store, root string) {
 	t.Helper()
-	keys := listAll(t, s, root+"/")
+	prefix := root + "/"
+	if root == "" {
+		prefix = ""
+	}
+	hoodie := prefix + ".hoodie/"
+	keys := listAll(t, s, prefix)
 	commits := map[string]bool{}
 	for _, k := range keys {
-		if strings.HasPrefix(k, root+"/.hoodie/") && strings.HasSuffix(k, ".commit") {
+		if strings.HasPrefix(k, hoodie) && strings.HasSuffix(k, ".commit") {
 			commits[strings.TrimSuffix(path.Base(k), ".commit")] = true
 		}
 	}
@@ -99,7 +104,7 @@ func assertNoLeftovers(t *testing.T, s objstore.Store, root string) {
 			if !commits[parts[len(parts)-1]] {
 				t.Errorf("uncommitted base file left behind: %s", k)
 			}
-		case strings.HasPrefix(k, root+"/.hoodie/") && (strings.HasSuffix(k, ".inflight") || strings.HasSuffix(k, ".commit.requested")):
+		case strings.HasPrefix(k, hoodie) && (strings.HasSuffix(k, ".inflight") || strings.HasSuffix(k, ".commit.requested")):
 			if instant, _, _ := strings.Cut(base, "."); !commits[instant] {
 				t.Errorf("pending instant left behind: %s", k)
 			}

@@ -70,3 +70,27 @@ func TestUpsertReplacesRowsAndKeepsUnchangedOnes(t *testing.T) {
 		})
 	}
 }
+
+func TestATableCanLiveAtTheStoreRoot(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s objstore.Store) {
+		for _, p := range []hudi.Partitioning{{}, {Fields: []string{"user_name"}}} {
+			root := ""
+			tbl := mustCreate(t, s, root, ordersConfig(p))
+			mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(1, "ann", 1, baseTime), order(2, "bob", 1, baseTime)}})
+			mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(2, "bob", 2, baseTime), order(3, "cy", 1, baseTime)}})
+			if !hudi.Detect(t.Context(), s, root) {
+				t.Error("Detect = false")
+			}
+			if n := len(rowsByKey(t, tbl)); n != 3 {
+				t.Errorf("%d rows, want 3", n)
+			}
+			assertNoLeftovers(t, s, "")
+			// Start over for the next partitioning.
+			for _, k := range listAll(t, s, "") {
+				if err := s.Delete(t.Context(), k); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}
