@@ -445,11 +445,12 @@ func getu4(b []byte) rune {
 // unescape decodes the contents of a scanned (valid) JSON string, as encoding/json does:
 // invalid surrogates become U+FFFD.
 func unescape(b []byte) []byte {
-	return appendUnescaped(make([]byte, 0, len(b)), b)
+	return AppendUnescaped(make([]byte, 0, len(b)), b)
 }
 
-// appendUnescaped appends the decoded contents of a scanned (valid) JSON string to out.
-func appendUnescaped(out, b []byte) []byte {
+// AppendUnescaped appends the decoded contents of a valid JSON string (without its quotes) to
+// out; invalid surrogate escapes become U+FFFD, as in encoding/json.
+func AppendUnescaped(out, b []byte) []byte {
 	for i := 0; i < len(b); {
 		j := bytes.IndexByte(b[i:], '\\')
 		if j < 0 {

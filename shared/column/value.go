@@ -219,7 +219,7 @@ func AppendUnquoted(dst, lit []byte) []byte {
 	if len(lit) < 2 {
 		return dst
 	}
-	return appendUnescaped(dst, lit[1:len(lit)-1])
+	return AppendUnescaped(dst, lit[1:len(lit)-1])
 }
 
 // Excerpt renders bytes for an error message or a dirty-data reason: UTF-8 text cut at a

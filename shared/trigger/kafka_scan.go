@@ -5,8 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/fcsync/fcsync/shared/column"
 )
 
 // jsonScanner walks a JSON text in place, one member or element at a time,
@@ -238,55 +239,7 @@ func hexVal(c byte) int {
 
 // unescape appends the text of a string's raw content (already validated by
 // str) to dst. Unpaired surrogates become U+FFFD, as with encoding/json.
-func unescape(dst, raw []byte) []byte {
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			j := i + 1
-			for j < len(raw) && raw[j] != '\\' {
-				j++
-			}
-			dst = append(dst, raw[i:j]...)
-			i = j
-			continue
-		}
-		e := raw[i+1]
-		i += 2
-		switch e {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r := rune(hex4(raw[i:]))
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if i+6 <= len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-					r2 = utf16.DecodeRune(r, rune(hex4(raw[i+2:])))
-				}
-				if r2 != utf8.RuneError {
-					i += 6
-				}
-				r = r2
-			}
-			dst = utf8.AppendRune(dst, r)
-		default: // '"', '\\', '/'
-			dst = append(dst, e)
-		}
-	}
-	return dst
-}
-
-func hex4(b []byte) int {
-	return hexVal(b[0])<<12 | hexVal(b[1])<<8 | hexVal(b[2])<<4 | hexVal(b[3])
-}
+func unescape(dst, raw []byte) []byte { return column.AppendUnescaped(dst, raw) }
 
 // kind names the JSON kind of the value at s.i for error messages.
 func (s *jsonScanner) kind() string { return kindOf(s.b[s.i:]) }
