@@ -18,6 +18,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/fcsync/fcsync/shared/schema"
+	"github.com/fcsync/fcsync/shared/snappy"
 )
 
 // Parquet files: fcsync writes flat files (five optional string meta columns, then one optional
@@ -127,7 +128,7 @@ type baseWriter struct {
 func (fs *fileSchema) newWriter() *baseWriter {
 	bw := &baseWriter{fs: fs, batch: make([]parquet.Row, writeBatchRows)}
 	bw.w = parquet.NewWriter(&bw.buf, fs.schema,
-		parquet.Compression(&parquet.Snappy),
+		parquet.Compression(snappy.Codec{}),
 		parquet.KeyValueMetadata("parquet.avro.schema", fs.avro),
 		parquet.KeyValueMetadata("writer.model.name", "avro"),
 	)

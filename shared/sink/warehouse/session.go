@@ -19,6 +19,7 @@ import (
 
 	"github.com/fcsync/fcsync/shared/schema"
 	"github.com/fcsync/fcsync/shared/sink"
+	"github.com/fcsync/fcsync/shared/snappy"
 )
 
 // Begin opens a write session on spec.Table, creating the table or adding the spec's new
@@ -313,7 +314,7 @@ func (s *session) writer(key string) (*partWriter, error) {
 	bw := bufio.NewWriterSize(f, 256<<10)
 	pw := &partWriter{
 		key: key, name: name, f: f, bw: bw, lastUsed: s.clock,
-		pw: parquet.NewWriter(bw, s.fsch.schema, parquet.Compression(&parquet.Snappy), parquet.PageBufferSize(64<<10)),
+		pw: parquet.NewWriter(bw, s.fsch.schema, parquet.Compression(snappy.Codec{}), parquet.PageBufferSize(64<<10)),
 	}
 	s.writers[key] = pw
 	return pw, nil
