@@ -21,10 +21,17 @@ test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed 
 demo: ## the main job end to end on embedded defaults
 	$(GO) run ./localrun demo
 
-bench: ## BENCH lines: window read fcsync vs franz-go, peak RSS of a full window
+# The stream benchmark's workload generator, shared with the peers' measurements (../shared beside the repo).
+WORKLOAD ?= $(abspath ../shared/bench/stream-workload)
+STREAM_RECORDS ?= 200000
+
+bench: ## BENCH lines: window read fcsync vs franz-go, peak RSS of a full window; the stream batch on the peers' workload
 	$(GO) build -o dist/benchread ./localrun/benchread
 	$(GO) build -o dist/localrun ./localrun
 	./dist/localrun bench --benchread dist/benchread
+	mkdir -p dist/stream-workload
+	cd dist/stream-workload && python3 $(WORKLOAD)/gen_data.py $(STREAM_RECORDS) >/dev/null
+	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./shared/...
 
 lint: ## gofmt and go vet

@@ -39,6 +39,7 @@ func init() {
 		{"simulate", "--job FILE [--brokers B] [--from TIME] [--count N]", "sample the stream job's topic, process and show what would be written; writes nothing", runSimulate},
 		{"query", "--table DIR [--partition ds=...]", "print a table's rows as JSON lines (a Hudi snapshot, or a warehouse table)", runQuery},
 		{"invoke", "--function batch|stream --job FILE --event EVENT.json [--binary PATH]", "pass a raw platform event through the real handler (or a built function binary under the emulated FC runtime API)", runInvoke},
+		{"bench-stream", "--input input.jsonl [--batch 10000] [--batches N]", "stream benchmark: the peers' workload through the stream function's handler into Hudi; prints records/s, per core and peak RSS", runBenchStream},
 		{"bench", "[--records N]", "window-read benchmark: fcsync vs franz-go on one broker, and peak RSS of a full window", runBench},
 	}
 }

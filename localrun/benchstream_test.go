@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/objstore"
+)
+
+// workloadGenerator finds ../shared/bench/stream-workload/gen_data.py beside the repository.
+func workloadGenerator(t *testing.T) string {
+	t.Helper()
+	for _, d := range []string{"../../shared/bench/stream-workload", "../../../shared/bench/stream-workload"} {
+		p, _ := filepath.Abs(filepath.Join(d, "gen_data.py"))
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Fatal("gen_data.py not found: ../shared must sit beside the repository")
+	return ""
+}
+
+// TestBenchStreamWritesWhatTheWorkloadGeneratorKeeps runs the stream benchmark on a small
+// workload from the peers' generator: every batch must write exactly the records the
+// generator says survive the filter, with user.email hashed as the workload defines, and
+// the BENCH line must carry the three figures.
+func TestBenchStreamWritesWhatTheWorkloadGeneratorKeeps(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed: the workload generator needs it")
+	}
+	gen := workloadGenerator(t)
+	dir := t.TempDir()
+	cmd := exec.Command(python, gen, "2500", "7")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gen_data.py: %v\n%s", err, out)
+	}
+	// The generator's meta file counts kept records per batch of 10000; ask for 1000-record
+	// batches so the bench cannot use it, then check the totals here.
+	lake := filepath.Join(dir, "out")
+	out, err := run(t, "bench-stream", "--input", filepath.Join(dir, "input.jsonl"), "--batch", "1000", "--lake", lake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^BENCH stream_batch records_per_s=[1-9]\d* per_core=[1-9]\d* peak_rss_mb=[1-9]\d*\n$`).MatchString(out) {
+		t.Fatalf("bench line: %q", out)
+	}
+
+	var meta struct {
+		Kept int `json:"kept"`
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "input.meta.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{} // order_id → email hash, for every record the filter keeps
+	f, err := os.Open(filepath.Join(dir, "input.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var o struct {
+			OrderID string  `json:"order_id"`
+			Amount  float64 `json:"amount"`
+			User    struct {
+				Email string `json:"email"`
+			} `json:"user"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatal(err)
+		}
+		if o.Amount >= 100 {
+			sum := sha256.Sum256([]byte("peer-bench-salt-v1" + o.User.Email))
+			want[o.OrderID] = hex.EncodeToString(sum[:])
+		}
+	}
+	if len(want) != meta.Kept {
+		t.Fatalf("the generator says %d kept, the input has %d records with amount >= 100", meta.Kept, len(want))
+	}
+
+	store, err := objstore.NewDir(filepath.Join(lake, "lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := hudi.Open(t.Context(), store, "lake/bench_stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := tbl.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	err = snap.Scan(t.Context(), func(r hudi.Row) error {
+		got++
+		id, _ := r.Get("order_id")
+		h, _ := r.Get("email_hash")
+		if w, ok := want[id.(string)]; !ok || h != w {
+			t.Errorf("order %v: email_hash %v, want %q (kept: %v)", id, h, w, ok)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != meta.Kept {
+		t.Fatalf("the table holds %d rows, want %d", got, meta.Kept)
+	}
+}
