@@ -274,11 +274,11 @@ func TestParseKeyReadsWhatKeyWrites(t *testing.T) {
 	}
 	inv := fmt.Sprintf("%019d", int64(math.MaxInt64)-t0.UnixNano())
 	for _, bad := range []string{
-		"runs/orders/" + inv + "-20240601T100000Z-.json",      // no id
-		"runs/orders/" + inv + "-20240601T100001Z-x.json",     // readable time disagrees
-		"runs/orders/" + inv + "-20240601T100000Z-a.b.json",   // id not as Key writes it
-		"runs/orders/" + inv + "-20240601T100000Z-x.txt",      // suffix
-		"runs/or ders/" + inv + "-20240601T100000Z-x.json",    // job name
+		"runs/orders/" + inv + "-20240601T100000Z-.json",       // no id
+		"runs/orders/" + inv + "-20240601T100001Z-x.json",      // readable time disagrees
+		"runs/orders/" + inv + "-20240601T100000Z-a.b.json",    // id not as Key writes it
+		"runs/orders/" + inv + "-20240601T100000Z-x.txt",       // suffix
+		"runs/or ders/" + inv + "-20240601T100000Z-x.json",     // job name
 		"runs/orders/+" + inv[1:] + "-20240601T100000Z-x.json", // sign
 		"runs/orders",
 	} {

@@ -121,9 +121,9 @@ func TestFromStreamRecordsTheBatchReport(t *testing.T) {
 		DDL:     []fieldmap.DDLEvent{{Kind: "AddColumn", Table: "orders_rt", Column: schema.Column{Name: "coupon", Type: schema.String}, Topic: "orders", Partition: 1, Offset: 11}}}
 	got := FromStream("orders_rt", rep, nil, recs, inv)
 	want := Record{Job: "orders_rt", Function: "stream", Invocation: "req", Status: Succeeded, Started: t0, Finished: t0.Add(time.Second),
-		Offsets: []Range{{Topic: "orders", Partition: 1, Start: 10, End: 12}, {Topic: "orders.v2", Partition: 0, Start: 5, End: 6}},
-		Counts:  Counts{Read: 3, Written: 1, Filtered: 1, Duplicates: 1},
-		DDL:     []DDL{{Kind: "AddColumn", Table: "orders_rt", Column: "coupon", Type: "STRING", Topic: "orders", Partition: 1, Offset: 11}},
+		Offsets:  []Range{{Topic: "orders", Partition: 1, Start: 10, End: 12}, {Topic: "orders.v2", Partition: 0, Start: 5, End: 6}},
+		Counts:   Counts{Read: 3, Written: 1, Filtered: 1, Duplicates: 1},
+		DDL:      []DDL{{Kind: "AddColumn", Table: "orders_rt", Column: "coupon", Type: "STRING", Topic: "orders", Partition: 1, Offset: 11}},
 		DataTime: t0.Add(-time.Second)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromStream =\n%+v\nwant\n%+v", got, want)
