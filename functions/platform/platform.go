@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"strconv"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -30,15 +31,21 @@ func (c Credentials) String() string {
 // Handler serves one invocation: the raw event payload in, a JSON-encodable result out.
 type Handler[T any] func(ctx context.Context, event []byte, creds Credentials) (T, error)
 
-// Start serves invocations until the platform stops the process.
+// Start serves invocations until the platform stops the process. The Go heap's soft limit is
+// set from the function's memory size on the first invocation (see LimitMemory).
 func Start[T any](h Handler[T]) {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		LimitMemory(lambdaMemoryMB(os.Getenv), os.Getenv)
 		lambda.Start(func(ctx context.Context, event json.RawMessage) (T, error) {
 			return h(ctx, event, FromEnv(os.Getenv))
 		})
 		return
 	}
 	fc.Start(func(ctx context.Context, event []byte) (T, error) {
+		if fctx, ok := fccontext.FromContext(ctx); ok {
+			mb, _ := strconv.Atoi(fctx.Function.Memory)
+			LimitMemory(mb, os.Getenv)
+		}
 		return h(ctx, event, FromContext(ctx, os.Getenv))
 	})
 }

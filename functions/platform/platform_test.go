@@ -48,3 +48,31 @@ func TestPrintingCredentialsShowsNoKey(t *testing.T) {
 		t.Errorf("empty printed as %q", s)
 	}
 }
+
+func TestMemoryLimitLeavesRoomBesideTheHeapAndYieldsToGOMEMLIMIT(t *testing.T) {
+	cases := []struct {
+		name     string
+		memoryMB int
+		env      map[string]string
+		want     int64
+	}{
+		{"smallest FC size", 128, nil, 107374182},
+		{"the functions' s.yaml size", 512, nil, 429496729},
+		{"unknown size sets nothing", 0, nil, 0},
+		{"explicit GOMEMLIMIT wins", 512, map[string]string{"GOMEMLIMIT": "300MiB"}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := MemoryLimit(c.memoryMB, func(k string) string { return c.env[k] })
+			if got != c.want {
+				t.Fatalf("MemoryLimit(%d) = %d, want %d", c.memoryMB, got, c.want)
+			}
+		})
+	}
+	if got := lambdaMemoryMB(func(string) string { return "1024" }); got != 1024 {
+		t.Fatalf("lambda memory size: got %d", got)
+	}
+	if got := lambdaMemoryMB(func(string) string { return "lots" }); got != 0 {
+		t.Fatalf("a malformed lambda memory size must read as unknown, got %d", got)
+	}
+}
