@@ -31,7 +31,7 @@ bench: ## BENCH lines: window read fcsync vs franz-go, peak RSS of a full window
 	./dist/localrun bench --benchread dist/benchread
 	mkdir -p dist/stream-workload
 	cd dist/stream-workload && python3 $(WORKLOAD)/gen_data.py $(STREAM_RECORDS) >/dev/null
-	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000
+	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000 --memory 128
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./shared/...
 
 lint: ## gofmt and go vet

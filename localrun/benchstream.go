@@ -36,7 +36,8 @@ var benchStreamJob []byte
 //	BENCH stream_batch records_per_s=N per_core=N peak_rss_mb=M
 //
 // where per_core is records per CPU-second of this process (user + system) and peak_rss_mb
-// its high-water mark (VmHWM): run it as its own process, as `make bench` does.
+// its high-water mark (VmHWM): run it as its own process, as `make bench` does. --memory
+// applies the heap limit the function sets from its configured memory size.
 func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 	fs := flags("bench-stream")
 	input := fs.String("input", "", "the workload (input.jsonl from ../shared/bench/stream-workload/gen_data.py)")
@@ -45,6 +46,7 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 	lakeDir := fs.String("lake", "", "where the Hudi table goes (default: a temporary directory, removed after)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile (allocations included) to this file at the end")
+	memory := fs.Int("memory", 0, "emulate a function of this memory size in MB: the heap's soft limit is set as the function sets it (0: none)")
 	shapeName := fs.String("shape", "cloudevents", "payload shape: cloudevents, cloudevents-strings, rawdata or lambda")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -88,6 +90,11 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 	jobFile := filepath.Join(dir, "bench_stream.yaml")
 	if err := os.WriteFile(jobFile, benchStreamJob, 0o644); err != nil {
 		return err
+	}
+	if *memory > 0 {
+		if limit := platform.LimitMemory(*memory, os.Getenv); limit > 0 {
+			fmt.Fprintf(os.Stderr, "function memory %d MB: Go heap soft limit %d MiB\n", *memory, limit>>20)
+		}
 	}
 	meta := readWorkloadMeta(*input, *batch)
 	h := streamhandler.New(streamhandler.Config{JobFile: jobFile, LakeDir: filepath.Join(dir, "lake")},
