@@ -83,7 +83,11 @@ func (b *Batch) Map(msg *process.Message) (schema.Row, error) {
 			row[j] = nil
 			continue
 		}
-		v, err := column.Convert(msg.Value(src), b.cols[j].Type, b.m.opts)
+		val := msg.Value(src)
+		if err := msg.Err(); err != nil {
+			return nil, err
+		}
+		v, err := column.Convert(val, b.cols[j].Type, b.m.opts)
 		if err != nil {
 			return nil, &column.DirtyError{Column: b.cols[j].Name, Source: from, Value: excerpt(msg.Value(src)), Reason: err.Error()}
 		}

@@ -390,3 +390,33 @@ func TestRowsOfABatchDoNotShareStorage(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryHeadersAreDirtyOnlyWhenAColumnTakesThem(t *testing.T) {
+	rec := &record.Record{Value: []byte("v"), Headers: []record.Header{{Key: "trace", Value: []byte{0xff, 0x00}}}}
+	cases := []struct {
+		dest      string
+		wantDirty bool
+	}{
+		{"__value__:STRING", false},
+		{"__value__:STRING __headers__:STRING", true},
+	}
+	for _, c := range cases {
+		t.Run(c.dest, func(t *testing.T) {
+			msg, err := process.NewMessage(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			row, err := newMapper(t, "", c.dest).Batch().Map(msg)
+			if !c.wantDirty {
+				if err != nil || row[0] != "v" {
+					t.Fatalf("row %#v, err %v: a header no column takes must not matter", row, err)
+				}
+				return
+			}
+			var de *process.DirtyError
+			if !errors.As(err, &de) || de.Field != "__headers__" {
+				t.Fatalf("error %v, want a dirty error naming __headers__", err)
+			}
+		})
+	}
+}

@@ -219,6 +219,9 @@ func (c *Chain) Process(m *Message) (keep bool, err error) {
 	for i := range c.steps {
 		st := &c.steps[i]
 		keep, err := st.p.Process(m)
+		if err == nil {
+			err = m.err // an attribute the step read could not be materialized
+		}
 		if err != nil {
 			return false, st.dirty(err)
 		}

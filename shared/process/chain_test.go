@@ -320,18 +320,35 @@ func TestDirtyReasonsMatchGolden(t *testing.T) {
 		}},
 		{"mask binary", `- mask: {fields: [{field: f, method: partial, keepFirst: 1}]}`, func(t *testing.T) *Message { return msg("f", []byte{0xff, 0xfe}) }},
 		{"replace binary", `- replace: {fields: [{field: f, find: a, replace: b}]}`, func(t *testing.T) *Message { return msg("f", []byte{0xff, 0xfe}) }},
-		{"binary header", "", nil}, // NewMessage refuses the record
+		{"binary header read by a step", `- edit: {add: [{name: h, attribute: headers}]}`, func(t *testing.T) *Message {
+			return mustMessage(t, &record.Record{Headers: []record.Header{{Key: "h", Value: []byte{0x80}}}})
+		}},
+		{"binary header read as a field", `- filter: {field: __headers__, op: "!=", value: x}`, func(t *testing.T) *Message {
+			return mustMessage(t, &record.Record{Headers: []record.Header{{Key: "h", Value: []byte{0x80}}}})
+		}},
 	}
 	var out strings.Builder
 	for _, c := range cases {
-		var err error
-		if c.m == nil {
-			_, err = NewMessage(&record.Record{Headers: []record.Header{{Key: "h", Value: []byte{0x80}}}})
-		} else {
-			_, err = compile(t, c.chain).Process(c.m(t))
-		}
+		_, err := compile(t, c.chain).Process(c.m(t))
 		dirtyOf(t, err)
 		fmt.Fprintf(&out, "%s: %s\n", c.name, err)
 	}
 	golden(t, "dirty_reasons.golden", out.String())
+}
+
+func TestBinaryHeadersDoNotMatterToAChainThatDropsThem(t *testing.T) {
+	c := compile(t, `
+- edit: {drop: [__headers__]}
+- edit: {add: [{name: p, attribute: partition}]}`)
+	m := mustMessage(t, &record.Record{Partition: 4, Value: []byte("v"), Headers: []record.Header{{Key: "bin", Value: []byte{0xff, 0xfe}}}})
+	keep, err := c.Process(m)
+	if err != nil || !keep {
+		t.Fatalf("Process = %v, %v; a dropped binary header must not make the record dirty", keep, err)
+	}
+	if v, _ := m.Get("p"); v != int64(4) {
+		t.Fatalf("p = %#v", v)
+	}
+	if _, ok := m.Get("__headers__"); ok {
+		t.Fatal("__headers__ survived the drop")
+	}
 }

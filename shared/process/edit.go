@@ -272,17 +272,17 @@ func recordAttribute(m *Message, a attribute) any {
 	case recTopic:
 		return r.Topic
 	case recKey:
-		return attrValue(r, column.AttrKey)
+		return m.attribute(column.AttrKey)
 	case recValue:
-		return attrValue(r, column.AttrValue)
+		return m.attribute(column.AttrValue)
 	case recPartition:
-		return attrValue(r, column.AttrPartition)
+		return m.attribute(column.AttrPartition)
 	case recOffset:
-		return attrValue(r, column.AttrOffset)
+		return m.attribute(column.AttrOffset)
 	case recTimestamp:
-		return attrValue(r, column.AttrTimestamp)
+		return m.attribute(column.AttrTimestamp)
 	case recHeaders:
-		return attrValue(r, column.AttrHeaders)
+		return m.attribute(column.AttrHeaders)
 	}
 	return nil
 }

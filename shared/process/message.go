@@ -21,6 +21,7 @@ type Message struct {
 	vals  []any
 	flags []uint8
 	ndyn  int
+	err   error // the first attribute that could not be materialized (see Err)
 }
 
 const (
@@ -40,13 +41,19 @@ func NewMessage(r *record.Record) (*Message, error) {
 
 // Reset makes m the message of record r: the attribute fields __key__, __value__,
 // __partition__, __headers__, __offset__ and __timestamp__, in that order. With a nil r
-// the message is empty. Headers that are not valid UTF-8 text make the record dirty.
+// the message is empty. The error is always nil today; it is kept for attributes that
+// may need checking up front.
+//
+// Attributes are materialized when first read. Headers that are not valid UTF-8 text
+// cannot become __headers__: reading it then gives nil and makes Err report why, so a
+// record is dirty for its headers only when something uses them (a job that drops
+// __headers__ never sees a binary header).
 //
 // Key and value are the record's bytes, not copied: the message must not outlive them,
 // and no processor modifies bytes in place.
 func (m *Message) Reset(r *record.Record) error {
 	clear(m.vals)
-	m.rec = r
+	m.rec, m.err = r, nil
 	m.names, m.vals, m.flags, m.ndyn = m.names[:0], m.vals[:0], m.flags[:0], 0
 	if r == nil {
 		return nil
@@ -56,16 +63,13 @@ func (m *Message) Reset(r *record.Record) error {
 		m.vals = append(m.vals, nil)
 		m.flags = append(m.flags, uint8(a))
 	}
-	if len(r.Headers) > 0 {
-		h, err := column.Codec{}.HeadersJSON(r.Headers)
-		if err != nil {
-			return &DirtyError{Where: "input", Field: column.AttrHeaders.String(), Reason: err.Error(), Value: column.Excerpt(h, maxExcerpt)}
-		}
-		i := int(column.AttrHeaders) - 1
-		m.vals[i], m.flags[i] = column.JSONText(h), 0
-	}
 	return nil
 }
+
+// Err is the first attribute read that failed (a *DirtyError naming the field), or nil.
+// Chain.Process and the field mapping check it after reading; a message with an error is
+// a dirty record.
+func (m *Message) Err() error { return m.err }
 
 // Record is the record the message was built from (nil for hand-made input).
 func (m *Message) Record() *record.Record { return m.rec }
@@ -80,7 +84,7 @@ func (m *Message) Name(i int) string { return m.names[i] }
 // column.JSONText.
 func (m *Message) Value(i int) any {
 	if a := m.flags[i] & attrMask; a != 0 {
-		m.vals[i] = attrValue(m.rec, column.Attr(a))
+		m.vals[i] = m.attribute(column.Attr(a))
 		m.flags[i] &^= attrMask
 	}
 	return m.vals[i]
@@ -219,8 +223,10 @@ func (m *Message) rawBytes(i int) (b []byte, ok bool) {
 	return nil, false
 }
 
-// attrValue is the value of an attribute field of r.
-func attrValue(r *record.Record, a column.Attr) any {
+// attribute is the value of an attribute field of the message's record. An attribute that
+// cannot be represented (headers that are not UTF-8) is nil and sets m.err.
+func (m *Message) attribute(a column.Attr) any {
+	r := m.rec
 	if r == nil {
 		return nil
 	}
@@ -247,6 +253,9 @@ func attrValue(r *record.Record, a column.Attr) any {
 		}
 		h, err := column.Codec{}.HeadersJSON(r.Headers)
 		if err != nil {
+			if m.err == nil {
+				m.err = &DirtyError{Where: "input", Field: column.AttrHeaders.String(), Reason: err.Error(), Value: column.Excerpt(h, maxExcerpt)}
+			}
 			return nil
 		}
 		return column.JSONText(h)

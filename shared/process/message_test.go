@@ -41,11 +41,24 @@ func TestNullKeyAndTombstoneAreNull(t *testing.T) {
 	}
 }
 
-func TestBinaryHeadersMakeTheRecordDirty(t *testing.T) {
-	_, err := NewMessage(&record.Record{Headers: []record.Header{{Key: "h", Value: []byte{0xff}}}})
-	de := dirtyOf(t, err)
+func TestBinaryHeadersMakeTheRecordDirtyOnlyWhenRead(t *testing.T) {
+	rec := &record.Record{Headers: []record.Header{{Key: "h", Value: []byte{0xff}}}, Value: []byte("v")}
+	m, err := NewMessage(rec)
+	if err != nil {
+		t.Fatalf("a binary header must not refuse the record up front: %v", err)
+	}
+	if v, _ := m.Get("__value__"); string(v.([]byte)) != "v" || m.Err() != nil {
+		t.Fatalf("reading other fields: %v, err %v", v, m.Err())
+	}
+	if v, ok := m.Get("__headers__"); !ok || v != nil {
+		t.Fatalf("__headers__ = %#v, %v; want nil", v, ok)
+	}
+	de := dirtyOf(t, m.Err())
 	if de.Where != "input" || de.Field != "__headers__" {
 		t.Fatalf("dirty error %+v, want input/__headers__", de)
+	}
+	if err := m.Reset(&record.Record{Value: []byte("w")}); err != nil || m.Err() != nil {
+		t.Fatalf("Reset must clear the previous record's error: %v, %v", err, m.Err())
 	}
 }
 
