@@ -53,8 +53,8 @@ type token struct {
 
 const maxSQL = 1 << 20
 
-// lex splits a statement into tokens: identifiers (bare or `backquoted`, `` inside is one
-// backquote), strings in single or double quotes with backslash escapes, numbers and
+// lex splits a statement into tokens: identifiers (bare, or in backquotes where two
+// backquotes stand for one), strings in single or double quotes with backslash escapes, numbers and
 // punctuation. -- starts a comment to the end of the line.
 func lex(src string) ([]token, error) {
 	if len(src) > maxSQL {
