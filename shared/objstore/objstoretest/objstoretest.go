@@ -36,7 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"DeleteRemovesAndToleratesMissing", testDelete},
 		{"InvalidKeysAreRejected", testInvalidKeys},
 		{"CanceledContextFails", testCanceled},
-		{"StateRaceLosesNoUpdate", func(t *testing.T, s objstore.Store) { stateRace(t, s, 8, 50) }},
+		{"StateRaceLosesNoUpdate", func(t *testing.T, s objstore.Store) { StateRace{Writers: 8, Increments: 25}.Run(t, s) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, newStore(t)) })
@@ -47,7 +47,25 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 // compare-and-swap increments of one counter through package state.
 func RunStateRace(t *testing.T, newStore func(t *testing.T) objstore.Store, writers, increments int) {
 	t.Helper()
-	stateRace(t, newStore(t), writers, increments)
+	StateRace{Writers: writers, Increments: increments}.Run(t, newStore(t))
+}
+
+// StateRace is a race of Writers goroutines, each making Increments compare-and-swap increments
+// of one counter through package state (state.Log.Update). Run checks that no update was lost:
+// the final counter is Writers×Increments, versions 1..N all exist, version n holds counter n,
+// each version names the previous one's attempt as its parent (the chain is intact), every writer
+// wrote exactly its increments, and Prune keeps exactly the newest versions.
+type StateRace struct {
+	Writers, Increments int
+	// Settle, if set, runs after the writers finish and before the store is checked: a store with
+	// injected faults turns them off here, so the check reads what is there.
+	Settle func()
+}
+
+// Run runs the race on s, an empty store.
+func (r StateRace) Run(t *testing.T, s objstore.Store) {
+	t.Helper()
+	stateRace(t, s, r.Writers, r.Increments, r.Settle)
 }
 
 func testGetMissing(t *testing.T, s objstore.Store) {
@@ -351,7 +369,7 @@ type counter struct {
 	Last string `json:"last"` // writer of the last increment
 }
 
-func stateRace(t *testing.T, s objstore.Store, writers, increments int) {
+func stateRace(t *testing.T, s objstore.Store, writers, increments int, settle func()) {
 	ctx := t.Context()
 	const scope = "race/counter"
 	var wg sync.WaitGroup
@@ -380,6 +398,9 @@ func stateRace(t *testing.T, s objstore.Store, writers, increments int) {
 	}
 	wg.Wait()
 	close(errs)
+	if settle != nil {
+		settle()
+	}
 	for err := range errs {
 		t.Fatalf("Update: %v", err)
 	}
@@ -392,6 +413,7 @@ func stateRace(t *testing.T, s objstore.Store, writers, increments int) {
 		t.Fatalf("%d version objects, want %d", len(keys), total)
 	}
 	perWriter := map[string]int{}
+	prevAttempt := ""
 	for i, key := range keys {
 		n := int64(i + 1)
 		if want := log.Key(n); key != want {
@@ -400,6 +422,8 @@ func stateRace(t *testing.T, s objstore.Store, writers, increments int) {
 		var env struct {
 			Version int64   `json:"version"`
 			Writer  string  `json:"writer"`
+			Attempt string  `json:"attempt"`
+			Parent  string  `json:"parent"`
 			Data    counter `json:"data"`
 		}
 		if err := json.Unmarshal(mustGet(t, s, key), &env); err != nil {
@@ -408,7 +432,14 @@ func stateRace(t *testing.T, s objstore.Store, writers, increments int) {
 		if env.Version != n || env.Data.N != int(n) || env.Data.Last != env.Writer {
 			t.Fatalf("%s: version %d, counter %d by %q (written by %q): want version and counter %d", key, env.Version, env.Data.N, env.Data.Last, env.Writer, n)
 		}
+		if env.Parent != prevAttempt || env.Attempt == "" {
+			t.Fatalf("%s: parent %q, want the attempt of version %d, %q: the version chain is broken", key, env.Parent, n-1, prevAttempt)
+		}
+		prevAttempt = env.Attempt
 		perWriter[env.Writer]++
+	}
+	if len(perWriter) != writers {
+		t.Errorf("%d writers wrote versions, want %d", len(perWriter), writers)
 	}
 	for w, n := range perWriter {
 		if n != increments {
