@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,29 +22,10 @@ import (
 func buildFunction(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "main")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := fcruntime.Build(".", bin); err != nil {
+		t.Fatal(err)
 	}
 	return bin
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const hourlyJob = `name: hourly_orders
@@ -121,7 +99,7 @@ func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	var logs syncBuffer
+	var logs fcruntime.Output
 	proc, err := rt.StartProcess(ctx, bin, []string{
 		"FCSYNC_JOBS=" + jobs,
 		"FCSYNC_STATE=" + filepath.Join(dir, "state"),

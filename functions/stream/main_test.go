@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,23 +17,6 @@ import (
 	"github.com/fcsync/fcsync/shared/record"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func sample(t *testing.T, name string) string {
 	t.Helper()
@@ -57,10 +37,8 @@ func TestBinaryWritesKafkaTriggerBatchesThroughFCRuntimeAPI(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "main")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	if err := fcruntime.Build(".", bin); err != nil {
+		t.Fatal(err)
 	}
 	job, _ := filepath.Abs(filepath.Join("testdata", "events_rt.yaml"))
 	lake := filepath.Join(dir, "lake")
@@ -72,7 +50,7 @@ func TestBinaryWritesKafkaTriggerBatchesThroughFCRuntimeAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	var logs syncBuffer
+	var logs fcruntime.Output
 	proc, err := rt.StartProcess(ctx, bin, []string{"FCSYNC_JOB_FILE=" + job, "FCSYNC_LAKE=" + lake}, &logs, &logs)
 	if err != nil {
 		t.Fatal(err)
