@@ -1,0 +1,190 @@
+package alert
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/fcsync/fcsync/shared/runlog"
+)
+
+// Kind says whether a notice announces an alert or its recovery.
+type Kind string
+
+// Notice kinds.
+const (
+	Firing   Kind = "firing"
+	Resolved Kind = "resolved"
+)
+
+// Notice is one message to send.
+type Notice struct {
+	Kind      Kind
+	Rule      string
+	Job       string
+	Metric    Metric
+	Severity  Severity
+	Value     float64   // the metric's value at At
+	Threshold float64   // the rule's threshold
+	Since     time.Time // when the condition began to hold (firing), or when it had begun (resolved)
+	At        time.Time // the evaluation time
+	Repeat    bool      // a reminder: the alert was announced before and still holds
+	Channels  []string
+}
+
+// State is the evaluator's memory, by rule and job: plain JSON, to keep between evaluations.
+type State map[string]Entry
+
+// Entry is the state of one rule for one job.
+type Entry struct {
+	FirstSeen time.Time `json:"firstSeen"`           // the first evaluation of this rule and job
+	Pending   time.Time `json:"pending,omitzero"`    // the condition has held since
+	Firing    bool      `json:"firing,omitempty"`    // ... for at least the rule's `for`
+	Announced bool      `json:"announced,omitempty"` // the last notice sent was a firing notice
+	LastFired time.Time `json:"lastFired,omitzero"`  // when the last firing notice was sent
+}
+
+func stateKey(rule, job string) string { return rule + "/" + job }
+
+// Evaluator advances the rules' state with each evaluation. It is not safe for concurrent use.
+type Evaluator struct {
+	rules []Rule
+	state State
+}
+
+// NewEvaluator starts from st (nil: no history). Entries of rules that no longer exist are dropped.
+func NewEvaluator(rules []Rule, st State) *Evaluator {
+	e := &Evaluator{rules: rules, state: State{}}
+	names := map[string]bool{}
+	for _, r := range rules {
+		names[r.Name] = true
+	}
+	for k, v := range st {
+		for i := 0; i < len(k); i++ {
+			if k[i] == '/' {
+				if names[k[:i]] {
+					e.state[k] = v
+				}
+				break
+			}
+		}
+	}
+	return e
+}
+
+// State returns a copy of the current state.
+func (e *Evaluator) State() State { return maps.Clone(e.state) }
+
+// Evaluate looks at the records at time now and returns the notices to send, in rule order.
+// Records that finished after now are ignored.
+func (e *Evaluator) Evaluate(now time.Time, recs []runlog.Record) []Notice {
+	return e.evaluate(now, newHistory(recs))
+}
+
+func (e *Evaluator) evaluate(now time.Time, h history) []Notice {
+	var out []Notice
+	for i := range e.rules {
+		r := &e.rules[i]
+		for _, job := range e.jobs(r, h, now) {
+			if n, ok := e.step(r, job, h.upTo(job, now), now); ok {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// jobs is the jobs a rule looks at: its own, or for AnyJob every job with records plus those the
+// rule still has state for (so an alert can recover after the job's records expire).
+func (e *Evaluator) jobs(r *Rule, h history, now time.Time) []string {
+	if r.Job != AnyJob {
+		return []string{r.Job}
+	}
+	jobs := h.jobs(now)
+	have := map[string]bool{}
+	for _, j := range jobs {
+		have[j] = true
+	}
+	prefix := r.Name + "/"
+	for k := range e.state {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix && !have[k[len(prefix):]] {
+			jobs = append(jobs, k[len(prefix):])
+			have[k[len(prefix):]] = true
+		}
+	}
+	return jobs
+}
+
+func (e *Evaluator) step(r *Rule, job string, recs []runlog.Record, now time.Time) (Notice, bool) {
+	key := stateKey(r.Name, job)
+	st, seen := e.state[key]
+	if !seen {
+		st.FirstSeen = now
+	}
+	v, ok := measure(r, recs, now, st.FirstSeen)
+	n := Notice{Rule: r.Name, Job: job, Metric: r.Metric, Severity: r.Severity, Value: v, Threshold: r.Threshold,
+		At: now, Channels: r.Channels}
+	send := false
+	if ok && v > r.Threshold {
+		if st.Pending.IsZero() {
+			st.Pending = now
+		}
+		if now.Sub(st.Pending) >= r.For {
+			st.Firing = true
+		}
+		if st.Firing && (st.LastFired.IsZero() || now.Sub(st.LastFired) >= r.Inhibit) {
+			n.Kind, n.Since, n.Repeat = Firing, st.Pending, st.Announced
+			st.LastFired, st.Announced, send = now, true, true
+		}
+	} else {
+		if st.Announced && r.Recovery {
+			n.Kind, n.Since, send = Resolved, st.Pending, true
+		}
+		st.Pending, st.Firing, st.Announced = time.Time{}, false, false
+	}
+	if r.Job == AnyJob && len(recs) == 0 && st.Pending.IsZero() && !st.Announced {
+		delete(e.state, key) // a job that is gone and quiet needs no memory
+	} else {
+		e.state[key] = st
+	}
+	return n, send
+}
+
+// Replay evaluates rules over a history with a fresh state, as a checker running every step
+// (default 1 minute) from `from` to `to` would, also evaluating at each record's finish time in
+// that range, and returns every notice it would have sent, in time order.
+func Replay(rules []Rule, recs []runlog.Record, from, to time.Time, step time.Duration) ([]Notice, error) {
+	if step <= 0 {
+		step = time.Minute
+	}
+	if to.Before(from) {
+		return nil, fmt.Errorf("alert replay: %s is before %s", to.Format(time.RFC3339), from.Format(time.RFC3339))
+	}
+	if n := to.Sub(from) / step; n > 1_000_000 {
+		return nil, fmt.Errorf("alert replay: %d steps of %s from %s to %s: too many", n, step, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	}
+	h := newHistory(recs)
+	var points []time.Time
+	for t := from; t.Before(to); t = t.Add(step) {
+		points = append(points, t)
+	}
+	points = append(points, to)
+	for _, r := range recs {
+		if r.Finished.After(from) && r.Finished.Before(to) {
+			points = append(points, r.Finished)
+		}
+	}
+	slices.SortFunc(points, func(a, b time.Time) int { return a.Compare(b) })
+	e := NewEvaluator(rules, nil)
+	var out []Notice
+	var last time.Time
+	for i, t := range points {
+		if i > 0 && t.Equal(last) {
+			continue
+		}
+		last = t
+		out = append(out, e.evaluate(t, h)...)
+	}
+	return out, nil
+}

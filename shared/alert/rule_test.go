@@ -1,0 +1,119 @@
+package alert
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigReadsEveryRuleField(t *testing.T) {
+	c, err := LoadConfig("testdata/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Inhibit != 5*time.Minute || len(c.Rules) != 9 || len(c.Channels) != 2 {
+		t.Fatalf("config: inhibit %s, %d rules, %d channels", c.Inhibit, len(c.Rules), len(c.Channels))
+	}
+	want := map[string]Rule{
+		"batch-heartbeat": {Name: "batch-heartbeat", Job: "orders_5min", Metric: Heartbeat, Threshold: 900, Severity: Critical,
+			Inhibit: 5 * time.Minute, Recovery: true, Channels: []string{"ops", "pager"}},
+		"batch-failures": {Name: "batch-failures", Job: "orders_5min", Metric: Failures, Threshold: 2, Severity: Warning,
+			For: 5 * time.Minute, Inhibit: 5 * time.Minute, Recovery: true, Channels: []string{"ops"}},
+		"ddl": {Name: "ddl", Job: AnyJob, Metric: DDLEvents, Threshold: 0, Severity: Warning, Window: DefaultWindow,
+			Inhibit: 5 * time.Minute, Recovery: false, Channels: []string{"ops"}},
+		"dirty": {Name: "dirty", Job: AnyJob, Metric: Dirty, Threshold: 100, Severity: Warning, Window: time.Hour,
+			Inhibit: 15 * time.Minute, Recovery: true, Channels: []string{"pager"}},
+		"duration": {Name: "duration", Job: AnyJob, Metric: Duration, Threshold: 80, Severity: Warning, Window: DefaultWindow,
+			Inhibit: 5 * time.Minute, Recovery: true, Channels: []string{}},
+	}
+	for _, r := range c.Rules {
+		if w, ok := want[r.Name]; ok && !reflect.DeepEqual(r, w) {
+			t.Errorf("rule %s =\n%+v\nwant\n%+v", r.Name, r, w)
+		}
+	}
+	ops := c.Channels["ops"]
+	if ops.Type != "dingtalk" || ops.Webhook != "${DINGTALK_WEBHOOK}" || ops.MsgType != "markdown" || ops.AtMobiles[0] != "13800000000" {
+		t.Errorf("channel ops = %+v", ops)
+	}
+	if got := c.Lookback(); got != 2*time.Hour {
+		t.Errorf("Lookback = %s, want the dirty rule's 1h window plus an hour", got)
+	}
+}
+
+func TestParseConfigErrorsNameTheField(t *testing.T) {
+	base := "channels: {ops: {type: webhook, url: 'http://h/x'}}\nrules:\n"
+	cases := []struct{ name, yaml, want string }{
+		{"unknown top field", "rule: []", `rule: unknown field`},
+		{"rules not a list", "rules: {a: 1}", `rules: want a list of rules`},
+		{"unknown rule field", base + "  - {name: a, job: j, metric: dirty, threshold: 1, treshold: 2}", `rules[0].treshold: unknown field`},
+		{"unknown metric", base + "  - {name: a, job: j, metric: latency, threshold: 1}", `rules[0].metric: "latency"`},
+		{"bad severity", base + "  - {name: a, job: j, metric: dirty, threshold: 1, severity: INFO}", `rules[0].severity: "INFO": want WARNING or CRITICAL`},
+		{"missing threshold", base + "  - {name: a, job: j, metric: dirty}", `rules[0].threshold: required`},
+		{"negative threshold", base + "  - {name: a, job: j, metric: dirty, threshold: -1}", `rules[0].threshold: -1`},
+		{"count threshold as a duration", base + "  - {name: a, job: j, metric: dirty, threshold: 5m}", `rules[0].threshold: want a number`},
+		{"time threshold not a duration", base + "  - {name: a, job: j, metric: heartbeat, threshold: soon}", `rules[0].threshold: want a duration`},
+		{"huge time threshold", base + "  - {name: a, job: j, metric: heartbeat, threshold: 1e300}", `more than a year`},
+		{"bad for", base + "  - {name: a, job: j, metric: dirty, threshold: 1, for: 5}", `rules[0].for: want a duration`},
+		{"negative inhibit", base + "  - {name: a, job: j, metric: dirty, threshold: 1, inhibit: -1m}", `rules[0].inhibit: "-1m"`},
+		{"window on a point metric", base + "  - {name: a, job: j, metric: lag, threshold: 1, window: 5m}", `rules[0].window: metric lag is not computed over a window`},
+		{"unknown channel", base + "  - {name: a, job: j, metric: dirty, threshold: 1, channels: [sms]}", `rules[0].channels[0]: no channel named "sms"`},
+		{"duplicate rule", base + "  - {name: a, job: j, metric: dirty, threshold: 1}\n  - {name: a, job: k, metric: dirty, threshold: 1}", `rules[1].name: "a" is used`},
+		{"rule name with a slash", base + "  - {name: a/b, job: j, metric: dirty, threshold: 1}", `rules[0].name: "a/b"`},
+		{"job escaping", base + "  - {name: a, job: '..', metric: dirty, threshold: 1}", `rules[0].job: ".."`},
+		{"channel type", "channels: {ops: {type: sms}}\nrules: []", `channels.ops.type: "sms"`},
+		{"dingtalk field", "channels: {ops: {type: dingtalk, webhook: x, token: y}}\nrules: []", `channels.ops.token: unknown field`},
+		{"dingtalk msgtype", "channels: {ops: {type: dingtalk, webhook: x, msgtype: card}}\nrules: []", `channels.ops.msgtype: "card"`},
+		{"dingtalk webhook", "channels: {ops: {type: dingtalk, secret: x}}\nrules: []", `channels.ops.webhook: required`},
+		{"webhook url", "channels: {ops: {type: webhook}}\nrules: []", `channels.ops.url: required`},
+		{"not yaml", "rules: [", `alert rules: yaml`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildChannelsReadsSecretsFromTheEnvironmentAndNeverPrintsThem(t *testing.T) {
+	c, err := LoadConfig("testdata/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DINGTALK_WEBHOOK": "https://oapi.dingtalk.com/robot/send?access_token=tok-123456",
+		"DINGTALK_SECRET": "SECabcdef", "PAGER_URL": "https://pager.example/hook/path-token-987", "PAGER_TOKEN": "bearer-654321"}
+	chans, err := c.BuildChannels(func(k string) string { return env[k] })
+	if err != nil || len(chans) != 2 {
+		t.Fatalf("BuildChannels: %v %v", chans, err)
+	}
+	delete(env, "PAGER_TOKEN")
+	_, err = c.BuildChannels(func(k string) string { return env[k] })
+	if err == nil || err.Error() != "channels.pager.headers.Authorization: environment variable PAGER_TOKEN is not set" {
+		t.Errorf("missing variable: %v", err)
+	}
+	env["PAGER_TOKEN"], env["PAGER_URL"] = "bearer-654321", "ftp://user:pw-4444@h/x"
+	_, err = c.BuildChannels(func(k string) string { return env[k] })
+	if err == nil || strings.Contains(err.Error(), "pw-4444") || !strings.Contains(err.Error(), "channels.pager.url") {
+		t.Errorf("bad URL: %v", err)
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add([]byte("rules: [{name: a, job: '*', metric: dirty, threshold: 1, window: 5m}]"))
+	f.Add([]byte("inhibit: 1h\nchannels: {x: {type: dingtalk, webhook: 'https://h/?access_token=1'}}\nrules: [{name: b, job: j, metric: heartbeat, threshold: 10m, channels: [x]}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(data)
+		if err != nil {
+			return
+		}
+		for _, r := range c.Rules {
+			if r.Threshold < 0 || r.For < 0 || r.Window < 0 || r.Inhibit < 0 || (r.Windowed() && r.Window == 0) {
+				t.Fatalf("accepted rule %+v", r)
+			}
+		}
+		_ = c.Lookback()
+	})
+}
