@@ -17,7 +17,6 @@ import (
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
-	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/sink/warehouse"
 	"github.com/fcsync/fcsync/shared/trigger"
 	"github.com/fcsync/fcsync/shared/window"
@@ -28,7 +27,7 @@ type Config struct {
 	JobsDir      string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
 	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
 	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
-	StateDir     string            // FCSYNC_STATE: state, dirty data and run records (a directory; OSS in issue 4)
+	StateDir     string            // FCSYNC_STATE: state, dirty data and run records (a directory or oss://bucket/prefix, see platform.OpenStore)
 	WarehouseDir string            // FCSYNC_WAREHOUSE: the local warehouse root (MaxCompute in issue 4)
 	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name a datasource
 	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
@@ -82,6 +81,8 @@ type Handler struct {
 	log   *slog.Logger
 	Hooks *window.Hooks // fault injection for tests
 	Now   func() time.Time
+
+	stores platform.StoreCache // the state store, opened by the first invocation
 }
 
 // New makes a handler.
@@ -128,7 +129,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 
 // Run executes one window of spec at tick.
 func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, params map[string]string, creds platform.Credentials) (*Result, error) {
-	env, err := h.Env(creds)
+	env, err := h.Env(ctx, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -177,17 +178,18 @@ func (h *Handler) LoadJob(name string) (*job.Spec, error) {
 	return job.LoadFile(p)
 }
 
-// Env builds the window environment from the configuration.
-func (h *Handler) Env(creds platform.Credentials) (window.Env, error) {
-	store, err := objstore.NewDir(h.cfg.StateDir)
+// Env builds the window environment from the configuration. An OSS state store signs each
+// request with the keys of the invocation whose context it is made with.
+func (h *Handler) Env(ctx context.Context, creds platform.Credentials) (window.Env, error) {
+	store, err := h.stores.Open(ctx, h.cfg.StateDir, os.Getenv)
 	if err != nil {
-		return window.Env{}, fmt.Errorf("state store %s: %w", h.cfg.StateDir, err)
+		return window.Env{}, fmt.Errorf("state %w", err)
 	}
 	wh, err := warehouse.Open(h.cfg.WarehouseDir, warehouse.WithLogger(h.log))
 	if err != nil {
 		return window.Env{}, fmt.Errorf("warehouse %s: %w", h.cfg.WarehouseDir, err)
 	}
-	_ = creds // the local state store and warehouse need none; the OSS and MaxCompute adapters take them
+	_ = creds // the local warehouse needs none; the MaxCompute adapter takes them
 	now := h.Now
 	if now == nil {
 		now = time.Now

@@ -15,7 +15,6 @@ import (
 
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
-	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/stream"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
@@ -25,7 +24,7 @@ type Config struct {
 	JobsDir string // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
 	Job     string // FCSYNC_JOB: the job this function serves (one function per real-time job)
 	JobFile string // FCSYNC_JOB_FILE: or the job's file
-	LakeDir string // FCSYNC_LAKE: the object store tables and dirty data live in (a directory; OSS in issue 4)
+	LakeDir string // FCSYNC_LAKE: the object store tables and dirty data live in (a directory or oss://bucket/prefix, see platform.OpenStore)
 }
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
@@ -55,6 +54,8 @@ type Handler struct {
 	once sync.Once
 	job  *stream.Job
 	err  error
+
+	stores platform.StoreCache // the lake store, opened by the first invocation
 }
 
 // New makes a handler.
@@ -103,11 +104,12 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", j.Spec.Name, err)
 	}
-	lake, err := objstore.NewDir(h.cfg.LakeDir)
+	// An OSS lake signs each request with the keys of the invocation whose ctx it is made with.
+	lake, err := h.stores.Open(ctx, h.cfg.LakeDir, os.Getenv)
 	if err != nil {
-		return nil, fmt.Errorf("lake store %s: %w", h.cfg.LakeDir, err)
+		return nil, fmt.Errorf("lake %w", err)
 	}
-	_ = creds // the local lake store needs none; the OSS adapter takes them
+	_ = creds // OSS requests take their keys from ctx (platform.FromContext), the same keys
 	rep, err := j.Run(ctx, stream.Env{Lake: lake, Log: h.log, Now: h.Now}, recs)
 	if err != nil {
 		return nil, err
