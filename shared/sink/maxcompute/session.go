@@ -138,7 +138,7 @@ func (s *Sink) begin(ctx context.Context, spec sink.SessionSpec) (*Session, erro
 		s: s, spec: spec, table: t, cols: cols, owned: owned,
 		hasOwned: len(owned) > 0 || len(t.parts) == 0,
 		parts:    map[string]*part{}, alias: map[string]string{},
-		log:      s.opt.log.With("table", t.name, "segment", spec.Segment),
+		log: s.opt.log.With("table", t.name, "segment", spec.Segment),
 	}
 	if sess.hasOwned {
 		// Learn now whether an Append rerun has anything to do in its own partition.
