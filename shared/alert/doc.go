@@ -19,8 +19,9 @@
 // duration (DataWorks' "duration"). Severity is WARNING or CRITICAL. Once a rule has sent a
 // notice for a job it sends no other firing notice for that job within the inhibition interval
 // (default 5 minutes), so a flapping job cannot flood a channel: while the condition holds a
-// reminder goes out once per interval, and when it clears a recovery notice goes out (unless the
-// rule says recovery: false) if a firing notice had been sent.
+// reminder goes out once per interval (unless the rule says repeat: false, the default for ddl),
+// and when it clears a recovery notice goes out (unless the rule says recovery: false) if a firing
+// notice had been sent.
 //
 // Rules file (YAML):
 //

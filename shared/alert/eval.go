@@ -133,7 +133,7 @@ func (e *Evaluator) step(r *Rule, job string, recs []runlog.Record, now time.Tim
 		if now.Sub(st.Pending) >= r.For {
 			st.Firing = true
 		}
-		if st.Firing && (st.LastFired.IsZero() || now.Sub(st.LastFired) >= r.Inhibit) {
+		if st.Firing && (!st.Announced || r.Repeat) && (st.LastFired.IsZero() || now.Sub(st.LastFired) >= r.Inhibit) {
 			n.Kind, n.Since, n.Repeat = Firing, st.Pending, st.Announced
 			st.LastFired, st.Announced, send = now, true, true
 		}

@@ -20,7 +20,7 @@ func run(job string, finishedMin int, st runlog.Status) runlog.Record {
 
 func rule(metric Metric, threshold float64, mod ...func(*Rule)) Rule {
 	r := Rule{Name: "r", Job: "orders", Metric: metric, Threshold: threshold, Severity: Warning,
-		Inhibit: DefaultInhibit, Recovery: true, Channels: []string{"ops"}}
+		Inhibit: DefaultInhibit, Recovery: true, Repeat: true, Channels: []string{"ops"}}
 	if metricInfo[metric].windowed {
 		r.Window = DefaultWindow
 	}
@@ -133,6 +133,9 @@ func TestRulesFireHoldForAndRecover(t *testing.T) {
 		{"a reminder every inhibition interval while it holds",
 			[]Rule{rule(Heartbeat, 600)}, succeedEvery5(10), 32,
 			"21:firing 26:firing:repeat 31:firing:repeat"},
+		{"no reminders when the rule says so",
+			[]Rule{rule(Heartbeat, 600, func(r *Rule) { r.Repeat = false })}, append(succeedEvery5(10), run("orders", 34, runlog.Succeeded)), 40,
+			"21:firing 34:resolved"},
 		{"no recovery notice when the rule says so",
 			[]Rule{rule(Heartbeat, 600, func(r *Rule) { r.Recovery = false })}, append(succeedEvery5(10), run("orders", 24, runlog.Succeeded)), 30,
 			"21:firing"},
@@ -174,7 +177,7 @@ func TestRulesForEveryJobFollowEachJobAndForgetQuietOnes(t *testing.T) {
 	a.DDL = []runlog.DDL{{Kind: "AddColumn"}}
 	b := run("b", 3, runlog.Failed)
 	b.DDL = []runlog.DDL{{Kind: "AddColumn"}}
-	r := rule(DDLEvents, 0, func(r *Rule) { r.Job, r.Window = AnyJob, 10*time.Minute })
+	r := rule(DDLEvents, 0, func(r *Rule) { r.Job, r.Window, r.Repeat = AnyJob, 10*time.Minute, false })
 	e := NewEvaluator([]Rule{r}, nil)
 	var got []Notice
 	for m := 0; m <= 20; m++ {
@@ -184,7 +187,7 @@ func TestRulesForEveryJobFollowEachJobAndForgetQuietOnes(t *testing.T) {
 		}
 		got = append(got, e.Evaluate(at(m), recs)...)
 	}
-	if want := "1:firing:a 3:firing:b 6:firing:repeat:a 8:firing:repeat:b 11:resolved:a 13:resolved:b"; trace(got) != want {
+	if want := "1:firing:a 3:firing:b 11:resolved:a 13:resolved:b"; trace(got) != want {
 		t.Errorf("notices %q, want %q", trace(got), want)
 	}
 	if len(e.State()) != 0 {

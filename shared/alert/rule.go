@@ -70,6 +70,7 @@ type Rule struct {
 	Window    time.Duration // the period windowed metrics sum or take the maximum over
 	Inhibit   time.Duration // no second firing notice for a job within this interval
 	Recovery  bool          // send a recovery notice when the condition clears (default true)
+	Repeat    bool          // remind once per inhibition interval while it holds (default true; false for ddl)
 	Channels  []string      // names in Config.Channels
 }
 
@@ -167,7 +168,7 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 	if err != nil {
 		return Rule{}, err
 	}
-	known := []string{"name", "job", "metric", "threshold", "severity", "for", "window", "inhibit", "recovery", "channels"}
+	known := []string{"name", "job", "metric", "threshold", "severity", "for", "window", "inhibit", "recovery", "repeat", "channels"}
 	if err := config.OnlyKeys(where, m, known); err != nil {
 		return Rule{}, err
 	}
@@ -224,6 +225,12 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 	}
 	if v, ok := m["recovery"]; ok {
 		if r.Recovery, err = config.Bool(config.Join(where, "recovery"), v); err != nil {
+			return r, err
+		}
+	}
+	r.Repeat = r.Metric != DDLEvents // a DDL event is news once
+	if v, ok := m["repeat"]; ok {
+		if r.Repeat, err = config.Bool(config.Join(where, "repeat"), v); err != nil {
 			return r, err
 		}
 	}

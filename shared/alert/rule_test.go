@@ -17,15 +17,15 @@ func TestParseConfigReadsEveryRuleField(t *testing.T) {
 	}
 	want := map[string]Rule{
 		"batch-heartbeat": {Name: "batch-heartbeat", Job: "orders_5min", Metric: Heartbeat, Threshold: 900, Severity: Critical,
-			Inhibit: 5 * time.Minute, Recovery: true, Channels: []string{"ops", "pager"}},
+			Inhibit: 5 * time.Minute, Recovery: true, Repeat: true, Channels: []string{"ops", "pager"}},
 		"batch-failures": {Name: "batch-failures", Job: "orders_5min", Metric: Failures, Threshold: 2, Severity: Warning,
-			For: 5 * time.Minute, Inhibit: 5 * time.Minute, Recovery: true, Channels: []string{"ops"}},
+			For: 5 * time.Minute, Inhibit: 5 * time.Minute, Recovery: true, Repeat: true, Channels: []string{"ops"}},
 		"ddl": {Name: "ddl", Job: AnyJob, Metric: DDLEvents, Threshold: 0, Severity: Warning, Window: DefaultWindow,
 			Inhibit: 5 * time.Minute, Recovery: false, Channels: []string{"ops"}},
 		"dirty": {Name: "dirty", Job: AnyJob, Metric: Dirty, Threshold: 100, Severity: Warning, Window: time.Hour,
-			Inhibit: 15 * time.Minute, Recovery: true, Channels: []string{"pager"}},
+			Inhibit: 15 * time.Minute, Recovery: true, Repeat: true, Channels: []string{"pager"}},
 		"duration": {Name: "duration", Job: AnyJob, Metric: Duration, Threshold: 80, Severity: Warning, Window: DefaultWindow,
-			Inhibit: 5 * time.Minute, Recovery: true, Channels: []string{}},
+			Inhibit: 5 * time.Minute, Recovery: true, Repeat: false, Channels: []string{}},
 	}
 	for _, r := range c.Rules {
 		if w, ok := want[r.Name]; ok && !reflect.DeepEqual(r, w) {
