@@ -300,3 +300,20 @@ func TestSecretsNeverAppearInStoreErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzOpenStoreLocation: any oss:// location is parsed without panicking, and keys written into
+// it (oss://id:secret@bucket) are never echoed. No region is set, so nothing reaches the network.
+func FuzzOpenStoreLocation(f *testing.F) {
+	for _, s := range []string{"bucket/prefix", "id:hunter2@bucket/p", "/p", "b?x#y", "b/../..", "b:80/p", "Bad_Bucket", "b/\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, rest string) {
+		_, err := platform.OpenStore(context.Background(), "oss://"+rest, func(string) string { return "" })
+		if err == nil {
+			t.Fatal("opened a store without a region")
+		}
+		if host, _, _ := strings.Cut(rest, "/"); strings.Contains(host, "@") && strings.Contains(err.Error(), host) {
+			t.Fatalf("the error echoes the location's user part: %v", err)
+		}
+	})
+}

@@ -517,3 +517,14 @@ func TestStateLogOnOSSKeepsJSONReadable(t *testing.T) {
 		t.Fatalf("version object %q", raw)
 	}
 }
+
+func TestASkewedClockIsCorrectedFromTheServersDate(t *testing.T) {
+	srv := osstest.New(t, osstest.WithBucket(bucket), osstest.WithClock(func() time.Time { return time.Now().Add(30 * time.Minute) }))
+	s := newStore(t, srv, "")
+	if err := s.Put(t.Context(), "k", []byte("v")); err != nil {
+		t.Fatalf("Put with a clock 30 minutes behind OSS: %v", err)
+	}
+	if st := srv.Stats(); st.Rejected != 1 {
+		t.Fatalf("stats %+v, want one request refused for its time before the SDK corrected the clock", st)
+	}
+}
