@@ -1,5 +1,8 @@
 // Package objstoretest is the contract test suite every objstore.Store implementation runs:
-// objstoretest.Run(t, newStore) from the implementation's tests.
+// objstoretest.Run(t, newStore) from the implementation's tests. Memory and Dir (package
+// objstore) and OSS through the osstest server (package objstore/oss) all run this one suite,
+// including a race of writers doing compare-and-swap through package state; StateRace runs that
+// race alone, e.g. against a server that injects faults.
 package objstoretest
 
 import (
