@@ -135,7 +135,7 @@ func lex(src string) ([]token, error) {
 			}
 			toks = append(toks, token{tString, b.String(), i})
 			i = j + 1
-		case strings.IndexByte("(),.;=<>", c) >= 0:
+		case c > ' ' && c < 0x7f:
 			toks = append(toks, token{tPunct, string(c), i})
 			i++
 		default:
