@@ -50,7 +50,9 @@ func TestMessagesMatchTheDataWorksFormat(t *testing.T) {
 	after := goldenRow(t, tb, int64(1001), "Ann Lee", "99.50", 1.25, int64(1), "2024-06-01 10:00:00.250", int64(2), []byte{0xff, 0xd8})
 	seq := func(row, part int) []byte { return appendSequenceID(nil, 3, 1875, row, part) }
 	const ev, sys = int64(1717207205000), int64(1717207206123)
-	binlog := func(row, part int) *stamp { return &stamp{seq: seq(row, part), eventMs: ev, systemMs: sys, checkpoint: ev} }
+	binlog := func(row, part int) *stamp {
+		return &stamp{seq: seq(row, part), eventMs: ev, systemMs: sys, checkpoint: ev}
+	}
 	cases := []struct {
 		name string
 		msg  []byte
