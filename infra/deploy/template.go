@@ -109,9 +109,9 @@ type LogConfig struct {
 
 // AsyncInvokeConfig is IAsyncInvokeConfig.
 type AsyncInvokeConfig struct {
-	MaxAsyncRetryAttempts     *int `yaml:"maxAsyncRetryAttempts"`
-	MaxAsyncEventAgeInSeconds *int `yaml:"maxAsyncEventAgeInSeconds"`
-	AsyncTask                 bool `yaml:"asyncTask"`
+	MaxAsyncRetryAttempts     *int   `yaml:"maxAsyncRetryAttempts"`
+	MaxAsyncEventAgeInSeconds *int   `yaml:"maxAsyncEventAgeInSeconds"`
+	AsyncTask                 bool   `yaml:"asyncTask"`
 	Qualifier                 string `yaml:"qualifier"`
 	DestinationConfig         *struct {
 		OnSuccess *Destination `yaml:"onSuccess"`
