@@ -58,6 +58,13 @@ func (s *Server) SetHook(h func(Op) *Fault) {
 	s.hook = h
 }
 
+// ClearFaults drops the injected faults that have not applied yet.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // PendingFaults returns how many injected faults have not applied yet.
 func (s *Server) PendingFaults() int {
 	s.mu.Lock()
