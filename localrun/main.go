@@ -40,7 +40,7 @@ func init() {
 		{"query", "--table DIR [--partition ds=...]", "print a table's rows as JSON lines (a Hudi snapshot, or a warehouse table)", runQuery},
 		{"invoke", "--function batch|stream --job FILE --event EVENT.json [--binary PATH]", "pass a raw platform event through the real handler (or a built function binary under the emulated FC runtime API)", runInvoke},
 		{"bench-stream", "--input input.jsonl [--batch 10000] [--batches N]", "stream benchmark: the peers' workload through the stream function's handler into Hudi; prints records/s, per core and peak RSS", runBenchStream},
-		{"status", "[--store DIR] [--job NAME] [--limit N] [--alerts RULES.yaml [--from T1] [--at T2]] [--tz ZONE]", "recent runs from the run records as a table; with --alerts, what the alert rules would have sent", runStatus},
+		{"status", "[--store DIR|oss://BUCKET/PREFIX] [--job NAME] [--limit N] [--alerts RULES.yaml [--from T1] [--at T2]] [--tz ZONE]", "recent runs from the run records as a table; with --alerts, what the alert rules would have sent", runStatus},
 		{"bench", "[--records N]", "window-read benchmark: fcsync vs franz-go on one broker, and peak RSS of a full window", runBench},
 	}
 }

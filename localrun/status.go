@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/alert"
-	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/runlog"
 )
 
@@ -18,7 +19,7 @@ import (
 // rules would have sent over them.
 func runStatus(ctx context.Context, args []string, out io.Writer) error {
 	fs := flags("status")
-	storeDir := fs.String("store", ".fcsync/state", "the object store directory holding runs/")
+	storeDir := fs.String("store", ".fcsync/state", "the object store holding runs/: a directory or oss://bucket/prefix")
 	jobName := fs.String("job", "", "only this job")
 	limit := fs.Int("limit", 20, "the newest N runs")
 	rules := fs.String("alerts", "", "alert rules file: print the notices the rules would have sent over the runs")
@@ -38,7 +39,9 @@ func runStatus(ctx context.Context, args []string, out io.Writer) error {
 	if *limit < 1 || *limit > 1000 {
 		return usageError{"status: --limit: want 1 to 1000"}
 	}
-	store, err := objstore.NewDir(*storeDir)
+	// A directory, or oss://bucket/prefix with the ALIBABA_CLOUD_* keys and FCSYNC_OSS_* settings
+	// of the environment (as the functions open it).
+	store, err := platform.OpenStore(ctx, *storeDir, os.Getenv)
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/objstore/osstest"
 	"github.com/fcsync/fcsync/shared/runlog"
 )
 
@@ -21,6 +24,12 @@ func statusStore(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeStatusRecords(t, store)
+	return dir
+}
+
+func writeStatusRecords(t *testing.T, store objstore.Store) {
+	t.Helper()
 	runs := runlog.New(store)
 	t0 := time.Date(2024, 6, 1, 2, 0, 0, 0, time.UTC)
 	var recs []runlog.Record
@@ -61,7 +70,35 @@ func statusStore(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	return dir
+}
+
+// status reads OSS the way the functions do (platform.OpenStore, keys from the environment),
+// here through the in-repo OSS protocol server.
+func TestStatusReadsRunRecordsFromOSS(t *testing.T) {
+	creds := osstest.Credentials{AccessKeyID: "operator-id", AccessKeySecret: "operator-SECRET-5c1d"}
+	srv := osstest.New(t, osstest.WithBucket("fcsync-state"), osstest.WithCredentials(creds))
+	t.Setenv(platform.EnvOSSEndpoint, srv.URL())
+	t.Setenv(platform.EnvOSSRegion, srv.Region())
+	t.Setenv(platform.EnvOSSPathStyle, "1")
+	t.Setenv(platform.EnvOSSInternal, "")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", creds.AccessKeyID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", creds.AccessKeySecret)
+	t.Setenv("ALIBABA_CLOUD_SECURITY_TOKEN", "")
+	store, err := platform.OpenStore(context.Background(), "oss://fcsync-state/ops", os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeStatusRecords(t, store)
+	out, err := run(t, "status", "--store", "oss://fcsync-state/ops", "--job", "orders_5min", "--limit", "3", "--tz", "Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status_job", out) // the same table as from a directory
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "wrong-SECRET-0000")
+	_, err = run(t, "status", "--store", "oss://fcsync-state/ops")
+	if err == nil || strings.Contains(err.Error(), "wrong-SECRET-0000") {
+		t.Errorf("wrong keys: err %v", err)
+	}
 }
 
 func TestStatusPrintsRecentRunsAndTheAlertsTheyWouldRaise(t *testing.T) {
