@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/fcsync/fcsync/shared/alert"
 )
 
 // pending lists the problems the repository knowingly has while work lands elsewhere. Each entry
@@ -257,5 +259,35 @@ resources:
 		if _, err := ParseTemplate(src, Render{}); err == nil {
 			t.Errorf("%s rendered without error", bad)
 		}
+	}
+}
+
+// The example alert rules parse and watch jobs the template serves.
+func TestAlertRulesWatchTheDeployedJobs(t *testing.T) {
+	cfg, err := alert.LoadConfig("alerts.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load("../..", Render{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, served := p.Check()
+	jobs := map[string]bool{alert.AnyJob: true}
+	for _, s := range served {
+		for _, j := range s.Jobs {
+			jobs[j] = true
+		}
+	}
+	for _, r := range cfg.Rules {
+		if !jobs[r.Job] {
+			t.Errorf("rule %s watches job %q, which no function of s.yaml serves", r.Name, r.Job)
+		}
+		if len(r.Channels) == 0 {
+			t.Errorf("rule %s sends nowhere", r.Name)
+		}
+	}
+	if _, err := cfg.BuildChannels(func(string) string { return "" }); err == nil {
+		t.Errorf("channels built without their secrets")
 	}
 }
