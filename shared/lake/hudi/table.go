@@ -25,6 +25,13 @@ const (
 	logScope       = "commits"
 	logKeep        = 64
 	descFormat     = 1
+
+	defaultMaxFile   = 64 << 20
+	defaultSmallFile = 16 << 20
+	minFileSize      = 1 << 10
+	maxFileSize      = 1 << 30
+	defaultRetained  = 10
+	maxRetained      = 10000
 )
 
 // Option configures a Table.
@@ -39,6 +46,8 @@ type options struct {
 	smallFile   int64
 	maxAttempts int
 	keyCache    int64
+	retained    int  // commits whose snapshots cleaning keeps readable
+	autoClean   bool // clean after every commit
 }
 
 // WithClock sets the clock instants are taken from (default time.Now). Instants always
@@ -58,10 +67,21 @@ func WithWriterID(id string) Option { return func(o *options) { o.writerID = id 
 
 // WithFileSizes sets the largest base file to aim for and the size under which an existing base
 // file is topped up with new rows instead of starting a new file group (0 turns that off).
-// Defaults: 64 MiB and 16 MiB. Base files are built in memory, so max bounds memory use.
+// Defaults: 64 MiB and 16 MiB; max must be 1 KiB to 1 GiB. Base files are built in memory, so
+// max bounds memory use.
 func WithFileSizes(max, small int64) Option {
 	return func(o *options) { o.maxFile, o.smallFile = max, small }
 }
+
+// WithCleanRetained sets how many of the newest completed commits stay readable when old base
+// files are cleaned (Hudi's hoodie.cleaner.commits.retained, policy KEEP_LATEST_COMMITS):
+// cleaning keeps, per file group, the newest base file and every one that was the newest as of
+// one of those commits. Default 10.
+func WithCleanRetained(n int) Option { return func(o *options) { o.retained = n } }
+
+// WithAutoClean turns cleaning after every successful commit on or off (Hudi's
+// hoodie.clean.automatic; default on). Clean cleans on demand either way.
+func WithAutoClean(on bool) Option { return func(o *options) { o.autoClean = on } }
 
 // WithMaxAttempts sets how often Write rewrites its files after losing a race to a concurrent
 // commit before it gives up (default 10).
@@ -72,10 +92,12 @@ func newOptions(opts []Option) (options, error) {
 		clock:       time.Now,
 		ids:         func() string { return uuid.NewString() },
 		logger:      slog.Default(),
-		maxFile:     64 << 20,
-		smallFile:   16 << 20,
+		maxFile:     defaultMaxFile,
+		smallFile:   defaultSmallFile,
 		maxAttempts: 10,
 		keyCache:    32 << 20,
+		retained:    defaultRetained,
+		autoClean:   true,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -83,10 +105,12 @@ func newOptions(opts []Option) (options, error) {
 	switch {
 	case o.clock == nil || o.ids == nil || o.logger == nil:
 		return o, errors.New("nil clock, id generator or logger")
-	case o.maxFile < 1<<10 || o.smallFile < 0 || o.smallFile > o.maxFile:
-		return o, fmt.Errorf("file sizes %d/%d: want max >= 1 KiB and 0 <= small <= max", o.maxFile, o.smallFile)
+	case o.maxFile < minFileSize || o.maxFile > maxFileSize || o.smallFile < 0 || o.smallFile > o.maxFile:
+		return o, fmt.Errorf("file sizes %d/%d: want 1 KiB <= max <= 1 GiB and 0 <= small <= max", o.maxFile, o.smallFile)
 	case o.maxAttempts < 1:
 		return o, fmt.Errorf("max attempts %d: want at least 1", o.maxAttempts)
+	case o.retained < 1 || o.retained > maxRetained:
+		return o, fmt.Errorf("commits retained by cleaning %d: want 1 to %d", o.retained, maxRetained)
 	case strings.ContainsFunc(o.writerID, func(r rune) bool { return r < 0x20 || r == 0x7f }) || len(o.writerID) > 128:
 		return o, errors.New("writer id: control characters or longer than 128 bytes")
 	}

@@ -173,6 +173,29 @@ func (t *Table) partitionSlices(ctx context.Context, partition, head string) ([]
 	return latestSlices(files, func(i string) bool { return status[i] }), nil
 }
 
+// errSliceGone is wrapped by errors reading a base file that does not exist (any more).
+var errSliceGone = errors.New("base file is gone")
+
+// readError wraps the error of reading the base file rel, marking a missing one with
+// errSliceGone.
+func readError(rel string, err error) error {
+	if errors.Is(err, objstore.ErrNotFound) {
+		return fmt.Errorf("read base file %s: %w: %w", rel, errSliceGone, err)
+	}
+	return fmt.Errorf("read base file %s: %w", rel, err)
+}
+
+// sliceCleaned reports whether err is a base file that vanished while commits landed on top of
+// base. A clean deletes a file only once a newer committed version of its file group exists,
+// so an attempt planned on it would lose to that commit anyway: it is redone, not failed.
+func (t *Table) sliceCleaned(ctx context.Context, err error, base *logHead) bool {
+	if !errors.Is(err, errSliceGone) {
+		return false
+	}
+	h, herr := t.head(ctx)
+	return herr == nil && h.number != base.number
+}
+
 // fileKeys are the record keys of one base file.
 type fileKeys struct {
 	keys []string
@@ -241,7 +264,7 @@ func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte,
 	}
 	data, err := t.store.Get(ctx, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read base file %s: %w", rel, err)
+		return nil, nil, readError(rel, err)
 	}
 	bf, err := openParquet(data)
 	if err != nil {
@@ -256,40 +279,48 @@ func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte,
 	return f, data, nil
 }
 
-// rollbackDead removes commit instants in (from, upto) that have a .commit.requested or
-// .inflight but no .commit, with the data files their .inflight lists. They can never complete:
-// every instant below a decided commit's is decided or dead. Errors are only logged: this is
-// housekeeping, and readers ignore such files anyway.
-func (t *Table) rollbackDead(ctx context.Context, from, upto string) {
+// instantMarks are the timeline files of one instant.
+type instantMarks struct {
+	requested, inflight, commit          bool // .commit.requested, .inflight, .commit
+	cleanRequested, cleanInflight, clean bool // .clean.requested, .clean.inflight, .clean
+}
+
+// timelineScan is the instants of a part of the timeline, ascending.
+type timelineScan struct {
+	marks map[string]*instantMarks
+	order []string
+}
+
+// scanTimeline lists the instants above from ("": all) and below upto ("": no bound).
+func (t *Table) scanTimeline(ctx context.Context, from, upto string) (*timelineScan, error) {
 	prefix := joinKey(t.root, hoodieDir) + "/"
-	after := prefix + "/"
+	after := prefix + "/" // skips .aux/ and the like ('.' sorts before '/')
 	if from != "" {
 		after = prefix + from + "/"
 	}
-	type marks struct{ requested, inflight, commit bool }
-	seen := map[string]*marks{}
-	var order []string
-	for done := false; !done; {
+	tl := &timelineScan{marks: map[string]*instantMarks{}}
+	for {
 		keys, next, err := t.store.List(ctx, prefix, after, listPage)
 		if err != nil {
-			t.o.logger.Warn("hudi: rollback scan", "table", t.root, "err", err)
-			return
+			return nil, fmt.Errorf("list timeline: %w", err)
 		}
 		for _, k := range keys {
 			name := strings.TrimPrefix(k, prefix)
+			if name == "" || name[0] > '9' {
+				return tl, nil // archived/, hoodie.properties: past the instants
+			}
 			instant, action, ok := strings.Cut(name, ".")
 			if !ok || strings.Contains(name, "/") || !validInstant(instant) {
 				continue
 			}
-			if instant >= upto {
-				done = true
-				break
+			if upto != "" && instant >= upto {
+				return tl, nil
 			}
-			m := seen[instant]
+			m := tl.marks[instant]
 			if m == nil {
-				m = &marks{}
-				seen[instant] = m
-				order = append(order, instant)
+				m = &instantMarks{}
+				tl.marks[instant] = m
+				tl.order = append(tl.order, instant)
 			}
 			switch action {
 			case "commit":
@@ -298,15 +329,33 @@ func (t *Table) rollbackDead(ctx context.Context, from, upto string) {
 				m.requested = true
 			case "inflight":
 				m.inflight = true
+			case "clean":
+				m.clean = true
+			case "clean.requested":
+				m.cleanRequested = true
+			case "clean.inflight":
+				m.cleanInflight = true
 			}
 		}
 		if next == "" {
-			break
+			return tl, nil
 		}
 		after = next
 	}
-	for _, instant := range order {
-		if m := seen[instant]; !m.commit && (m.requested || m.inflight) {
+}
+
+// rollbackDead removes commit instants in (from, upto) that have a .commit.requested or
+// .inflight but no .commit, with the data files their .inflight lists. They can never complete:
+// every instant below a decided commit's is decided or dead. Errors are only logged: this is
+// housekeeping, and readers ignore such files anyway.
+func (t *Table) rollbackDead(ctx context.Context, from, upto string) {
+	tl, err := t.scanTimeline(ctx, from, upto)
+	if err != nil {
+		t.o.logger.Warn("hudi: rollback scan", "table", t.root, "err", err)
+		return
+	}
+	for _, instant := range tl.order {
+		if m := tl.marks[instant]; !m.commit && (m.requested || m.inflight) {
 			if err := t.rollback(ctx, instant, nil); err != nil {
 				t.o.logger.Warn("hudi: roll back dead instant", "table", t.root, "instant", instant, "err", err)
 			} else {

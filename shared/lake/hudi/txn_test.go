@@ -80,8 +80,9 @@ func (c crashCase) check(t *testing.T, s objstore.Store) {
 	assertNoLeftovers(t, s, "lake/orders")
 }
 
-// assertNoLeftovers fails if a base file's instant has no .commit or an instant has a
-// .commit.requested or .inflight but no .commit.
+// assertNoLeftovers fails if a base file's instant has no .commit, an instant has a
+// .commit.requested or .inflight but no .commit, or a clean was not completed (a
+// .clean.requested or .clean.inflight without .clean).
 func assertNoLeftovers(t *testing.T, s objstore.Store, root string) {
 	t.Helper()
 	prefix := root + "/"
@@ -90,23 +91,33 @@ func assertNoLeftovers(t *testing.T, s objstore.Store, root string) {
 	}
 	hoodie := prefix + ".hoodie/"
 	keys := listAll(t, s, prefix)
-	commits := map[string]bool{}
+	done := map[string]bool{} // "<instant>.commit", "<instant>.clean"
 	for _, k := range keys {
-		if strings.HasPrefix(k, hoodie) && strings.HasSuffix(k, ".commit") {
-			commits[strings.TrimSuffix(path.Base(k), ".commit")] = true
+		if name, ok := strings.CutPrefix(k, hoodie); ok && !strings.Contains(name, "/") {
+			done[name] = true
 		}
 	}
 	for _, k := range keys {
 		base := path.Base(k)
-		switch {
-		case strings.HasSuffix(k, ".parquet"):
+		if strings.HasSuffix(k, ".parquet") {
 			parts := strings.Split(strings.TrimSuffix(base, ".parquet"), "_")
-			if !commits[parts[len(parts)-1]] {
+			if !done[parts[len(parts)-1]+".commit"] {
 				t.Errorf("uncommitted base file left behind: %s", k)
 			}
-		case strings.HasPrefix(k, hoodie) && (strings.HasSuffix(k, ".inflight") || strings.HasSuffix(k, ".commit.requested")):
-			if instant, _, _ := strings.Cut(base, "."); !commits[instant] {
+			continue
+		}
+		if !strings.HasPrefix(k, hoodie) || strings.Contains(strings.TrimPrefix(k, hoodie), "/") {
+			continue
+		}
+		instant, action, _ := strings.Cut(base, ".")
+		switch action {
+		case "inflight", "commit.requested":
+			if !done[instant+".commit"] {
 				t.Errorf("pending instant left behind: %s", k)
+			}
+		case "clean.requested", "clean.inflight":
+			if !done[instant+".clean"] {
+				t.Errorf("pending clean left behind: %s", k)
 			}
 		}
 	}

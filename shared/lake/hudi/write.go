@@ -54,6 +54,7 @@ type Result struct {
 	Files    int    // base files written
 	Skipped  bool   // the batch's checkpoints were already committed: nothing was written
 	Attempts int    // times the files were written (more than 1 after losing races)
+	Cleaned  int    // old base files the clean after the commit deleted (WithAutoClean)
 }
 
 // rec is one record of a batch, after de-duplication.
@@ -124,12 +125,29 @@ func (t *Table) Write(ctx context.Context, b Batch) (Result, error) {
 		}
 		a, err := t.plan(ctx, p, h, attempt, noFill)
 		if err != nil {
+			if t.sliceCleaned(ctx, err, h) {
+				t.o.logger.Info("hudi: a base file was cleaned while planning, replanning", "table", t.root, "attempt", attempt, "err", err)
+				if err := backoff(ctx, attempt); err != nil {
+					return Result{}, fmt.Errorf("%s: %w", where, err)
+				}
+				continue
+			}
 			return Result{}, fmt.Errorf("%s: %w", where, err)
 		}
 		res, out, err := t.run(ctx, p, a)
 		res.Attempts = attempt
+		if out == outFailed && t.sliceCleaned(ctx, err, a.base) {
+			out, a.reason = outRedo, err.Error()
+		}
 		switch out {
 		case outCommitted:
+			if a.committed != nil && t.o.autoClean {
+				cr, err := t.clean(ctx, a.committed, false)
+				res.Cleaned = cr.Deleted
+				if err != nil {
+					t.o.logger.Warn("hudi: clean after commit", "table", t.root, "instant", a.instant, "err", err)
+				}
+			}
 			return res, nil
 		case outSkipped:
 			t.cleanup(ctx, a)
@@ -374,8 +392,9 @@ type attempt struct {
 	from    []int           // batch column per table column
 	files   []*plannedFile
 
-	fgConflict bool   // the attempt lost on a file group another commit rewrote
-	reason     string // why it was redone
+	fgConflict bool     // the attempt lost on a file group another commit rewrote
+	reason     string   // why it was redone
+	committed  *logHead // the log head after the commit, once published
 }
 
 // plannedFile is one base file to write: a new file group, or a new version of an existing one.
@@ -420,6 +439,9 @@ func (t *Table) plan(ctx context.Context, p *prepared, h *logHead, number int, n
 
 // reserveInstant picks an instant above floor and every instant this Table used, and claims it
 // by creating its .commit.requested (create-if-absent: two writers never share an instant).
+// Cleans claim instants with .clean.requested: after creating its file each side lists the
+// instant's files and gives the instant up if the other side has it too, so at least one of two
+// racing claims sees the other and a commit never shares its instant with a clean.
 func (t *Table) reserveInstant(ctx context.Context, floor string) (string, error) {
 	t.mu.Lock()
 	cand := formatInstant(t.o.clock())
@@ -435,9 +457,17 @@ func (t *Table) reserveInstant(ctx context.Context, floor string) (string, error
 			t.mu.Lock()
 			t.lastInstant = max(t.lastInstant, cand)
 			t.mu.Unlock()
-			return cand, nil
-		}
-		if !errors.Is(err, objstore.ErrExists) {
+			clean, err := t.instantHasClean(ctx, cand)
+			if err != nil {
+				return "", fmt.Errorf("reserve instant %s: %w", cand, err)
+			}
+			if !clean {
+				return cand, nil
+			}
+			if err := t.store.Delete(ctx, t.instantKey(cand, suffixRequested)); err != nil {
+				return "", fmt.Errorf("give up instant %s: %w", cand, err)
+			}
+		} else if !errors.Is(err, objstore.ErrExists) {
 			return "", fmt.Errorf("reserve instant %s: %w", cand, err)
 		}
 		cand = nextInstant(cand)
@@ -725,7 +755,7 @@ func (t *Table) copyRows(ctx context.Context, p *prepared, a *attempt, f *planne
 	if data == nil {
 		var err error
 		if data, err = t.store.Get(ctx, joinKey(t.root, prevRel)); err != nil {
-			return 0, fmt.Errorf("read base file %s: %w", prevRel, err)
+			return 0, readError(prevRel, err)
 		}
 	}
 	bf, err := openParquet(data)
@@ -989,8 +1019,9 @@ func (t *Table) nextState(p *prepared, a *attempt, base *logHead, number int64, 
 		return nil, err
 	}
 	recent := append(slices.Clone(base.state.Recent), recentCommit{Seq: number + 1, Instant: a.instant})
-	if len(recent) > maxRecent {
-		recent = recent[len(recent)-maxRecent:]
+	// Cleaning finds the earliest retained commit here: keep enough of them.
+	if keep := max(maxRecent, t.o.retained+1); len(recent) > keep {
+		recent = recent[len(recent)-keep:]
 	}
 	return &logState{Instant: a.instant, Prev: base.state.Instant, Checkpoints: cp, Columns: a.cols, Recent: recent, Commit: commit}, nil
 }
@@ -1046,6 +1077,11 @@ func (t *Table) conflicts(ctx context.Context, p *prepared, a *attempt, base, h 
 					continue
 				}
 				fk, err := t.keysOf(ctx, *s.Path)
+				if errors.Is(err, errSliceGone) {
+					// A still newer commit replaced it and a clean deleted it: its keys are in
+					// that commit's file, which this attempt has not checked.
+					return fmt.Sprintf("commit %s wrote %s, which is cleaned already", r.Instant, *s.Path), nil
+				}
 				if err != nil {
 					return "", err
 				}
@@ -1076,10 +1112,14 @@ func sharedKey(p *prepared, part string, fk *fileKeys) (string, bool) {
 // or reader publishes a missing .commit, and dead instants are removed later).
 func (t *Table) finish(ctx context.Context, a *attempt, st *logState) {
 	h := &logHead{state: *st}
+	if n := len(st.Recent); n > 0 {
+		h.number = st.Recent[n-1].Seq
+	}
 	if err := t.publish(ctx, h); err != nil {
 		t.o.logger.Warn("hudi: commit decided but not yet published", "table", t.root, "instant", a.instant, "err", err)
 		return
 	}
+	a.committed = h
 	t.mu.Lock()
 	t.columns = st.Columns
 	t.mu.Unlock()
