@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,9 +123,13 @@ func (p *Project) checkFunction(ps *problems, name string, fn *Function) Served 
 	if fn.Timeout < 1 || fn.Timeout > 86400 {
 		ps.add(where+".timeout", "%d: want 1 to 86400 seconds", fn.Timeout)
 	}
-	if fn.InstanceConcurrency < 1 || fn.InstanceConcurrency > 200 {
+	switch {
+	case fn.Runtime == "go1" && fn.InstanceConcurrency > 1:
+		ps.add(where+".instanceConcurrency", "%d: FC 3.0's built-in runtimes (go1) serve one request per instance", fn.InstanceConcurrency)
+	case fn.InstanceConcurrency < 0 || fn.InstanceConcurrency > 200:
 		ps.add(where+".instanceConcurrency", "%d: want 1 to 200", fn.InstanceConcurrency)
 	}
+	p.checkSpec(ps, where, fn)
 	if m := roleRE.FindStringSubmatch(fn.Role); m == nil {
 		ps.add(where+".role", "%q: want acs:ram::<account>:role/<name> (a role per function, infra/ram)", fn.Role)
 	}
@@ -178,6 +183,35 @@ func (p *Project) checkFunction(ps *problems, name string, fn *Function) Served 
 	}
 	p.loadJobs(ps, where, &s)
 	return s
+}
+
+// checkSpec checks the instance specification: vCPU in steps of 0.05 from 0.05 to 16, 1 to 4 GB
+// of memory per vCPU, a disk of 512 MB (free) or 10 GB. Without cpu FC picks one, and the bill
+// (vCPU-seconds) is not what the template says.
+func (p *Project) checkSpec(ps *problems, where string, fn *Function) {
+	cpu, ok := number(fn.CPU)
+	if !ok {
+		ps.add(where+".cpu", "%v: set the vCPU (e.g. 0.35 with 512 MB): it is billed per vCPU-second", fn.CPU)
+		return
+	}
+	if steps := cpu / 0.05; cpu < 0.05 || cpu > 16 || math.Abs(steps-math.Round(steps)) > 1e-9 {
+		ps.add(where+".cpu", "%v: want a multiple of 0.05 from 0.05 to 16", cpu)
+	} else if ratio := float64(fn.MemorySize) / 1024 / cpu; ratio < 1-1e-9 || ratio > 4+1e-9 {
+		ps.add(where+".memorySize", "%d MB for %v vCPU: want 1 to 4 GB per vCPU", fn.MemorySize, cpu)
+	}
+	if d, ok := number(fn.DiskSize); fn.DiskSize != nil && (!ok || (d != 512 && d != 10240)) {
+		ps.add(where+".diskSize", "%v: want 512 or 10240 (MB)", fn.DiskSize)
+	}
+}
+
+func number(v any) (float64, bool) {
+	switch t := v.(type) {
+	case int:
+		return float64(t), true
+	case float64:
+		return t, true
+	}
+	return 0, false
 }
 
 // checkBuild: `make build` builds functions/<fn> to dist/<fn>/main.

@@ -144,13 +144,17 @@ func TestChecksFindEachDefect(t *testing.T) {
 	cases := []struct {
 		name, file, old, new, want string
 	}{
-		{"misspelt field", "s.yaml", "      memorySize: 512\n      # EventBridge", "      memorySise: 512\n      # EventBridge", "field memorySise not found"},
+		{"misspelt field", "s.yaml", "      memorySize: 512\n      cpu: 0.35", "      memorySise: 512\n      cpu: 0.35", "field memorySise not found"},
 		{"unknown trigger field", "s.yaml", "TimeBasedWindow: 5", "TimeBasedWindow: 5\n                CountWindow: 3", "field CountWindow not found"},
 		{"unknown expression", "s.yaml", "${vars.lakeStore}", "${vars.lake}", "${vars.lake}: no such variable"},
 		{"handler", "s.yaml", "code: ./dist/batch\n      handler: main", "code: ./dist/batch\n      handler: bootstrap", `handler: "bootstrap"`},
 		{"runtime", "s.yaml", "runtime: go1\n      code: ./dist/stream", "runtime: custom.debian10\n      code: ./dist/stream", `runtime: "custom.debian10"`},
 		{"code outside dist", "s.yaml", "code: ./dist/batch", "code: ./build/batch", "want ./dist/<function>"},
-		{"memory not a multiple of 64", "s.yaml", "memorySize: 512\n      timeout: 900", "memorySize: 500\n      timeout: 900", "500: want a multiple of 64"},
+		{"memory not a multiple of 64", "s.yaml", "memorySize: 512\n      cpu: 0.35", "memorySize: 500\n      cpu: 0.35", "500: want a multiple of 64"},
+		{"instance concurrency on go1", "s.yaml", "timeout: 120\n      instanceConcurrency: 1", "timeout: 120\n      instanceConcurrency: 4", "4: FC 3.0's built-in runtimes (go1) serve one request per instance"},
+		{"no vCPU", "s.yaml", "      cpu: 0.35\n      diskSize: 512\n      timeout: 900", "      diskSize: 512\n      timeout: 900", "set the vCPU"},
+		{"vCPU off the grid", "s.yaml", "      cpu: 0.35\n      diskSize: 512\n      timeout: 900", "      cpu: 0.33\n      diskSize: 512\n      timeout: 900", "0.33: want a multiple of 0.05"},
+		{"too much memory per vCPU", "s.yaml", "      cpu: 0.35\n      diskSize: 512\n      timeout: 900", "      cpu: 0.1\n      diskSize: 512\n      timeout: 900", "512 MB for 0.1 vCPU: want 1 to 4 GB per vCPU"},
 		{"stream timeout beyond a synchronous invocation", "s.yaml", "timeout: 120", "timeout: 600", "at most 300 seconds"},
 		{"no pre-deploy build", "s.yaml", "        - run: make build", "        - run: go build ./...", "must run `make build`"},
 		{"timer after an eventbridge trigger", "s.yaml", "                  Network: Default\n",
