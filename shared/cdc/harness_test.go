@@ -296,14 +296,8 @@ func (e *env) readKgo(topic string) []msg {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ends := map[int32]int64{}
-	adm := kgo.NewClient
-	_ = adm
+	ends := e.highWatermarks(topic)
 	var msgs []msg
-	want := e.highWatermarks(topic)
-	for p, o := range want {
-		ends[p] = o
-	}
 	done := func() bool {
 		for p, end := range ends {
 			seen := int64(0)
@@ -377,6 +371,71 @@ func summary(ms []msg, cols ...string) []string {
 		out = append(out, b.String())
 	}
 	return out
+}
+
+// ticking returns a clock that starts at the env's time and moves step forward at every call.
+func (e *env) ticking(step time.Duration) func() time.Time {
+	var mu sync.Mutex
+	now := e.now
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(step)
+		return now
+	}
+}
+
+// replay applies records in order, as a consumer that upserts by key would, and returns the
+// rows by key as "col=value ..." text over cols.
+func replay(ms []msg, cols ...string) map[string]string {
+	rows := map[string]string{}
+	for _, m := range ms {
+		switch m.op() {
+		case cdc.OpInsert, cdc.OpUpdateAfter:
+			var b strings.Builder
+			for i, c := range cols {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				fmt.Fprintf(&b, "%s=%s", c, m.after(c))
+			}
+			rows[string(m.Key)] = b.String()
+		case cdc.OpDelete, cdc.OpUpdateBefore:
+			delete(rows, string(m.Key))
+		}
+	}
+	return rows
+}
+
+// table reads the source table's rows by the text of its first column, in replay's format.
+func (e *env) table(name string, cols ...string) map[string]string {
+	e.t.Helper()
+	r, err := e.conn.Execute("SELECT " + strings.Join(cols, ", ") + " FROM " + name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for i := 0; i < r.RowNumber(); i++ {
+		var b strings.Builder
+		for j, c := range cols {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			v, _ := r.GetValue(i, j)
+			s := "<null>"
+			switch x := v.(type) {
+			case []byte:
+				s = string(x)
+			case nil:
+			default:
+				s = fmt.Sprint(x)
+			}
+			fmt.Fprintf(&b, "%s=%s", c, s)
+		}
+		k, _ := r.GetString(i, 0)
+		rows[k] = b.String()
+	}
+	return rows
 }
 
 func atoi(s string) int64 {

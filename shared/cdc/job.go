@@ -121,15 +121,10 @@ func Load(data []byte, defaultName string) (*Job, error) {
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("cdc job: empty")
 	}
+	// YAML 1.2 reads JSON too.
 	var top map[string]any
-	if trimmed[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(trimmed))
-		dec.UseNumber()
-		if err := dec.Decode(&top); err != nil {
-			return nil, fmt.Errorf("cdc job: not valid JSON: %w", err)
-		}
-	} else if err := yaml.Unmarshal(trimmed, &top); err != nil {
-		return nil, fmt.Errorf("cdc job: not valid YAML: %w", err)
+	if err := yaml.Unmarshal(trimmed, &top); err != nil {
+		return nil, fmt.Errorf("cdc job: not valid YAML or JSON: %w", err)
 	}
 	if top == nil {
 		return nil, fmt.Errorf("cdc job: the document is not a mapping")
