@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,22 +17,27 @@ import (
 // must still be a problem: when the work lands the test fails until the entry is removed, so the
 // list cannot rot. Anything not listed fails the test.
 var pending = map[string]string{
-	// The batch and stream handlers do not write run records yet (wiring recipe in shared/runlog).
+	// The handlers do not write run records yet (the wiring recipe is in shared/runlog's doc).
 	"resources.batch.props.environmentVariables.FCSYNC_RUNS: not read by functions/batch":   "run records",
 	"resources.stream.props.environmentVariables.FCSYNC_RUNS: not read by functions/stream": "run records",
+	"resources.cdc.props.environmentVariables.FCSYNC_RUNS: not read by functions/cdc":       "run records",
 	// The batch handler still writes the local warehouse; the MaxCompute sink is not wired.
 	"resources.batch.props.environmentVariables.FCSYNC_ODPS_ENDPOINT: not read by functions/batch": "maxcompute sink",
 	"resources.batch.props.environmentVariables.FCSYNC_ODPS_PROJECT: not read by functions/batch":  "maxcompute sink",
-	// functions/cdc is being written: its main package, its job and its Makefile entry.
-	"resources.cdc.props.code: dist/cdc is not built: the Makefile's FUNCTIONS does not list cdc":                                                  "cdc",
-	"resources.cdc.props.code: functions/cdc/main.go is not a main package":                                                                        "cdc",
-	"resources.cdc.props.environmentVariables.FCSYNC_CDC_DSN: not read by functions/cdc":                                                           "cdc",
-	"resources.cdc.props.environmentVariables.FCSYNC_DATASOURCES: not read by functions/cdc":                                                       "cdc",
-	"resources.cdc.props.environmentVariables.FCSYNC_JOB: not read by functions/cdc":                                                               "cdc",
-	"resources.cdc.props.environmentVariables.FCSYNC_JOBS: not read by functions/cdc":                                                              "cdc",
-	"resources.cdc.props.environmentVariables.FCSYNC_RUNS: not read by functions/cdc":                                                              "cdc",
-	"resources.cdc.props.environmentVariables.FCSYNC_STATE: not read by functions/cdc":                                                             "cdc",
-	`resources.cdc.props: job "shop_mysql" is not packaged with the function (make build copies no shop_mysql.yaml/.yml/.json into dist/cdc/jobs)`: "cdc",
+	// make build does not build or package the cdc function yet.
+	"resources.cdc.props.code: dist/cdc is not built: the Makefile's FUNCTIONS does not list cdc":                                                  "cdc build",
+	`resources.cdc.props: job "shop_mysql" is not packaged with the function (make build copies no shop_mysql.yaml/.yml/.json into dist/cdc/jobs)`: "cdc build",
+}
+
+// withoutCDC are the problems there are exactly while functions/cdc is not in the tree (it is
+// being written): required while it is missing, refused once it is there.
+var withoutCDC = []string{
+	"resources.cdc.props.code: functions/cdc/main.go is not a main package",
+	"resources.cdc.props.environmentVariables.FCSYNC_CDC_DSN: not read by functions/cdc",
+	"resources.cdc.props.environmentVariables.FCSYNC_DATASOURCES: not read by functions/cdc",
+	"resources.cdc.props.environmentVariables.FCSYNC_JOB: not read by functions/cdc",
+	"resources.cdc.props.environmentVariables.FCSYNC_JOBS: not read by functions/cdc",
+	"resources.cdc.props.environmentVariables.FCSYNC_STATE: not read by functions/cdc",
 }
 
 func TestRepositoryDeploymentAssetsAreValid(t *testing.T) {
@@ -39,15 +45,21 @@ func TestRepositoryDeploymentAssetsAreValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	expected := maps.Clone(pending)
+	if _, err := os.Stat("../../functions/cdc/main.go"); err != nil {
+		for _, s := range withoutCDC {
+			expected[s] = "functions/cdc"
+		}
+	}
 	seen := map[string]bool{}
 	for _, pr := range p.Problems() {
 		s := pr.String()
 		seen[s] = true
-		if _, ok := pending[s]; !ok {
+		if _, ok := expected[s]; !ok {
 			t.Errorf("%s", s)
 		}
 	}
-	for s, why := range pending {
+	for s, why := range expected {
 		if !seen[s] {
 			t.Errorf("no longer a problem (%s landed?): remove it from pending: %s", why, s)
 		}
