@@ -26,6 +26,16 @@
 // info, bearer tokens and any exact secret values the Log was given (WithSecrets), both before the
 // record is stored and before it is logged.
 //
+// Wiring a function (after the run, whatever its outcome; runs is the store at FCSYNC_RUNS,
+// which defaults to the function's own store):
+//
+//	rec := runlog.FromWindow(spec.Name, rep, err, runlog.Invocation{Function: "batch", ID: fc.RequestID,
+//		Retry: fc.RetryCount, Started: started, MemoryMB: fc.Function.Memory, Timeout: timeout, PeakMemoryMB: peak})
+//	runlog.Summary(ctx, log, rec, creds.AccessKeySecret, creds.SecurityToken)
+//	_, werr := runlog.New(runs, runlog.WithSecrets(creds.AccessKeySecret, creds.SecurityToken)).Write(ctx, rec)
+//
+// (FromStream for a micro-batch; a failed Write is logged, never the invocation's error.)
+//
 // A crashed or timed-out invocation writes no record (the platform killed it); a heartbeat alert
 // rule ("no successful run within X") is what notices that.
 package runlog
