@@ -1,0 +1,291 @@
+// Package handler is the cdc function's platform-independent entry: a timer event (FC timer, or
+// an AWS scheduled event) runs one bounded invocation of a database-to-Kafka job — the snapshot
+// where it left off, then binlog changes until the job's budget (or the invocation's deadline)
+// is spent — with the function's configuration read from environment variables. main.go wraps it
+// for FC or Lambda; localrun calls it directly.
+package handler
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/fcsync/fcsync/functions/platform"
+	"github.com/fcsync/fcsync/shared/cdc"
+	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/trigger"
+)
+
+// Config is the function's configuration. DSN, Password and Sources are secrets: Config's
+// String hides them.
+type Config struct {
+	JobsDir      string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
+	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
+	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
+	State        string            // FCSYNC_STATE: the state store, a directory or oss://bucket/prefix
+	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name none
+	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
+	Datasources  map[string]Source // FCSYNC_DATASOURCES: Kafka data sources {"name":{"server":"h:p","kafkaConfig":{}}}
+	DSN          string            // FCSYNC_CDC_DSN: the database, overriding the job's dsn or datasource
+	Password     string            // FCSYNC_CDC_PASSWORD: the password of a DSN that has none
+	Sources      map[string]string // FCSYNC_CDC_SOURCES: database data sources {"name":"user:pw@tcp(host:port)/"}
+}
+
+// Source is a named Kafka data source (the batch function's format).
+type Source struct {
+	Server      string            `json:"server"`
+	KafkaConfig map[string]string `json:"kafkaConfig,omitempty"`
+}
+
+// String describes the configuration without its secrets.
+func (c Config) String() string {
+	names := make([]string, 0, len(c.Sources))
+	for n := range c.Sources {
+		names = append(names, n)
+	}
+	return fmt.Sprintf("{jobs=%s job=%s jobFile=%s state=%s servers=%v dsn=%v password=%v sources=%v}",
+		c.JobsDir, c.DefaultJob, c.JobFile, c.State, c.Servers, c.DSN != "", c.Password != "", names)
+}
+
+// GoString is String, so %#v hides the secrets too.
+func (c Config) GoString() string { return "handler.Config" + c.String() }
+
+// ConfigFromEnv reads the configuration; getenv is os.Getenv in production. Its errors never
+// quote FCSYNC_CDC_DSN, FCSYNC_CDC_PASSWORD or FCSYNC_CDC_SOURCES.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		JobsDir:      getenv("FCSYNC_JOBS"),
+		DefaultJob:   getenv("FCSYNC_JOB"),
+		JobFile:      getenv("FCSYNC_JOB_FILE"),
+		State:        getenv("FCSYNC_STATE"),
+		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
+		DSN:          getenv("FCSYNC_CDC_DSN"),
+		Password:     getenv("FCSYNC_CDC_PASSWORD"),
+	}
+	if c.JobsDir == "" {
+		exe, _ := os.Executable()
+		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
+	}
+	if c.State == "" {
+		c.State = ".fcsync/state"
+	}
+	for _, s := range strings.Split(getenv("FCSYNC_KAFKA_SERVERS"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.Servers = append(c.Servers, s)
+		}
+	}
+	if ds := getenv("FCSYNC_DATASOURCES"); ds != "" {
+		dec := json.NewDecoder(strings.NewReader(ds))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.Datasources); err != nil {
+			return c, fmt.Errorf("FCSYNC_DATASOURCES: %w", err)
+		}
+	}
+	if c.DSN != "" {
+		if _, err := cdc.ParseDSN(c.DSN); err != nil {
+			return c, fmt.Errorf("FCSYNC_CDC_DSN: %w", err)
+		}
+	}
+	if s := getenv("FCSYNC_CDC_SOURCES"); s != "" {
+		if err := json.Unmarshal([]byte(s), &c.Sources); err != nil {
+			return c, errors.New(`FCSYNC_CDC_SOURCES: want a JSON object {"name":"user:password@tcp(host:port)/"} (value not shown: it holds passwords)`)
+		}
+		for name, dsn := range c.Sources {
+			if _, err := cdc.ParseDSN(dsn); err != nil {
+				return c, fmt.Errorf("FCSYNC_CDC_SOURCES[%q]: %w", name, err)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Handler runs cdc invocations.
+type Handler struct {
+	cfg    Config
+	log    *slog.Logger
+	getenv func(string) string
+	stores platform.StoreCache
+	// Options are added to every runner (tests: clock, hooks, stopping once caught up).
+	Options []cdc.Option
+}
+
+// New makes a handler.
+func New(cfg Config, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{cfg: cfg, log: log, getenv: os.Getenv}
+}
+
+// Result is the function's response.
+type Result struct {
+	Status string      `json:"status"` // "succeeded" or "failed"
+	Job    string      `json:"job"`
+	Report *cdc.Report `json:"report,omitempty"`
+	Error  string      `json:"error,omitempty"`
+}
+
+// Invoke handles one timer event. Its payload names the job (a word, or {"job":"name"}); an
+// empty payload runs FCSYNC_JOB. creds sign the state store's requests when it is on OSS.
+func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Credentials) (*Result, error) {
+	ev, err := trigger.DecodeScheduled(event)
+	if err != nil {
+		return nil, err
+	}
+	req, err := trigger.DecodeBatchPayload(ev.Payload)
+	if err != nil {
+		return nil, err
+	}
+	if !req.At.IsZero() || req.Params != nil {
+		return nil, errors.New(`cdc timer payload: "at" and "params" do not apply to a cdc job (give only "job")`)
+	}
+	j, err := h.LoadJob(req.Job)
+	if err != nil {
+		return nil, err
+	}
+	return h.Run(ctx, j)
+}
+
+// Run runs one invocation of job j.
+func (h *Handler) Run(ctx context.Context, j *cdc.Job) (*Result, error) {
+	res := &Result{Status: "failed", Job: j.Name}
+	r, err := h.Runner(ctx, j)
+	if err != nil {
+		res.Error = err.Error()
+		h.log.Error("cdc invocation failed", "job", j.Name, "err", err.Error())
+		return res, err
+	}
+	rep, err := r.Run(ctx)
+	res.Report = rep
+	if err != nil {
+		res.Error = err.Error()
+		h.log.Error("cdc invocation failed", "job", j.Name, "err", err.Error())
+		return res, err
+	}
+	res.Status = "succeeded"
+	return res, nil
+}
+
+// Runner builds the runner of job j from the configuration.
+func (h *Handler) Runner(ctx context.Context, j *cdc.Job) (*cdc.Runner, error) {
+	src, err := h.source(j)
+	if err != nil {
+		return nil, err
+	}
+	kcfg, err := h.kafkaConfig(j)
+	if err != nil {
+		return nil, err
+	}
+	store, err := h.stores.Open(ctx, h.cfg.State, h.getenv)
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]cdc.Option{cdc.WithLogger(h.log)}, h.Options...)
+	return cdc.New(j, src, kcfg, store, opts...)
+}
+
+// source resolves the database: FCSYNC_CDC_DSN, else the job's dsn, else its datasource in
+// FCSYNC_CDC_SOURCES; FCSYNC_CDC_PASSWORD fills a missing password.
+func (h *Handler) source(j *cdc.Job) (cdc.Source, error) {
+	var src cdc.Source
+	switch {
+	case h.cfg.DSN != "":
+		s, err := cdc.ParseDSN(h.cfg.DSN)
+		if err != nil {
+			return src, fmt.Errorf("FCSYNC_CDC_DSN: %w", err)
+		}
+		src = s
+	case j.Reader.Source != nil:
+		src = *j.Reader.Source
+	case j.Reader.Datasource != "":
+		dsn, ok := h.cfg.Sources[j.Reader.Datasource]
+		if !ok {
+			return src, fmt.Errorf("cdc job %s: datasource %q is not in FCSYNC_CDC_SOURCES", j.Name, j.Reader.Datasource)
+		}
+		s, err := cdc.ParseDSN(dsn)
+		if err != nil {
+			return src, fmt.Errorf("FCSYNC_CDC_SOURCES[%q]: %w", j.Reader.Datasource, err)
+		}
+		src = s
+	default:
+		return src, fmt.Errorf("cdc job %s: no database: set reader.dsn or reader.datasource, or FCSYNC_CDC_DSN", j.Name)
+	}
+	return src.WithPassword(h.cfg.Password), nil
+}
+
+// kafkaConfig resolves the brokers and client properties as the batch function does.
+func (h *Handler) kafkaConfig(j *cdc.Job) (kafka.Config, error) {
+	servers, props := j.Writer.Servers, j.Writer.KafkaConfig
+	if h.cfg.ForceServers && len(h.cfg.Servers) > 0 {
+		servers = h.cfg.Servers
+	}
+	if len(servers) == 0 {
+		ds, ok := h.cfg.Datasources[j.Writer.Datasource]
+		switch {
+		case j.Writer.Datasource != "" && ok:
+			for _, s := range strings.Split(ds.Server, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					servers = append(servers, s)
+				}
+			}
+			merged := map[string]string{}
+			for k, v := range ds.KafkaConfig {
+				merged[k] = v
+			}
+			for k, v := range props {
+				merged[k] = v
+			}
+			props = merged
+		case len(h.cfg.Servers) > 0:
+			servers = h.cfg.Servers
+		case j.Writer.Datasource != "":
+			return kafka.Config{}, fmt.Errorf("cdc job %s: Kafka datasource %q is not configured (set FCSYNC_DATASOURCES or FCSYNC_KAFKA_SERVERS)", j.Name, j.Writer.Datasource)
+		default:
+			return kafka.Config{}, fmt.Errorf("cdc job %s: no Kafka brokers: set writer.server or writer.datasource, or FCSYNC_KAFKA_SERVERS", j.Name)
+		}
+	}
+	// The topic only satisfies the validation; a cdc job writes to many topics.
+	cfg, err := kafka.ConfigFromProperties(servers, "cdc-"+j.Name, props)
+	if err != nil {
+		return kafka.Config{}, fmt.Errorf("cdc job %s: writer.kafkaConfig: %w", j.Name, err)
+	}
+	if len(cfg.UnknownProperties) > 0 {
+		h.log.Warn("kafka properties not used by the cdc writer", "job", j.Name, "properties", cfg.UnknownProperties)
+	}
+	return cfg, nil
+}
+
+// LoadJob loads the named job: the configured job file, or <name>.yaml, .yml or .json in the
+// jobs directory. An empty name means the default job.
+func (h *Handler) LoadJob(name string) (*cdc.Job, error) {
+	if h.cfg.JobFile != "" {
+		j, err := cdc.LoadFile(h.cfg.JobFile)
+		if err != nil {
+			return nil, err
+		}
+		if name != "" && name != j.Name {
+			return nil, fmt.Errorf("job %q is not served here (this function serves %q)", name, j.Name)
+		}
+		return j, nil
+	}
+	if name == "" {
+		name = h.cfg.DefaultJob
+	}
+	if name == "" {
+		return nil, errors.New("no job: the timer payload names none and FCSYNC_JOB is not set")
+	}
+	p, err := job.FindFile(h.cfg.JobsDir, name)
+	if err != nil {
+		return nil, err
+	}
+	return cdc.LoadFile(p)
+}
+
+// Config returns the handler's configuration.
+func (h *Handler) Config() Config { return h.cfg }
