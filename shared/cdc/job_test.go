@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,21 @@ func FuzzLoadJob(f *testing.F) {
 		_ = j.selection()
 		_, _ = j.Writer.Topics.Topic("db", "table")
 	})
+}
+
+func TestExampleJobsLoad(t *testing.T) {
+	files, err := filepath.Glob("../../infra/jobs/cdc/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example cdc jobs: %v", err)
+	}
+	for _, f := range files {
+		j, err := LoadFile(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if got, err := j.Writer.Topics.Topic("shop", "audit_login"); err != nil || got != "shop.audit.login" {
+			t.Errorf("%s: shop.audit_login goes to %q, %v", f, got, err)
+		}
+	}
 }
