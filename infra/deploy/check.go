@@ -16,6 +16,7 @@ import (
 	batchhandler "github.com/fcsync/fcsync/functions/batch/handler"
 	streamhandler "github.com/fcsync/fcsync/functions/stream/handler"
 	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/schedule"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
@@ -46,10 +47,12 @@ type Served struct {
 }
 
 var (
-	nameRE    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,127}$`)
-	roleRE    = regexp.MustCompile(`^acs:ram::[0-9]+:role/([A-Za-z0-9.-]+)$`)
-	mnsRE     = regexp.MustCompile(`^acs:mns:([a-z0-9-]+):[0-9]+:/queues/([A-Za-z0-9-]+)(/messages)?$`)
-	secretEnv = regexp.MustCompile(`(?i)PASSWORD|PASSWD|SECRET|TOKEN|DSN|ACCESS_?KEY|CREDENTIAL`)
+	nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,127}$`)
+	roleRE = regexp.MustCompile(`^acs:ram::[0-9]+:role/([A-Za-z0-9.-]+)$`)
+	mnsRE  = regexp.MustCompile(`^acs:mns:([a-z0-9-]+):[0-9]+:/queues/([A-Za-z0-9-]+)(/messages)?$`)
+	// secretEnv are names of variables that hold secrets; values with a password, token or
+	// user:password@ inside (runlog.Redact changes them) count too.
+	secretEnv = regexp.MustCompile(`(?i)PASSWORD|PASSWD|SECRET|TOKEN|DSN|ACCESS_?KEY|CREDENTIAL|CDC_SOURCES`)
 	// storeEnv are the variables that name an object store (platform.OpenStore locations).
 	storeEnv = []string{"FCSYNC_STATE", "FCSYNC_LAKE", "FCSYNC_RUNS"}
 )
@@ -264,7 +267,7 @@ func (p *Project) checkEnv(ps *problems, where, resource, fn string, env map[str
 		if strings.HasPrefix(k, "FCSYNC_") && fn != "" && !p.readsEnv(fn, k) {
 			ps.add(where+"."+k, "not read by functions/%s", fn)
 		}
-		if secretEnv.MatchString(k) && v != "" && !strings.Contains(raw[k], "${env(") {
+		if (secretEnv.MatchString(k) || runlog.Redact(v) != v) && v != "" && !strings.Contains(raw[k], "${env(") {
 			ps.add(where+"."+k, "looks like a secret written into the template: take it from the deployer's environment with ${env('NAME')}")
 		}
 	}

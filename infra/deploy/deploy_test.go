@@ -25,15 +25,15 @@ var pending = map[string]string{
 	"resources.batch.props.environmentVariables.FCSYNC_ODPS_ENDPOINT: not read by functions/batch": "maxcompute sink",
 	"resources.batch.props.environmentVariables.FCSYNC_ODPS_PROJECT: not read by functions/batch":  "maxcompute sink",
 	// make build does not build or package the cdc function yet.
-	"resources.cdc.props.code: dist/cdc is not built: the Makefile's FUNCTIONS does not list cdc":                                                  "cdc build",
-	`resources.cdc.props: job "shop_mysql" is not packaged with the function (make build copies no shop_mysql.yaml/.yml/.json into dist/cdc/jobs)`: "cdc build",
+	"resources.cdc.props.code: dist/cdc is not built: the Makefile's FUNCTIONS does not list cdc":                                              "cdc build",
+	`resources.cdc.props: job "shop_cdc" is not packaged with the function (make build copies no shop_cdc.yaml/.yml/.json into dist/cdc/jobs)`: "cdc build",
 }
 
 // withoutCDC are the problems there are exactly while functions/cdc is not in the tree (it is
 // being written): required while it is missing, refused once it is there.
 var withoutCDC = []string{
 	"resources.cdc.props.code: functions/cdc/main.go is not a main package",
-	"resources.cdc.props.environmentVariables.FCSYNC_CDC_DSN: not read by functions/cdc",
+	"resources.cdc.props.environmentVariables.FCSYNC_CDC_SOURCES: not read by functions/cdc",
 	"resources.cdc.props.environmentVariables.FCSYNC_DATASOURCES: not read by functions/cdc",
 	"resources.cdc.props.environmentVariables.FCSYNC_JOB: not read by functions/cdc",
 	"resources.cdc.props.environmentVariables.FCSYNC_JOBS: not read by functions/cdc",
@@ -185,6 +185,7 @@ func TestChecksFindEachDefect(t *testing.T) {
 		{"payload that does not decode", "s.yaml", `payload: '{"job":"orders_hourly"}'`, `payload: '{"job":'`, "triggerConfig.payload"},
 		{"no failure destination", "s.yaml", "        destinationConfig:\n          onFailure:\n            destination: ${vars.failedQueue}\n      triggers:\n        - triggerName: orders-5min",
 			"      triggers:\n        - triggerName: orders-5min", "onFailure: required"},
+		{"password inside a value", "s.yaml", `"server":"alikafka-pre-cn-fcsync-1-vpc.alikafka.aliyuncs.com:9092"}`, `"server":"h:9092","kafkaConfig":{"sasl.password":"pw-1234"}}`, "FCSYNC_DATASOURCES: looks like a secret written into the template"},
 		{"secret in the file", "s.yaml", "        FCSYNC_JOB: orders_rt\n", "        FCSYNC_JOB: orders_rt\n        FCSYNC_SASL_PASSWORD: hunter2\n", "looks like a secret written into the template"},
 		{"store on the function's disk", "s.yaml", "FCSYNC_LAKE: ${vars.lakeStore}", "FCSYNC_LAKE: /mnt/lake", `"/mnt/lake": want an oss://bucket/prefix location`},
 		{"datasources the function refuses", "s.yaml", `datasources: '{"shop_kafka":{"server"`, `datasources: '{"shop_kafka":{"servers"`, "the batch function refuses it: FCSYNC_DATASOURCES"},
@@ -192,8 +193,8 @@ func TestChecksFindEachDefect(t *testing.T) {
 		{"policy on a whole bucket", "infra/ram/fcsync-batch.json", `"acs:oss:*:*:fcsync-state/state/jobs/orders_5min/*"`, `"acs:oss:*:*:fcsync-state/*"`, "a whole bucket"},
 		{"policy missing a job's prefix", "infra/ram/fcsync-batch.json", `"acs:oss:*:*:fcsync-state/runs/orders_hourly/*"`, `"acs:oss:*:*:fcsync-state/runs/orders_5min/*"`, "missing: oss:GetObject on acs:oss:*:*:fcsync-state/runs/orders_hourly/*"},
 		{"policy with a wildcard action", "infra/ram/fcsync-stream.json", `"Action": "log:PostLogStoreLogs"`, `"Action": "log:*"`, `action "log:*" is not in the allow-list`},
-		{"policy deleting write-once records", "infra/ram/fcsync-cdc.json", `"Action": ["oss:GetObject", "oss:PutObject"],`, `"Action": ["oss:GetObject", "oss:PutObject", "oss:DeleteObject"],`, "more than the jobs need: oss:DeleteObject on acs:oss:*:*:fcsync-state/runs/shop_mysql/*"},
-		{"listing beyond the prefixes", "infra/ram/fcsync-cdc.json", `["state/cdc/shop_mysql/*", "runs/shop_mysql/*"]`, `["*"]`, "more than the jobs need: oss:ListObjects on acs:oss:*:*:fcsync-state if StringLike oss:Prefix=*"},
+		{"policy deleting write-once records", "infra/ram/fcsync-cdc.json", `"Action": ["oss:GetObject", "oss:PutObject"],`, `"Action": ["oss:GetObject", "oss:PutObject", "oss:DeleteObject"],`, "more than the jobs need: oss:DeleteObject on acs:oss:*:*:fcsync-state/runs/shop_cdc/*"},
+		{"listing beyond the prefixes", "infra/ram/fcsync-cdc.json", `["state/cdc/shop_cdc/*", "runs/shop_cdc/*"]`, `["*"]`, "more than the jobs need: oss:ListObjects on acs:oss:*:*:fcsync-state if StringLike oss:Prefix=*"},
 		{"policy field typo", "infra/ram/fcsync-cdc.json", `"Resource": "acs:log`, `"Resources": "acs:log`, `unknown field "Resources"`},
 		{"maxcompute table the jobs do not write", "infra/ram/maxcompute-fcsync-batch.json", "tables/orders", "tables/*", "MaxCompute grants name the project and each table"},
 		{"trust beyond FC", "infra/ram/trust-fc.json", `["fc.aliyuncs.com"]`, `["fc.aliyuncs.com", "ecs.aliyuncs.com"]`, "lets only fc.aliyuncs.com assume the role"},
