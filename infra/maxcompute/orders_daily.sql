@@ -1,11 +1,12 @@
-CREATE TABLE IF NOT EXISTS `orders` (
-  `__key__` STRING COMMENT 'Kafka record key',
-  `__value__` STRING COMMENT 'Kafka record value',
-  `__partition__` BIGINT COMMENT 'Kafka partition',
-  `__headers__` STRING COMMENT 'Kafka record headers as a JSON object',
-  `__offset__` BIGINT COMMENT 'Kafka offset',
-  `__timestamp__` BIGINT COMMENT 'Kafka record timestamp, epoch milliseconds'
+CREATE TABLE IF NOT EXISTS `orders_daily` (
+  `k` STRING,
+  `v` STRING,
+  `kafka_partition` STRING,
+  `kafka_offset` STRING,
+  `ts` STRING,
+  `order_id` STRING,
+  `customer_id` STRING,
+  `total` STRING
 )
 PARTITIONED BY (`ds` STRING)
 LIFECYCLE 36500;
-

@@ -77,10 +77,24 @@ type Session struct {
 	parts    map[string]*part
 	alias    map[string]string // raw partition encoding -> key
 	keybuf   []byte
-	buffered int64
+	buffered int64 // bytes of rows buffered in the parts (not in flight)
 	rows     int64
 	done     bool
 	log      *slog.Logger
+	flight   *flight       // the block being uploaded, if any
+	spare    []data.Record // record slices of the last uploaded block, for reuse
+	failed   error         // a block upload failed: the session cannot commit
+}
+
+// flight is one block upload running in its own goroutine while the session takes the next
+// rows. Only the goroutine writes err; the session reads it after done is closed.
+type flight struct {
+	pt    *part
+	id    int
+	recs  []data.Record
+	bytes int64
+	done  chan struct{}
+	err   error
 }
 
 var _ sink.Session = (*Session)(nil)
@@ -99,7 +113,8 @@ type part struct {
 	recs      []data.Record
 	n         int // records buffered in recs
 	bytes     int64
-	blocks    []int
+	blocks    []int // uploaded blocks
+	nextBlock int
 	uploaded  int64
 	taken     int64
 	discarded int64
@@ -338,31 +353,58 @@ func (s *Session) settle(ctx context.Context, pt *part, rec record) (bool, error
 	return true, nil
 }
 
-// flush uploads a partition's buffered rows as its next block.
+// flush hands a partition's buffered rows to a goroutine that uploads them as the
+// partition's next block, so the session converts the next rows meanwhile. One block is in
+// flight at a time: flush first waits for the previous one. Memory is therefore bounded by
+// WithBufferBytes plus one block.
 func (s *Session) flush(ctx context.Context, pt *part) error {
 	if pt.n == 0 {
-		return nil
+		return s.wait()
 	}
-	where := fmt.Sprintf("table %s partition %s", s.table.name, displayPartition(pt.p))
+	if err := s.wait(); err != nil {
+		return err
+	}
 	if err := s.open(ctx, pt); err != nil {
 		return err
 	}
-	id := len(pt.blocks)
-	if id > maxBlockID {
-		return fmt.Errorf("%s: more than %d blocks in one upload session; raise WithBlockBytes", where, maxBlockID+1)
+	if pt.nextBlock > maxBlockID {
+		return fmt.Errorf("table %s partition %s: more than %d blocks in one upload session; raise WithBlockBytes", s.table.name, displayPartition(pt.p), maxBlockID+1)
 	}
-	recs := pt.recs[:pt.n]
-	err := s.s.retry(ctx, "upload block", func() error { return pt.writeBlock(id, recs) })
-	if err != nil {
-		return fmt.Errorf("%s: upload session %s block %d: %w", where, pt.up.Id, id, err)
-	}
-	pt.blocks = append(pt.blocks, id)
-	pt.uploaded += int64(pt.n)
-	for _, r := range recs {
-		clear(r) // drop the values; the slices are reused
-	}
+	f := &flight{pt: pt, id: pt.nextBlock, recs: pt.recs[:pt.n], bytes: pt.bytes, done: make(chan struct{})}
+	pt.nextBlock++
+	pt.recs, s.spare = s.spare, nil
 	s.buffered -= pt.bytes
 	pt.n, pt.bytes = 0, 0
+	s.flight = f
+	go func() {
+		defer close(f.done)
+		f.err = s.s.retry(ctx, "upload block", func() error { return f.pt.writeBlock(f.id, f.recs) })
+	}()
+	return nil
+}
+
+// wait waits for the block in flight and books it; a failed upload fails the session.
+func (s *Session) wait() error {
+	if s.failed != nil {
+		return s.failed
+	}
+	f := s.flight
+	if f == nil {
+		return nil
+	}
+	<-f.done
+	s.flight = nil
+	pt := f.pt
+	if f.err != nil {
+		s.failed = fmt.Errorf("table %s partition %s: upload session %s block %d: %w", s.table.name, displayPartition(pt.p), pt.up.Id, f.id, f.err)
+		return s.failed
+	}
+	pt.blocks = append(pt.blocks, f.id)
+	pt.uploaded += int64(len(f.recs))
+	for _, r := range f.recs {
+		clear(r) // drop the values; the slices are reused
+	}
+	s.spare = f.recs[:cap(f.recs)]
 	return nil
 }
 
@@ -394,6 +436,8 @@ func (s *Session) open(ctx context.Context, pt *part) error {
 }
 
 // writeBlock streams records into block id; writing the same id again replaces the block.
+// It runs in the upload goroutine; the session has one upload in flight, so scratch is never
+// shared.
 func (pt *part) writeBlock(id int, recs []data.Record) error {
 	w, err := pt.up.OpenRecordWriter(id)
 	if err != nil {
@@ -431,12 +475,19 @@ func (s *Session) Commit(ctx context.Context) error {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if pt := s.parts[k]; !pt.finished && !pt.skip {
+			if err := s.flush(ctx, pt); err != nil {
+				return fmt.Errorf("maxcompute commit: %w", err)
+			}
+		}
+	}
+	if err := s.wait(); err != nil {
+		return fmt.Errorf("maxcompute commit: %w", err)
+	}
+	for _, k := range keys {
 		pt := s.parts[k]
 		if pt.finished || pt.skip {
 			continue
-		}
-		if err := s.flush(ctx, pt); err != nil {
-			return fmt.Errorf("maxcompute commit: %w", err)
 		}
 		var err error
 		switch {
@@ -454,6 +505,7 @@ func (s *Session) Commit(ctx context.Context) error {
 		pt.recs, pt.scratch = nil, nil
 	}
 	s.done = true
+	s.spare = nil
 	return nil
 }
 
@@ -555,6 +607,10 @@ func (s *Session) Abort(ctx context.Context) error {
 		return nil
 	}
 	s.done = true
+	if f := s.flight; f != nil {
+		<-f.done // the upload goroutine uses the part's buffers until it ends
+		s.flight = nil
+	}
 	var errs []error
 	for _, pt := range s.parts {
 		if !pt.finished && pt.outcome == OutcomeOpen {
@@ -567,7 +623,7 @@ func (s *Session) Abort(ctx context.Context) error {
 		}
 		pt.recs, pt.scratch = nil, nil
 	}
-	s.buffered = 0
+	s.buffered, s.spare = 0, nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("maxcompute abort: table %s: %w", s.table.name, err)
 	}

@@ -301,3 +301,56 @@ func fromJob() Scenario {
 		Tables: []string{j.Writer.Table.Name},
 	}
 }
+
+// Wide is a ten-column table of mixed types, for benchmarks (the shape of a mapped Kafka
+// record: ids, text, an amount, a flag, times).
+var Wide = schema.Table{
+	Name: "bench_wide",
+	Columns: []schema.Column{
+		{Name: "id", Type: schema.BigInt},
+		{Name: "user_id", Type: schema.BigInt},
+		{Name: "status", Type: schema.String},
+		{Name: "amount", Type: schema.Double},
+		{Name: "quantity", Type: schema.Int},
+		{Name: "paid", Type: schema.Boolean},
+		{Name: "created", Type: schema.Datetime},
+		{Name: "updated", Type: schema.Timestamp},
+		{Name: "note", Type: schema.String},
+		{Name: "payload", Type: schema.String},
+	},
+	Partitions: []schema.Column{{Name: "ds", Type: schema.String}},
+}
+
+var wideStatus = [...]string{"created", "paid", "shipped", "delivered", "refunded"}
+
+// WideRow fills row (allocating it when nil or short) with the i-th row of Wide: values vary
+// with i, the text columns are 10 to 120 bytes, one value in 16 is NULL.
+func WideRow(i int, row schema.Row) schema.Row {
+	if len(row) < len(Wide.Columns) {
+		row = make(schema.Row, len(Wide.Columns))
+	}
+	base := time.Date(2022, 11, 22, 0, 0, 0, 0, time.UTC)
+	row[0] = int64(i)
+	row[1] = int64(i*7919) % 100_000
+	row[2] = wideStatus[i%len(wideStatus)]
+	row[3] = float64(i%10_000) / 100
+	row[4] = int64(i % 50)
+	row[5] = i%3 == 0
+	row[6] = base.Add(time.Duration(i) * time.Second)
+	row[7] = base.Add(time.Duration(i) * 1500 * time.Microsecond)
+	row[8] = wideNotes[i%len(wideNotes)]
+	row[9] = wideNotes[(i/7)%len(wideNotes)] + `{"sku":"A-` + wideStatus[(i/3)%len(wideStatus)] + `"}`
+	if i%16 == 5 {
+		row[8] = nil
+	}
+	return row
+}
+
+var wideNotes = [...]string{
+	"leave at the door",
+	"gift wrap please, and include the receipt in a separate envelope",
+	"",
+	"call on arrival",
+	"fragile: glassware inside, keep this side up, do not stack anything on top of the box at all",
+	"no note",
+}
