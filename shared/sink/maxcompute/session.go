@@ -404,7 +404,7 @@ func (s *Session) wait() error {
 	for _, r := range f.recs {
 		clear(r) // drop the values; the slices are reused
 	}
-	s.spare = f.recs[:cap(f.recs)]
+	s.spare = f.recs
 	return nil
 }
 
