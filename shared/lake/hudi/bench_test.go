@@ -105,6 +105,41 @@ func BenchmarkUpsert10kIntoExisting(b *testing.B) {
 	b.ReportMetric(float64(len(upd)*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
+// BenchmarkCleanWithNothingToDelete measures what a clean costs when there is nothing to do,
+// as after most commits of a cleaned table: read the timeline, list 120 base files in 10
+// partitions, plan.
+func BenchmarkCleanWithNothingToDelete(b *testing.B) {
+	s, err := objstore.NewDir(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := hudi.Config{Name: "orders", Columns: streamColumns, RecordKey: []string{"order_id"}, Partitioning: hudi.Partitioning{Fields: []string{"status"}}}
+	tbl, err := hudi.Create(b.Context(), s, "lake/orders", cfg, hudi.WithFileSizes(8<<10, 0), hudi.WithCleanRetained(2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	statuses := []string{"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9"}
+	for c := range 12 {
+		rows := streamRows(20, c)
+		for i, r := range rows {
+			r[4] = statuses[i%len(statuses)]
+		}
+		if _, err := tbl.Write(b.Context(), hudi.Batch{Columns: streamColumns, Rows: rows}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := tbl.Clean(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := tbl.Clean(b.Context())
+		if err != nil || res.Deleted != 0 {
+			b.Fatalf("Clean = %+v, %v", res, err)
+		}
+	}
+}
+
 // TestWriting10kRowsOf1KBStaysWellUnder128MB runs a 10,000-row write in a child process and
 // checks the child's peak resident set size (the whole process: rows, encoding and store).
 func TestWriting10kRowsOf1KBStaysWellUnder128MB(t *testing.T) {

@@ -10,10 +10,21 @@
 //	cp, err := tbl.Checkpoints(ctx)                                      // "orders/3" -> next offset
 //	res, err := tbl.Write(ctx, hudi.Batch{Columns, Rows, Checkpoints, From})
 //	snap, err := tbl.Snapshot(ctx); snap.Scan(ctx, fn, hudi.Where(...)); hudi.WriteJSON(ctx, w, snap)
+//	res, err := tbl.Clean(ctx)                                           // also after every Write
 //	hudi.Detect(ctx, store, root)
 //
 // Options: WithClock and WithIDs (deterministic instants and file ids, for golden tests),
-// WithLogger, WithWriterID, WithFileSizes, WithMaxAttempts. Tables that fcsync did not create
+// WithLogger, WithWriterID, WithFileSizes, WithMaxAttempts, WithCleanRetained, WithAutoClean.
+// ParseOptions turns a job's writer options, named as Hudi's write configs, into Options:
+//
+//	hoodie.parquet.max.file.size     base file size to aim for, bytes: 1 KiB to 1 GiB (64 MiB)
+//	hoodie.parquet.small.file.limit  a base file below this takes new rows, bytes: 0 (never)
+//	                                 to the max file size (16 MiB, or the max if smaller)
+//	hoodie.cleaner.commits.retained  newest commits whose snapshots stay readable: 1 to 10000 (10)
+//	hoodie.cleaner.policy            KEEP_LATEST_COMMITS, the only one
+//	hoodie.clean.automatic           clean after every commit (true)
+//
+// Unknown keys and bad values are errors naming them. Tables that fcsync did not create
 // (Spark's test tables) open read-only.
 //
 // # Layout
@@ -22,6 +33,9 @@
 //	<root>/.hoodie/<instant>.commit.requested     empty; creating it reserves the instant
 //	<root>/.hoodie/<instant>.inflight             commit metadata JSON of the plan (file paths)
 //	<root>/.hoodie/<instant>.commit               commit metadata JSON: the instant is complete
+//	<root>/.hoodie/<instant>.clean.requested      Avro HoodieCleanerPlan: the files a clean deletes
+//	<root>/.hoodie/<instant>.clean.inflight       the same plan, once deleting starts
+//	<root>/.hoodie/<instant>.clean                Avro HoodieCleanMetadata: the clean is complete
 //	<root>/.hoodie/.aux/fcsync/table.json         fcsync's table descriptor (Config)
 //	<root>/.hoodie/.aux/fcsync/state/commits/N    the commit log (package state), see below
 //	<root>/<partition>/.hoodie_partition_metadata
@@ -112,7 +126,8 @@
 // OSS's only atomic primitive is create-if-absent, so commits are serialised through a commit
 // log: a state.Log (package state, write-once versions) in .hoodie/.aux/fcsync/state/commits.
 // Version N is the N-th commit. Its data holds that commit's instant, the table's cumulative
-// source checkpoints, its columns, the instants of the last 32 commits, and the commit's .commit
+// source checkpoints, its columns, the instants of the last max(32, N+1) commits (N: the commits
+// cleaning retains), and the commit's .commit
 // JSON. A commit is decided when its log version exists; .commit files are the Hudi-visible
 // copy. Commit metadata also carries fcsync.checkpoints, fcsync.columns and fcsync.writer in
 // extraMetadata (strings, as Hudi requires).
@@ -123,7 +138,7 @@
 //  2. Compare the batch's checkpoints with H's: all keys at or past the batch's end -> skipped
 //     (Result.Skipped); some but not all, or a key past Batch.From -> ErrCheckpointConflict.
 //  3. Pick an instant T above H's (and above any this process used) and reserve it by creating
-//     T.commit.requested (create-if-absent; taken -> next millisecond).
+//     T.commit.requested (create-if-absent; taken, or held by a clean -> next millisecond).
 //  4. Route the records against the file groups committed as of H (a base file counts if its
 //     instant is H's, or is older and has a .commit), write T.inflight listing the planned
 //     files, the partition metadata, then the data files.
@@ -132,9 +147,11 @@
 //     the attempt is redone (files rewritten under a new instant) if C's instant is not older
 //     than T (instants must grow in commit order), the schema changed, C rewrote a file group
 //     this attempt rewrites, or (keyed tables) C wrote a record key this batch writes to the
-//     same partition; otherwise the attempt retries step 5 on top of C unchanged. Checkpoints
-//     are compared again at each rebase.
-//  7. Publish T.commit, then roll back dead instants (below).
+//     same partition, or a base file C wrote is cleaned already; otherwise the attempt retries
+//     step 5 on top of C unchanged. Checkpoints are compared again at each rebase. A base file
+//     that vanished under steps 4-5 (a clean deleted it after newer commits) redoes the attempt
+//     too.
+//  7. Publish T.commit, then roll back dead instants (below) and clean (see Cleaning).
 //
 // Why this is safe:
 //   - Instants strictly increase in log order: step 3 picks T above the base, step 6 redoes when
@@ -173,10 +190,70 @@
 // overwrite, MERGE_ON_READ) are refused with an error. Scan filters with simple predicates
 // (Where); WriteJSON prints rows as JSON lines keyed by column name for a CLI.
 //
+// # Cleaning
+//
+// Every copy-on-write commit leaves the previous base file of each file group it rewrites
+// behind. Cleaning (Hudi's cleaner, policy KEEP_LATEST_COMMITS) deletes the base files no
+// snapshot of the newest N completed commits reads (N = WithCleanRetained, default 10, Hudi's
+// hoodie.cleaner.commits.retained). With E the N-th newest commit, a file group keeps its newest
+// committed base file at or before E and every base file after it; the committed base files
+// older than that one are deleted. As of every retained commit (E or later) the file group's
+// newest file is one of those kept, so every retained snapshot stays whole; nothing happens
+// while the table has N commits or fewer. Files of commit instants that are not complete are
+// never a clean's business (they are rolled back, see Writes).
+//
+// Write cleans after every successful commit (WithAutoClean(false) turns that off; a failed
+// clean is only logged, the commit stands); Clean cleans on demand. E comes from the commit
+// log head, which lists the newest max(32, N+1) commits; the timeline is read from the oldest
+// of them on (one List), the base files of the whole table are listed (one List per 1,000
+// files) and a commit instant older than the log's list is looked up once per process. Clean
+// also reads the whole timeline, so it finds stopped cleans and dead commit instants of any age;
+// Write's clean only those since the oldest commit the log lists.
+//
+// A clean, written as Hudi writes one (Spark's test tables have none to compare with, so the
+// records follow Hudi's Avro schemas; the tests decode them with an independent Avro reader
+// resolved to the schemas Hudi 0.14 and older declare):
+//
+//  1. plans: the files per partition;
+//  2. claims an instant above the log head by creating <instant>.clean.requested holding the
+//     plan, a HoodieCleanerPlan of version 1 (file names per partition, which Hudi's plan
+//     migration turns into paths under the table's base path when it reads the plan; version 2
+//     would need the table's absolute URI, which the writer does not know);
+//  3. creates <instant>.clean.inflight (the plan again, as Hudi 0.14 does);
+//  4. deletes the files;
+//  5. creates <instant>.clean, a HoodieCleanMetadata of version 2 (file names relative to their
+//     partition, earliestCommitToRetain = E, lastCompletedCommitTimestamp = the log head).
+//
+// Every step is idempotent and every file create-if-absent. A clean that stopped half way (a
+// .clean.requested without .clean) is finished by the next clean: its plan is read back and a
+// file is only deleted if its file group still has a newer committed base file. Until then
+// readers are unaffected: they never read files older than the newest committed one.
+//
+// Instants are unique across actions: a commit attempt claims its instant with
+// .commit.requested, a clean with .clean.requested; after creating its file each lists the
+// instant's files (one List) and gives the instant up if the other action has it too. Of two
+// racing claims at least one sees the other, so a commit and a clean never share an instant.
+//
+// Concurrent writers stay safe. A clean deletes a base file only when a newer committed base file
+// of its file group exists, and never the newest, so a writer that planned on base file B either
+// still finds B, or B was replaced by a commit that landed after the writer's base: that commit
+// rewrote B's file group, so the writer would have to redo anyway (step 6 of a Write). Reading a
+// vanished base file while routing, copying rows or checking a concurrent commit's keys
+// therefore redoes the attempt on top of the new head when the head moved (and is an error when
+// it did not: the file was deleted by something else). Unlike Hudi, cleaning does not hold back
+// for pending commits: they cannot lose rows this way. Concurrent cleans are safe too (they may
+// plan and delete the same files; each records what it planned). A snapshot that reads its files
+// while more than N commits land may find one gone, as in Hudi; retain more commits for longer
+// readers.
+//
 // # Limits
 //
-// No cleaning or archiving: old base file versions and instants accumulate (Hudi's clean and
-// archive actions are Avro instants and are not written). No deletes. No bloom filter in the
+// No archiving: the active timeline grows by three files per commit and three per clean (and
+// Snapshot reads it whole). Hudi archives instants into .hoodie/archived as Hudi log files of
+// Avro HoodieArchivedMetaEntry records; that format is not written yet, and a table whose
+// commits fcsync archived would need readers to treat the archived commits as complete (ours
+// does when .hoodie/archived holds .archive files). Cleaning keeps base files bounded, which is
+// where the storage goes: a timeline file is a few KiB. No deletes. No bloom filter in the
 // footer. A cold process downloads a file group it rewrites twice (keys, then rows). Records of
 // insert-only tables are keyed by their sequence number, as Hudi's auto-generated keys are.
 package hudi
