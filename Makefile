@@ -1,6 +1,6 @@
 # fcsync — see README.md. Every target works on a fresh clone (Go 1.26; kcat for the interop tests).
 GO        ?= go
-FUNCTIONS := batch stream
+FUNCTIONS := batch stream cdc
 GOFLAGS_BUILD := -trimpath -ldflags="-s -w"
 
 .PHONY: build test demo bench lint fuzz clean
@@ -10,9 +10,10 @@ build: ## every function to dist/<name>/main (linux/amd64, static), and localrun
 	  echo "build dist/$$f/main"; \
 	  GOOS=linux GOARCH=amd64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o dist/$$f/main ./functions/$$f || exit 1; \
 	done
-	mkdir -p dist/batch/jobs dist/stream/jobs
+	mkdir -p dist/batch/jobs dist/stream/jobs dist/cdc/jobs
 	cp infra/jobs/*.yaml infra/jobs/*.json dist/batch/jobs/
 	cp infra/jobs/stream/* dist/stream/jobs/
+	cp infra/jobs/cdc/* dist/cdc/jobs/
 	$(GO) build -o dist/localrun ./localrun
 
 test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed corpora

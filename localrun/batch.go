@@ -16,8 +16,8 @@ import (
 	"github.com/fcsync/fcsync/functions/batch/handler"
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/localrun/fcruntime"
-	"github.com/fcsync/fcsync/localrun/rss"
 	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/rss"
 	"github.com/fcsync/fcsync/shared/window"
 )
 

@@ -17,8 +17,8 @@ import (
 
 	"github.com/fcsync/fcsync/functions/platform"
 	streamhandler "github.com/fcsync/fcsync/functions/stream/handler"
-	"github.com/fcsync/fcsync/localrun/rss"
 	"github.com/fcsync/fcsync/shared/record"
+	"github.com/fcsync/fcsync/shared/rss"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
 

@@ -20,8 +20,8 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/fcsync/fcsync/localrun/rss"
 	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/rss"
 	"github.com/fcsync/fcsync/shared/schema"
 	"github.com/fcsync/fcsync/shared/sink"
 	"github.com/fcsync/fcsync/shared/sink/maxcompute"
