@@ -26,12 +26,15 @@ type binlogRun struct {
 	target    Position // the binlog end when the phase began
 	maps      map[uint64]*tableMapping
 
-	recs      []record.Record
-	bytes     int
-	txStart   int // index in recs where the open transaction's records begin
-	seq       []byte
-	lastEvent int64 // event time (ms) of the last commit
-	dirty     bool  // progress not saved yet
+	recs          []record.Record
+	spare         []record.Record // the buffer of the batch before, reused
+	pending       *inflight       // the batch Kafka is writing
+	bytes         int
+	txStart       int // index in recs where the open transaction's records begin
+	seq           []byte
+	lastEvent     int64 // event time (ms) of the last commit
+	lastHeartbeat int64 // event time (ms) of the last heartbeat written
+	dirty         bool  // progress not saved yet
 }
 
 // tableMapping maps the columns of a table map event onto a tracked table.
@@ -48,7 +51,8 @@ type tableMapping struct {
 // ends at a transaction boundary; it is produced, acknowledged, and only then is its end saved
 // as the resume position.
 func (x *run) binlog() error {
-	b := &binlogRun{run: x, committed: x.cp.Binlog, saved: x.cp.Binlog, maps: map[uint64]*tableMapping{}}
+	b := &binlogRun{run: x, committed: x.cp.Binlog, saved: x.cp.Binlog, maps: map[uint64]*tableMapping{}, lastHeartbeat: x.cp.HeartbeatMs}
+	defer b.abandon()
 	useGTID := x.job.Reader.Position == PositionGTID
 	target, err := masterStatus(x.db, x.srv.flavor, false)
 	if err != nil {
@@ -79,7 +83,7 @@ func (x *run) binlog() error {
 		DisableRetrySync:        true,
 		Logger:                  slog.New(minLevel{x.log.Handler(), slog.LevelWarn}),
 		FillZeroLogPos:          x.srv.flavor == FlavorMariaDB && versionAtLeast(x.srv.version, 11, 4),
-		EventCacheCount:         4096,
+		EventCacheCount:         256, // events decoded ahead (each holds its rows: ~10-30 KB)
 	}
 	syncer := replication.NewBinlogSyncer(cfg)
 	defer syncer.Close()
@@ -164,10 +168,8 @@ func (b *binlogRun) loop(streamer *replication.BinlogStreamer) error {
 				if b.untilCaughtUp || !b.now().Before(b.deadline) {
 					return b.finish(true)
 				}
-				if b.dirty {
-					if err := b.flush(); err != nil {
-						return err
-					}
+				if err := b.flush(); err != nil {
+					return err
 				}
 			}
 			continue
@@ -279,26 +281,83 @@ func (b *binlogRun) commit(h *replication.EventHeader, gset mysql.GTIDSet) (bool
 	return stop, nil
 }
 
-// flush produces the batch, and once Kafka acknowledged it saves the committed position.
+// flush hands the batch to the producer and returns while Kafka writes it, so the next batch
+// is read meanwhile; the batch before it, if any, must have been acknowledged first, and only
+// then is its end saved as the resume position. One batch is in flight at a time, so a key's
+// records still reach its partition in order.
 func (b *binlogRun) flush() error {
-	if len(b.recs) > 0 {
-		if err := b.flushRecords(b.recs, Batch{Phase: PhaseBinlog, Ends: b.committed}); err != nil {
-			return err
-		}
-	} else if !b.dirty || b.committed == b.saved {
-		return nil
-	}
-	clear(b.recs)
-	b.recs, b.bytes, b.txStart = b.recs[:0], 0, 0
-	b.cp.Binlog = b.committed
-	if err := b.save(); err != nil {
+	if err := b.settle(); err != nil {
 		return err
 	}
-	b.saved, b.dirty = b.committed, false
+	if len(b.recs) == 0 {
+		if !b.dirty || b.committed == b.saved {
+			return nil
+		}
+		b.dirty = false
+		return b.checkpoint(b.committed, sortedTables(b.tables), b.lastHeartbeat)
+	}
+	f := &inflight{done: make(chan struct{}), recs: b.recs, ends: b.committed, tables: sortedTables(b.tables), heartbeatMs: b.lastHeartbeat}
+	go func() {
+		defer close(f.done)
+		f.err = b.prod.produce(b.ctx, f.recs)
+	}()
+	b.pending = f
+	b.recs, b.spare = b.spare[:0], nil
+	b.bytes, b.txStart, b.dirty = 0, 0, false
 	return nil
 }
 
-// finish flushes what is left at the end of the run.
+// inflight is a batch Kafka is writing, with the checkpoint to save once it has.
+type inflight struct {
+	done        chan struct{}
+	err         error
+	recs        []record.Record
+	ends        Position
+	tables      []*Table
+	heartbeatMs int64
+}
+
+// settle waits for the batch in flight and saves its checkpoint.
+func (b *binlogRun) settle() error {
+	f := b.pending
+	if f == nil {
+		return nil
+	}
+	b.pending = nil
+	<-f.done
+	if f.err != nil {
+		return f.err
+	}
+	b.rep.Records += int64(len(f.recs))
+	b.rep.Batches++
+	if b.hooks != nil && b.hooks.AfterProduce != nil {
+		if err := b.hooks.AfterProduce(Batch{Phase: PhaseBinlog, Records: len(f.recs), Ends: f.ends}); err != nil {
+			return err
+		}
+	}
+	clear(f.recs)
+	b.spare = f.recs[:0]
+	return b.checkpoint(f.ends, f.tables, f.heartbeatMs)
+}
+
+// abandon waits for a batch still in flight when the run fails, without saving it.
+func (b *binlogRun) abandon() {
+	if b.pending != nil {
+		<-b.pending.done
+		b.pending = nil
+	}
+}
+
+func (b *binlogRun) checkpoint(pos Position, tables []*Table, heartbeatMs int64) error {
+	b.cp.Binlog, b.cp.HeartbeatMs = pos, heartbeatMs
+	if err := b.saveTables(tables); err != nil {
+		return err
+	}
+	b.saved = pos
+	return nil
+}
+
+// finish writes what is left at the end of the run and waits until it is saved.
 func (b *binlogRun) finish(caughtUp bool) error {
 	if caughtUp {
 		b.rep.CaughtUp = true
@@ -310,14 +369,14 @@ func (b *binlogRun) finish(caughtUp bool) error {
 	if err := b.flush(); err != nil {
 		return err
 	}
-	return nil
+	return b.settle()
 }
 
 // heartbeat writes a heartbeat to every partition of every topic when progressMs is at least
 // the heartbeat interval past the last one.
 func (b *binlogRun) heartbeat(progressMs int64) error {
 	w := b.job.Writer
-	if !w.Heartbeat || progressMs-b.cp.HeartbeatMs < w.HeartbeatInterval.Milliseconds() {
+	if !w.Heartbeat || progressMs-b.lastHeartbeat < w.HeartbeatInterval.Milliseconds() {
 		return nil
 	}
 	now := b.now()
@@ -330,7 +389,7 @@ func (b *binlogRun) heartbeat(progressMs int64) error {
 			b.rep.Heartbeats++
 		}
 	}
-	b.cp.HeartbeatMs = progressMs
+	b.lastHeartbeat = progressMs
 	b.dirty = true
 	return nil
 }
@@ -510,6 +569,9 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 	if b.bytes >= 4*b.job.BatchBytes && b.inTx {
 		// A huge transaction: write what it has so far without moving the checkpoint; a crash
 		// repeats it from its start (with the same sequence ids).
+		if err := b.settle(); err != nil {
+			return err
+		}
 		if err := b.flushRecords(b.recs, Batch{Phase: PhaseBinlog, Ends: b.saved}); err != nil {
 			return err
 		}

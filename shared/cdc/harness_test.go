@@ -158,12 +158,14 @@ func (e *env) runner(j *cdc.Job, opts ...cdc.Option) *cdc.Runner {
 		cdc.WithClock(func() time.Time { return e.now }),
 		cdc.WithUntilCaughtUp(),
 	}, opts...)
-	r, err := cdc.New(j, e.source(), kafka.Config{Brokers: e.addrs}, e.store, opts...)
+	r, err := cdc.New(j, e.source(), kafkaConfig(e), e.store, opts...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return r
 }
+
+func kafkaConfig(e *env) kafka.Config { return kafka.Config{Brokers: e.addrs} }
 
 func (e *env) run(r *cdc.Runner) *cdc.Report {
 	e.t.Helper()

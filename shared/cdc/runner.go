@@ -314,8 +314,11 @@ func (x *run) ensureTopic(t *Table) error {
 }
 
 // save writes the checkpoint as the next state version, unless another run saved meanwhile.
-func (x *run) save() error {
-	x.cp.Tables = sortedTables(x.tables)
+func (x *run) save() error { return x.saveTables(sortedTables(x.tables)) }
+
+// saveTables saves the checkpoint with the given tracked tables.
+func (x *run) saveTables(tables []*Table) error {
+	x.cp.Tables = tables
 	data, err := json.Marshal(x.cp)
 	if err != nil {
 		return err
