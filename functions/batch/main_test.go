@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/fcsync/fcsync/localrun/fcruntime"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/schema"
 	"github.com/fcsync/fcsync/shared/sink/warehouse"
 )
@@ -186,11 +188,32 @@ func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 	var summary bool
 	for _, line := range strings.Split(logs.String(), "\n") {
 		var m map[string]any
-		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "window done" && m["job"] == "hourly_orders" {
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == runlog.SummaryMessage && m["job"] == "hourly_orders" && m["status"] == "succeeded" && m["function"] == "batch" {
 			summary = true
 		}
 	}
 	if !summary {
 		t.Errorf("no structured JSON summary line in the function log:\n%s", logs.String())
+	}
+	// Every invocation that ran a window left a run record in the state store (FCSYNC_RUNS
+	// defaults to it), newest first: the rerun, then the first run.
+	runStore, err := objstore.NewDir(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := runlog.New(runStore).List(ctx, runlog.Query{Job: "hourly_orders"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) < 2 {
+		t.Fatalf("%d run records, want one per window invocation (at least 2)", len(runs))
+	}
+	for _, r := range runs {
+		if r.Status != runlog.Succeeded || r.Function != "batch" || r.Invocation == "" || r.Counts.Read != 60 || r.Window == nil || r.Window.Partition != "ds=2022112210" {
+			t.Errorf("run record %+v", r)
+		}
+	}
+	if !runs[0].Window.Rerun || runs[len(runs)-1].Window.Rerun {
+		t.Errorf("newest first: the rerun, then the first run; got rerun flags %v ... %v", runs[0].Window.Rerun, runs[len(runs)-1].Window.Rerun)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/sink/warehouse"
 	"github.com/fcsync/fcsync/shared/trigger"
 	"github.com/fcsync/fcsync/shared/window"
@@ -27,7 +28,8 @@ type Config struct {
 	JobsDir      string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
 	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
 	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
-	StateDir     string            // FCSYNC_STATE: state, dirty data and run records (a directory or oss://bucket/prefix, see platform.OpenStore)
+	StateDir     string            // FCSYNC_STATE: state and dirty data (a directory or oss://bucket/prefix, see platform.OpenStore)
+	RunsDir      string            // FCSYNC_RUNS: run records (default: the state store)
 	WarehouseDir string            // FCSYNC_WAREHOUSE: the local warehouse root (MaxCompute in issue 4)
 	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name a datasource
 	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
@@ -48,6 +50,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JobFile:      getenv("FCSYNC_JOB_FILE"),
 		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
 		StateDir:     getenv("FCSYNC_STATE"),
+		RunsDir:      getenv("FCSYNC_RUNS"),
 		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
 	}
 	if c.JobsDir == "" {
@@ -56,6 +59,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.StateDir == "" {
 		c.StateDir = ".fcsync/state"
+	}
+	if c.RunsDir == "" {
+		c.RunsDir = c.StateDir
 	}
 	if c.WarehouseDir == "" {
 		c.WarehouseDir = ".fcsync/warehouse"
@@ -83,6 +89,7 @@ type Handler struct {
 	Now   func() time.Time
 
 	stores platform.StoreCache // the state store, opened by the first invocation
+	runs   platform.StoreCache // the run records' store
 }
 
 // New makes a handler.
@@ -129,24 +136,28 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 
 // Run executes one window of spec at tick.
 func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, params map[string]string, creds platform.Credentials) (*Result, error) {
+	started := time.Now()
 	env, err := h.Env(ctx, creds)
 	if err != nil {
 		return nil, err
 	}
 	rep, err := window.Run(ctx, env, spec, tick, params)
 	res := &Result{Status: "succeeded", Report: rep, Job: spec.Name, Tick: tick.In(spec.Location)}
-	args := []any{"job", spec.Name, "tick", tick.In(spec.Location).Format(time.RFC3339)}
-	if rep != nil {
-		args = append(args, "partition", rep.Partition, "rerun", rep.Rerun, "read", rep.Read, "written", rep.Written,
-			"dirty", rep.Dirty, "late", rep.Late, "duration_ms", rep.Duration.Milliseconds())
-	}
 	if err != nil {
 		res.Status, res.Error = "failed", err.Error()
-		h.log.Error("window failed", append(args, "err", err.Error())...)
-		return res, err
 	}
-	h.log.Info("window done", args...)
-	return res, nil
+	h.report(ctx, runlog.FromWindow(spec.Name, rep, err, platform.Invocation(ctx, "batch", started)), creds)
+	return res, err
+}
+
+// report logs the invocation's summary line and writes its run record to FCSYNC_RUNS.
+func (h *Handler) report(ctx context.Context, rec runlog.Record, creds platform.Credentials) {
+	runs, err := h.runs.Open(ctx, h.cfg.RunsDir, os.Getenv)
+	if err != nil {
+		h.log.Warn("run records store", "err", err.Error())
+		runs = nil
+	}
+	platform.Report(ctx, h.log, runs, rec, creds)
 }
 
 // Config returns the handler's configuration.

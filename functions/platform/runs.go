@@ -1,0 +1,54 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/rss"
+	"github.com/fcsync/fcsync/shared/runlog"
+)
+
+// Invocation describes the running invocation for its run record: the platform's request id,
+// retry count, memory size and timeout (from fccontext on FC, lambdacontext and the
+// environment on Lambda), when it started and ended (now: call it when the work is done), and
+// the process's peak memory so far.
+func Invocation(ctx context.Context, function string, started time.Time) runlog.Invocation {
+	inv := runlog.Invocation{Function: function, Started: started, Finished: time.Now()}
+	if fctx, ok := fccontext.FromContext(ctx); ok {
+		inv.ID, inv.Retry = fctx.RequestID, fctx.RetryCount
+		inv.MemoryMB, _ = strconv.Atoi(fctx.Function.Memory)
+		inv.Timeout = time.Duration(fctx.Function.Timeout) * time.Second
+	} else if lc, ok := lambdacontext.FromContext(ctx); ok {
+		inv.ID = lc.AwsRequestID
+		inv.MemoryMB = lambdaMemoryMB(os.Getenv)
+		if dl, ok := ctx.Deadline(); ok {
+			inv.Timeout = dl.Sub(started).Round(time.Second)
+		}
+	}
+	if peak, err := rss.PeakMB(); err == nil {
+		inv.PeakMemoryMB = peak
+	}
+	return inv
+}
+
+// Report ends an invocation: one structured summary line in the function's log, and the run
+// record written to runs (when not nil). The credentials' secrets are redacted from both. A
+// record that cannot be written is logged as a warning: it never fails the invocation whose
+// data was committed.
+func Report(ctx context.Context, log *slog.Logger, runs objstore.Store, rec runlog.Record, creds Credentials) {
+	secrets := []string{creds.AccessKeySecret, creds.SecurityToken}
+	runlog.Summary(ctx, log, rec, secrets...)
+	if runs == nil {
+		return
+	}
+	if _, err := runlog.New(runs, runlog.WithSecrets(secrets...)).Write(context.WithoutCancel(ctx), rec); err != nil {
+		log.Warn("run record not written", "job", rec.Job, "err", runlog.Redact(err.Error(), secrets...))
+	}
+}
