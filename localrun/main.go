@@ -41,6 +41,7 @@ func init() {
 		{"invoke", "--function batch|stream --job FILE --event EVENT.json [--binary PATH]", "pass a raw platform event through the real handler (or a built function binary under the emulated FC runtime API)", runInvoke},
 		{"bench-stream", "--input input.jsonl [--batch 10000] [--batches N]", "stream benchmark: the peers' workload through the stream function's handler into Hudi; prints records/s, per core and peak RSS", runBenchStream},
 		{"status", "[--store DIR|oss://BUCKET/PREFIX] [--job NAME] [--limit N] [--alerts RULES.yaml [--from T1] [--at T2]] [--tz ZONE]", "recent runs from the run records as a table; with --alerts, what the alert rules would have sent", runStatus},
+		{"cdc", "--job FILE [--dsn DSN] [--brokers B] [--state DIR] [--budget D] [--follow] | bench [--events N]", "run a database-to-Kafka job through the cdc function (snapshot, then binlog changes); `cdc bench` measures events/s", runCDC},
 		{"bench", "[--records N]", "window-read benchmark: fcsync vs franz-go on one broker, and peak RSS of a full window", runBench},
 	}
 }
