@@ -20,15 +20,17 @@
 // # Writing
 //
 // Each partition a session writes gets its own upload session, opened at its first block.
-// Rows are converted to the SDK's values when written (a value MaxCompute would refuse — an
-// INT out of range, a VARCHAR too long, a DECIMAL with too many digits, invalid JSON, a date
-// outside years 0001-9999, a field over 8 MiB — is an error naming the column, not a failed
-// block later) and buffered per partition; every WithBlockBytes (16 MiB) or WithBlockRows they
-// are uploaded as one block with the SDK's record writer, compressed (snappy, deflate or zstd:
-// compression is always on). A session's buffers together stay under WithBufferBytes
-// (64 MiB): past it the fullest partition is uploaded. Memory is bounded whatever the window
-// holds. A block whose upload fails with a 5xx, a 429 or a broken connection is uploaded again
-// under the same block id, which replaces it on the service.
+// Rows are checked when written (a value MaxCompute would refuse — an INT out of range, a
+// VARCHAR too long, a DECIMAL with too many digits, invalid JSON, a date outside years
+// 0001-9999, a field over 8 MiB — is an error naming the column, not a failed block later) and
+// buffered per partition; every WithBlockBytes (8 MiB) or WithBlockRows they are handed to a
+// goroutine that uploads them as one block with the SDK's record writer, compressed (snappy,
+// deflate or zstd: compression is always on), while the session takes the next rows. One block
+// is in flight at a time. A session's buffers together stay under WithBufferBytes (64 MiB):
+// past it the fullest partition is uploaded. Memory is bounded whatever the window holds. A
+// block whose upload fails with a 5xx, a 429 or a broken connection is uploaded again under
+// the same block id, which replaces it on the service; a block that still fails fails the
+// session (Commit reports it; the window is rerun).
 //
 // # Commit and exactly once
 //

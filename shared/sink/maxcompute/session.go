@@ -82,7 +82,7 @@ type Session struct {
 	done     bool
 	log      *slog.Logger
 	flight   *flight       // the block being uploaded, if any
-	spare    []data.Record // record slices of the last uploaded block, for reuse
+	spare    []any         // the value buffer of the last uploaded block, for reuse
 	failed   error         // a block upload failed: the session cannot commit
 }
 
@@ -91,7 +91,8 @@ type Session struct {
 type flight struct {
 	pt    *part
 	id    int
-	recs  []data.Record
+	vals  []any // rows of the session's columns, one after another
+	rows  int
 	bytes int64
 	done  chan struct{}
 	err   error
@@ -110,8 +111,8 @@ type part struct {
 	up        *tunnel.UploadSession
 	pos       []int       // spec column i -> index in the upload session's schema
 	scratch   data.Record // one record in the upload session's column order
-	recs      []data.Record
-	n         int // records buffered in recs
+	vals      []any       // buffered rows, checked, one after another (n * len(cols) values)
+	n         int         // rows buffered in vals
 	bytes     int64
 	blocks    []int // uploaded blocks
 	nextBlock int
@@ -194,19 +195,18 @@ func (s *Session) Write(ctx context.Context, p schema.Partition, row schema.Row)
 		pt.discarded++
 		return nil
 	}
-	if pt.n == len(pt.recs) {
-		pt.recs = append(pt.recs, make(data.Record, len(s.cols)))
-	}
-	rec := pt.recs[pt.n]
+	at := len(pt.vals)
 	var size int64
 	for i, v := range row {
-		d, n, err := s.cols[i].convert(v)
+		cv, n, err := s.cols[i].check(v)
 		if err != nil {
+			clear(pt.vals[at:])
+			pt.vals = pt.vals[:at]
 			s.rows--
 			pt.taken--
 			return fmt.Errorf("maxcompute write: table %s partition %s column %s: %w", s.table.name, displayPartition(pt.p), s.cols[i].name, err)
 		}
-		rec[i] = d
+		pt.vals = append(pt.vals, cv)
 		size += n
 	}
 	pt.n++
@@ -370,15 +370,15 @@ func (s *Session) flush(ctx context.Context, pt *part) error {
 	if pt.nextBlock > maxBlockID {
 		return fmt.Errorf("table %s partition %s: more than %d blocks in one upload session; raise WithBlockBytes", s.table.name, displayPartition(pt.p), maxBlockID+1)
 	}
-	f := &flight{pt: pt, id: pt.nextBlock, recs: pt.recs[:pt.n], bytes: pt.bytes, done: make(chan struct{})}
+	f := &flight{pt: pt, id: pt.nextBlock, vals: pt.vals, rows: pt.n, bytes: pt.bytes, done: make(chan struct{})}
 	pt.nextBlock++
-	pt.recs, s.spare = s.spare, nil
+	pt.vals, s.spare = s.spare[:0], nil
 	s.buffered -= pt.bytes
 	pt.n, pt.bytes = 0, 0
 	s.flight = f
 	go func() {
 		defer close(f.done)
-		f.err = s.s.retry(ctx, "upload block", func() error { return f.pt.writeBlock(f.id, f.recs) })
+		f.err = s.s.retry(ctx, "upload block", func() error { return f.pt.writeBlock(f.id, s.cols, f.vals) })
 	}()
 	return nil
 }
@@ -400,11 +400,9 @@ func (s *Session) wait() error {
 		return s.failed
 	}
 	pt.blocks = append(pt.blocks, f.id)
-	pt.uploaded += int64(len(f.recs))
-	for _, r := range f.recs {
-		clear(r) // drop the values; the slices are reused
-	}
-	s.spare = f.recs
+	pt.uploaded += int64(f.rows)
+	clear(f.vals) // drop the values; the buffer is reused
+	s.spare = f.vals
 	return nil
 }
 
@@ -438,14 +436,14 @@ func (s *Session) open(ctx context.Context, pt *part) error {
 // writeBlock streams records into block id; writing the same id again replaces the block.
 // It runs in the upload goroutine; the session has one upload in flight, so scratch is never
 // shared.
-func (pt *part) writeBlock(id int, recs []data.Record) error {
+func (pt *part) writeBlock(id int, cols []column, vals []any) error {
 	w, err := pt.up.OpenRecordWriter(id)
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		for i, v := range r {
-			pt.scratch[pt.pos[i]] = v
+	for at := 0; at < len(vals); at += len(cols) {
+		for i := range cols {
+			pt.scratch[pt.pos[i]] = cols[i].toData(vals[at+i])
 		}
 		if err := w.Write(pt.scratch); err != nil {
 			// Close collects the HTTP answer (and frees the SDK's goroutine); its error says
@@ -461,8 +459,9 @@ func (pt *part) writeBlock(id int, recs []data.Record) error {
 
 // Commit uploads what is buffered and commits every partition the session wrote (and, in
 // Overwrite mode, the owned partition even if it got no row). Each partition commits
-// atomically on its own. A failed Commit may be called again: partitions already committed
-// are not committed twice.
+// atomically on its own. A Commit that failed at a commit step may be called again
+// (partitions already committed are not committed twice); after a failed block upload the
+// session can only be aborted.
 func (s *Session) Commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -502,7 +501,7 @@ func (s *Session) Commit(ctx context.Context) error {
 			return fmt.Errorf("maxcompute commit: table %s segment %q partition %s: %w", s.table.name, s.spec.Segment, displayPartition(pt.p), err)
 		}
 		pt.finished = true
-		pt.recs, pt.scratch = nil, nil
+		pt.vals, pt.scratch = nil, nil
 	}
 	s.done = true
 	s.spare = nil
@@ -621,7 +620,7 @@ func (s *Session) Abort(ctx context.Context) error {
 				errs = append(errs, err)
 			}
 		}
-		pt.recs, pt.scratch = nil, nil
+		pt.vals, pt.scratch = nil, nil
 	}
 	s.buffered, s.spare = 0, nil
 	if err := errors.Join(errs...); err != nil {

@@ -82,10 +82,11 @@ func fromDataType(name string, dt datatype.DataType) (column, bool) {
 	return c, true
 }
 
-// convert turns one row value into the SDK's value for the column, checking it fits as the
-// service would (a value the service refuses fails the whole block, so it is refused here,
-// naming the column). It returns the approximate bytes the value holds in memory.
-func (c *column) convert(v any) (data.Data, int64, error) {
+// check validates one row value for the column as the service would (a value the service
+// refuses fails the whole block, so it is refused here, naming the column) and returns it in
+// the form toData takes: int64, float64, bool, string, []byte (a copy: the caller may reuse
+// its slice) or time.Time (a DATE at midnight UTC), and the approximate bytes it holds.
+func (c *column) check(v any) (any, int64, error) {
 	if v == nil {
 		return nil, 16, nil
 	}
@@ -107,8 +108,10 @@ func (c *column) convert(v any) (data.Data, int64, error) {
 		if n < lo || n > hi {
 			return nil, 0, fmt.Errorf("%d is out of range for %s", n, c.typ)
 		}
-		// Every integer type has the same wire form (zigzag varint, CRC over int64).
-		return data.BigInt(n), 24, nil
+		if _, ok := v.(int64); ok {
+			return v, 24, nil // keep the caller's boxed value
+		}
+		return n, 24, nil
 	}
 	switch c.typ {
 	case schema.Double, schema.Float:
@@ -125,22 +128,22 @@ func (c *column) convert(v any) (data.Data, int64, error) {
 			}
 			f = float64(n)
 		}
-		if c.typ == schema.Float {
-			if !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
-				return nil, 0, fmt.Errorf("%g is out of range for FLOAT", f)
-			}
-			return data.Float(float32(f)), 24, nil
+		if c.typ == schema.Float && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
+			return nil, 0, fmt.Errorf("%g is out of range for FLOAT", f)
 		}
-		return data.Double(f), 24, nil
+		if _, ok := v.(float64); ok {
+			return v, 24, nil
+		}
+		return f, 24, nil
 	case schema.Boolean:
-		if b, ok := v.(bool); ok {
-			return data.Bool(b), 17, nil
+		if _, ok := v.(bool); ok {
+			return v, 16, nil
 		}
 	case schema.Binary:
 		var b []byte
 		switch x := v.(type) {
 		case []byte:
-			b = append([]byte(nil), x...) // the caller may reuse its slice
+			b = append([]byte{}, x...)
 		case string:
 			b = []byte(x)
 		default:
@@ -149,7 +152,7 @@ func (c *column) convert(v any) (data.Data, int64, error) {
 		if len(b) > maxFieldSize {
 			return nil, 0, fmt.Errorf("%d bytes, more than the field limit %d", len(b), maxFieldSize)
 		}
-		return data.Binary(b), int64(len(b)) + 40, nil
+		return b, int64(len(b)) + 40, nil
 	case schema.String, schema.Varchar, schema.Char, schema.Decimal, schema.JSON:
 		var s string
 		switch x := v.(type) {
@@ -157,14 +160,14 @@ func (c *column) convert(v any) (data.Data, int64, error) {
 			s = x
 		case []byte:
 			s = string(x)
+			v = s
 		default:
 			return nil, 0, fmt.Errorf("%T value does not fit a %s column", v, c.typ)
 		}
 		if err := c.checkText(s); err != nil {
 			return nil, 0, err
 		}
-		// STRING, VARCHAR, CHAR, DECIMAL and JSON values have the same wire form.
-		return data.String(s), int64(len(s)) + 32, nil
+		return v, int64(len(s)) + 32, nil
 	case schema.Datetime, schema.Timestamp, schema.Date:
 		t, ok := v.(time.Time)
 		if !ok {
@@ -172,20 +175,48 @@ func (c *column) convert(v any) (data.Data, int64, error) {
 		}
 		if c.typ == schema.Date {
 			y, m, d := t.Date()
-			t = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+			if day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); !day.Equal(t) || t.Location() != time.UTC {
+				t, v = day, day
+			}
 		}
 		if t.Before(minTime) || !t.Before(maxTime) {
 			return nil, 0, fmt.Errorf("%s is outside years 0001-9999", t.Format(time.RFC3339))
 		}
-		switch c.typ {
-		case schema.Datetime:
-			return data.DateTime(t), 40, nil
-		case schema.Timestamp:
-			return data.Timestamp(t), 40, nil
-		}
-		return data.Date(t), 40, nil
+		return v, 40, nil
 	}
 	return nil, 0, fmt.Errorf("%T value does not fit a %s column", v, c.typ)
+}
+
+// toData turns a value check returned into the SDK's value. Every integer type has the same
+// wire form (zigzag varint, CRC over int64), and so have STRING, VARCHAR, CHAR, DECIMAL and
+// JSON (length-prefixed bytes).
+func (c *column) toData(v any) data.Data {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case int64:
+		return data.BigInt(x)
+	case float64:
+		if c.typ == schema.Float {
+			return data.Float(float32(x))
+		}
+		return data.Double(x)
+	case bool:
+		return data.Bool(x)
+	case string:
+		return data.String(x)
+	case []byte:
+		return data.Binary(x)
+	case time.Time:
+		switch c.typ {
+		case schema.Datetime:
+			return data.DateTime(x)
+		case schema.Timestamp:
+			return data.Timestamp(x)
+		}
+		return data.Date(x)
+	}
+	return nil
 }
 
 func (c *column) checkText(s string) error {
