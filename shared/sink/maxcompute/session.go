@@ -81,9 +81,9 @@ type Session struct {
 	rows     int64
 	done     bool
 	log      *slog.Logger
-	flight   *flight       // the block being uploaded, if any
-	spare    []any         // the value buffer of the last uploaded block, for reuse
-	failed   error         // a block upload failed: the session cannot commit
+	flight   *flight // the block being uploaded, if any
+	spare    []any   // the value buffer of the last uploaded block, for reuse
+	failed   error   // a block upload failed: the session cannot commit
 }
 
 // flight is one block upload running in its own goroutine while the session takes the next
