@@ -32,7 +32,7 @@ import (
 func main() {
 	rows := flag.Int("rows", 1_000_000, "rows to upload")
 	codec := flag.String("codec", "snappy", "block compression: snappy, deflate or zstd")
-	blockMB := flag.Int("block-mb", 16, "approximate MiB of row data per block")
+	blockMB := flag.Int("block-mb", 8, "approximate MiB of row data per block")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload to this file")
 	flag.Parse()
 	if err := run(*rows, *codec, *blockMB, *cpuProfile); err != nil {

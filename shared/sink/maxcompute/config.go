@@ -153,18 +153,19 @@ func (s *signer) SignRequest(req *http.Request, endpoint string) error {
 }
 
 type options struct {
-	log          *slog.Logger
-	blockBytes   int64
-	blockRows    int
-	bufferBytes  int64
-	attempts     int
-	backoff      time.Duration
-	maxBackoff   time.Duration
-	httpTimeout  time.Duration
-	stateScope   string
-	inDoubtAfter time.Duration
-	now          func() time.Time
-	userAgent    string
+	log               *slog.Logger
+	blockBytes        int64
+	blockRows         int
+	bufferBytes       int64
+	attempts          int
+	backoff           time.Duration
+	maxBackoff        time.Duration
+	httpTimeout       time.Duration
+	commitConcurrency int
+	stateScope        string
+	inDoubtAfter      time.Duration
+	now               func() time.Time
+	userAgent         string
 }
 
 // Option changes a sink setting.
@@ -196,6 +197,9 @@ func WithRetry(attempts int, backoff time.Duration) Option {
 // WithHTTPTimeout bounds each HTTP request, a block upload included (default 5 minutes).
 func WithHTTPTimeout(d time.Duration) Option { return func(o *options) { o.httpTimeout = d } }
 
+// WithCommitConcurrency sets how many partitions of a session commit at once (default 4).
+func WithCommitConcurrency(n int) Option { return func(o *options) { o.commitConcurrency = n } }
+
 // WithStateScope sets the state log prefix of the sink's commit records (default "maxcompute").
 func WithStateScope(scope string) Option { return func(o *options) { o.stateScope = scope } }
 
@@ -204,18 +208,19 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 func defaultOptions() options {
 	return options{
-		log:          slog.Default(),
-		blockBytes:   8 << 20,
-		blockRows:    1_000_000,
-		bufferBytes:  64 << 20,
-		attempts:     4,
-		backoff:      200 * time.Millisecond,
-		maxBackoff:   5 * time.Second,
-		httpTimeout:  5 * time.Minute,
-		stateScope:   "maxcompute",
-		inDoubtAfter: 20 * time.Hour,
-		now:          time.Now,
-		userAgent:    "fcsync",
+		log:               slog.Default(),
+		blockBytes:        8 << 20,
+		blockRows:         1_000_000,
+		bufferBytes:       64 << 20,
+		attempts:          4,
+		backoff:           200 * time.Millisecond,
+		maxBackoff:        5 * time.Second,
+		httpTimeout:       5 * time.Minute,
+		commitConcurrency: 4,
+		stateScope:        "maxcompute",
+		inDoubtAfter:      20 * time.Hour,
+		now:               time.Now,
+		userAgent:         "fcsync",
 	}
 }
 
@@ -227,6 +232,8 @@ func (o *options) validate() error {
 		return fmt.Errorf("retry: attempts must be at least 1 and the backoff not negative")
 	case o.httpTimeout <= 0:
 		return fmt.Errorf("http timeout must be positive")
+	case o.commitConcurrency < 1:
+		return fmt.Errorf("commit concurrency must be at least 1")
 	case o.log == nil || o.now == nil:
 		return fmt.Errorf("logger and clock must not be nil")
 	}

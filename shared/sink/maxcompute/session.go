@@ -483,28 +483,49 @@ func (s *Session) Commit(ctx context.Context) error {
 	if err := s.wait(); err != nil {
 		return fmt.Errorf("maxcompute commit: %w", err)
 	}
+	// Partitions commit independently: a few at a time (each costs a few requests to the
+	// service and to the state store).
+	var todo []*part
 	for _, k := range keys {
-		pt := s.parts[k]
-		if pt.finished || pt.skip {
-			continue
+		if pt := s.parts[k]; !pt.finished && !pt.skip {
+			todo = append(todo, pt)
 		}
-		var err error
-		switch {
-		case pt.overwrite:
-			err = s.commitOverwrite(ctx, pt)
-		case len(pt.blocks) == 0:
-			pt.outcome = OutcomeEmpty
-		default:
-			err = s.commitAppend(ctx, pt)
-		}
-		if err != nil {
-			return fmt.Errorf("maxcompute commit: table %s segment %q partition %s: %w", s.table.name, s.spec.Segment, displayPartition(pt.p), err)
-		}
-		pt.finished = true
-		pt.vals, pt.scratch = nil, nil
+	}
+	errs := make([]error, len(todo))
+	sem := make(chan struct{}, s.s.opt.commitConcurrency)
+	var wg sync.WaitGroup
+	for i, pt := range todo {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = s.commitPart(ctx, pt)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	s.done = true
 	s.spare = nil
+	return nil
+}
+
+// commitPart commits one partition; it touches only pt's state.
+func (s *Session) commitPart(ctx context.Context, pt *part) error {
+	var err error
+	switch {
+	case pt.overwrite:
+		err = s.commitOverwrite(ctx, pt)
+	case len(pt.blocks) == 0:
+		pt.outcome = OutcomeEmpty
+	default:
+		err = s.commitAppend(ctx, pt)
+	}
+	if err != nil {
+		return fmt.Errorf("maxcompute commit: table %s segment %q partition %s: %w", s.table.name, s.spec.Segment, displayPartition(pt.p), err)
+	}
+	pt.finished = true
+	pt.vals, pt.scratch = nil, nil
 	return nil
 }
 
