@@ -25,6 +25,7 @@ type workload struct {
 	tbl     *hudi.Table
 	store   objstore.Store
 	root    string
+	pcg     *rand.PCG
 	rnd     *rand.Rand
 	next    int               // next new order id
 	want    map[string]string // order_id -> status
@@ -33,6 +34,7 @@ type workload struct {
 	written int        // base files written
 	cleaned int        // base files the cleans after the commits deleted
 	pending hudi.Batch // a batch whose commit a test interrupted
+	noSnaps bool       // do not record snapshots
 }
 
 var workloadUsers = []string{"ann", "bob", "cy"}
@@ -41,8 +43,35 @@ func newWorkload(t *testing.T, s objstore.Store, opts ...hudi.Option) *workload 
 	t.Helper()
 	cfg := ordersConfig(hudi.Partitioning{Fields: []string{"user_name"}})
 	opts = append([]hudi.Option{hudi.WithFileSizes(4<<10, 3<<10)}, opts...)
+	pcg := rand.NewPCG(1, 2)
 	return &workload{tbl: mustCreate(t, s, "lake/orders", cfg, opts...), store: s, root: "lake/orders",
-		rnd: rand.New(rand.NewPCG(1, 2)), next: 1, want: map[string]string{}, version: map[string]int64{}}
+		pcg: pcg, rnd: rand.New(pcg), next: 1, want: map[string]string{}, version: map[string]int64{}}
+}
+
+// clone copies the workload and its table onto a new memory store, opened with opts, for
+// tests that replay one starting point many times.
+func (w *workload) clone(t *testing.T, opts ...hudi.Option) (*objstore.Memory, *workload) {
+	t.Helper()
+	m := objstore.NewMemory()
+	for _, k := range listAll(t, w.store, "") {
+		data, err := w.store.Get(t.Context(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Put(t.Context(), k, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := *w
+	pcg := *w.pcg
+	c.store, c.pcg, c.rnd = m, &pcg, rand.New(&pcg)
+	c.want, c.version, c.snaps = maps.Clone(w.want), maps.Clone(w.version), slices.Clone(w.snaps)
+	tbl, err := hudi.Open(t.Context(), m, w.root, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.tbl = tbl
+	return m, &c
 }
 
 // batch builds the next batch: n new orders and up to upd updates of stored ones.
@@ -76,6 +105,9 @@ func (w *workload) commit(t *testing.T, b hudi.Batch) hudi.Result {
 	res := mustWrite(t, w.tbl, b)
 	w.written += res.Files
 	w.cleaned += res.Cleaned
+	if w.noSnaps {
+		return res
+	}
 	snap, err := w.tbl.Snapshot(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +199,12 @@ func cleanInstants(t *testing.T, s objstore.Store, root string) []string {
 func TestCleaningAfterEveryCommitKeepsExactlyTheRetainedSlices(t *testing.T) {
 	for _, retained := range []int{10, 1} {
 		t.Run(fmt.Sprintf("retained=%d", retained), func(t *testing.T) {
-			forEachStore(t, func(t *testing.T, s objstore.Store) {
+			each := forEachStore
+			if retained != 10 {
+				// The directory store only once: it syncs every file.
+				each = func(t *testing.T, fn func(t *testing.T, s objstore.Store)) { fn(t, objstore.NewMemory()) }
+			}
+			each(t, func(t *testing.T, s objstore.Store) {
 				var opts []hudi.Option
 				if retained != 10 {
 					opts = append(opts, hudi.WithCleanRetained(retained)) // 10 is the default
@@ -294,13 +331,13 @@ func countStoreOps(m *objstore.Memory, fn func()) int {
 // instants; and the next commit leaves no pending instant behind.
 func TestCrashAtAnyStepOfACleanLeavesAReadableTableAndTheNextCleanFinishes(t *testing.T) {
 	const retained = 2
+	opts := []hudi.Option{hudi.WithAutoClean(false), hudi.WithCleanRetained(retained), hudi.WithFileSizes(4<<10, 3<<10)}
+	start := newWorkload(t, objstore.NewMemory(), opts...)
+	for range 5 {
+		start.commit(t, start.batch(6, 6))
+	}
 	setup := func(t *testing.T) (*objstore.Memory, *workload) {
-		m := objstore.NewMemory()
-		w := newWorkload(t, m, hudi.WithAutoClean(false), hudi.WithCleanRetained(retained), hudi.WithClock(fakeClock()))
-		for range 5 {
-			w.commit(t, w.batch(6, 6))
-		}
-		return m, w
+		return start.clone(t, append(opts, hudi.WithClock(fakeClock()))...)
 	}
 	scenarios := []struct {
 		name string
@@ -357,7 +394,6 @@ func TestCrashAtAnyStepOfACleanLeavesAReadableTableAndTheNextCleanFinishes(t *te
 						if sc.name != "Clean" {
 							w.commit(t, w.pending)
 						}
-						w.check(t)
 						if _, err := tbl.Clean(t.Context()); err != nil {
 							t.Fatalf("Clean after the crash: %v", err)
 						}

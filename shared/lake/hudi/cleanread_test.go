@@ -113,11 +113,9 @@ const (
 // avsc, resolved to Hudi's reader schemas, and checks that they describe what happened.
 func TestCleanInstantsDecodeAsHudiReadsThem(t *testing.T) {
 	requireAvsc(t)
-	d, err := objstore.NewDir(filepath.Join(t.TempDir(), "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := objstore.NewMemory()
 	w := newWorkload(t, d, hudi.WithCleanRetained(3))
+	w.noSnaps = true
 	for range 12 {
 		w.commit(t, w.batch(6, 6))
 	}
@@ -202,17 +200,29 @@ func TestCleanInstantsDecodeAsHudiReadsThem(t *testing.T) {
 // after them with DuckDB (per file group the newest committed base file) and with Snapshot.
 func TestDuckDBReadsACleanedTableLikeSnapshot(t *testing.T) {
 	requireDuckDB(t)
-	dir := filepath.Join(t.TempDir(), "store")
-	d, err := objstore.NewDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := newWorkload(t, d, hudi.WithCleanRetained(2))
+	m := objstore.NewMemory()
+	w := newWorkload(t, m, hudi.WithCleanRetained(2))
+	w.noSnaps = true
 	for range 30 {
 		w.commit(t, w.batch(5, 8))
 	}
 	if w.cleaned == 0 {
 		t.Fatal("nothing was cleaned")
+	}
+	// DuckDB reads files: copy the table into a directory.
+	dir := t.TempDir()
+	for _, k := range listAll(t, m, w.root+"/") {
+		data, err := m.Get(t.Context(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(k))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	want := goRows(t, w.tbl)
 	got := duckRows(t, filepath.Join(dir, "lake", "orders"))
