@@ -52,3 +52,23 @@ func Report(ctx context.Context, log *slog.Logger, runs objstore.Store, rec runl
 		log.Warn("run record not written", "job", rec.Job, "err", runlog.Redact(err.Error(), secrets...))
 	}
 }
+
+// Runs is where a function's run records go: the store at Location, opened on first use (see
+// OpenStore). The zero value (no Location) only logs the summary lines.
+type Runs struct {
+	Location string
+	cache    StoreCache
+}
+
+// Report logs rec's summary line and writes it to the runs store (see Report); a store that
+// cannot be opened is a warning.
+func (r *Runs) Report(ctx context.Context, log *slog.Logger, rec runlog.Record, creds Credentials) {
+	var store objstore.Store
+	if r.Location != "" {
+		var err error
+		if store, err = r.cache.Open(ctx, r.Location, os.Getenv); err != nil {
+			log.Warn("run records store", "err", runlog.Redact(err.Error(), creds.AccessKeySecret, creds.SecurityToken))
+		}
+	}
+	Report(ctx, log, store, rec, creds)
+}

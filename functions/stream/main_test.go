@@ -15,6 +15,7 @@ import (
 	"github.com/fcsync/fcsync/shared/lake/hudi"
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/record"
+	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
 
@@ -148,5 +149,21 @@ func TestBinaryWritesKafkaTriggerBatchesThroughFCRuntimeAPI(t *testing.T) {
 	}
 	if keys, _, err := store.List(ctx, "dirty/", "", 0); err != nil || len(keys) != 0 {
 		t.Errorf("dirty data %v (%v): no record of the samples is dirty", keys, err)
+	}
+	// One run record per invocation in the lake store (FCSYNC_RUNS defaults to it): five
+	// committed, the pure redelivery was skipped, the three refused payloads failed.
+	runs, err := runlog.New(store).List(ctx, runlog.Query{Job: "events_rt", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[runlog.Status]int{}
+	for _, r := range runs {
+		status[r.Status]++
+		if r.Function != "stream" || r.Invocation == "" {
+			t.Errorf("run record %+v", r)
+		}
+	}
+	if status[runlog.Succeeded] != 5 || status[runlog.Skipped] != 1 || status[runlog.Failed] != 3 || len(runs) != len(cases) {
+		t.Errorf("run records by status %v (%d records), want 5 succeeded, 1 skipped and 3 failed", status, len(runs))
 	}
 }

@@ -89,7 +89,7 @@ type Handler struct {
 	Now   func() time.Time
 
 	stores platform.StoreCache // the state store, opened by the first invocation
-	runs   platform.StoreCache // the run records' store
+	runs   platform.Runs       // FCSYNC_RUNS
 }
 
 // New makes a handler.
@@ -97,7 +97,7 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{cfg: cfg, log: log}
+	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir}}
 }
 
 // Result is the function's response: the window report.
@@ -146,18 +146,8 @@ func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, param
 	if err != nil {
 		res.Status, res.Error = "failed", err.Error()
 	}
-	h.report(ctx, runlog.FromWindow(spec.Name, rep, err, platform.Invocation(ctx, "batch", started)), creds)
+	h.runs.Report(ctx, h.log, runlog.FromWindow(spec.Name, rep, err, platform.Invocation(ctx, "batch", started)), creds)
 	return res, err
-}
-
-// report logs the invocation's summary line and writes its run record to FCSYNC_RUNS.
-func (h *Handler) report(ctx context.Context, rec runlog.Record, creds platform.Credentials) {
-	runs, err := h.runs.Open(ctx, h.cfg.RunsDir, os.Getenv)
-	if err != nil {
-		h.log.Warn("run records store", "err", err.Error())
-		runs = nil
-	}
-	platform.Report(ctx, h.log, runs, rec, creds)
 }
 
 // Config returns the handler's configuration.

@@ -15,6 +15,8 @@ import (
 
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/record"
+	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/stream"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
@@ -24,18 +26,22 @@ type Config struct {
 	JobsDir string // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
 	Job     string // FCSYNC_JOB: the job this function serves (one function per real-time job)
 	JobFile string // FCSYNC_JOB_FILE: or the job's file
+	RunsDir string // FCSYNC_RUNS: run records (default: the lake store)
 	LakeDir string // FCSYNC_LAKE: the object store tables and dirty data live in (a directory or oss://bucket/prefix, see platform.OpenStore)
 }
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{JobsDir: getenv("FCSYNC_JOBS"), Job: getenv("FCSYNC_JOB"), JobFile: getenv("FCSYNC_JOB_FILE"), LakeDir: getenv("FCSYNC_LAKE")}
+	c := Config{JobsDir: getenv("FCSYNC_JOBS"), Job: getenv("FCSYNC_JOB"), JobFile: getenv("FCSYNC_JOB_FILE"), LakeDir: getenv("FCSYNC_LAKE"), RunsDir: getenv("FCSYNC_RUNS")}
 	if c.JobsDir == "" {
 		exe, _ := os.Executable()
 		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
 	}
 	if c.LakeDir == "" {
 		c.LakeDir = ".fcsync/lake"
+	}
+	if c.RunsDir == "" {
+		c.RunsDir = c.LakeDir
 	}
 	if c.Job == "" && c.JobFile == "" {
 		return c, fmt.Errorf("FCSYNC_JOB or FCSYNC_JOB_FILE must name the stream job this function serves")
@@ -56,6 +62,7 @@ type Handler struct {
 	err  error
 
 	stores platform.StoreCache // the lake store, opened by the first invocation
+	runs   platform.Runs       // FCSYNC_RUNS
 }
 
 // New makes a handler.
@@ -63,7 +70,7 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{cfg: cfg, log: log}
+	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir}}
 }
 
 // Result is the function's response.
@@ -94,23 +101,13 @@ func (h *Handler) Job() (*stream.Job, error) {
 // invocation and writes nothing; so does a batch the job refuses (error limit, dynamic
 // column policy error). creds may be empty.
 func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Credentials) (*Result, error) {
+	started := time.Now()
 	j, err := h.Job()
 	if err != nil {
 		return nil, err
 	}
-	valueFormat, _ := trigger.ParseDataFormat(j.Spec.ValueFormat)
-	keyFormat, _ := trigger.ParseDataFormat(j.Spec.KeyFormat)
-	recs, err := trigger.DecodeKafka(event, trigger.WithValueFormat(valueFormat), trigger.WithKeyFormat(keyFormat))
-	if err != nil {
-		return nil, fmt.Errorf("job %s: %w", j.Spec.Name, err)
-	}
-	// An OSS lake signs each request with the keys of the invocation whose ctx it is made with.
-	lake, err := h.stores.Open(ctx, h.cfg.LakeDir, os.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("lake %w", err)
-	}
-	_ = creds // OSS requests take their keys from ctx (platform.FromContext), the same keys
-	rep, err := j.Run(ctx, stream.Env{Lake: lake, Log: h.log, Now: h.Now}, recs)
+	recs, rep, err := h.run(ctx, j, event)
+	h.runs.Report(ctx, h.log, runlog.FromStream(j.Spec.Name, rep, err, recs, platform.Invocation(ctx, "stream", started)), creds)
 	if err != nil {
 		return nil, err
 	}
@@ -119,4 +116,22 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 		res.Status = "duplicate"
 	}
 	return res, nil
+}
+
+// run decodes the payload and runs the batch.
+func (h *Handler) run(ctx context.Context, j *stream.Job, event []byte) ([]record.Record, *stream.Report, error) {
+	valueFormat, _ := trigger.ParseDataFormat(j.Spec.ValueFormat)
+	keyFormat, _ := trigger.ParseDataFormat(j.Spec.KeyFormat)
+	recs, err := trigger.DecodeKafka(event, trigger.WithValueFormat(valueFormat), trigger.WithKeyFormat(keyFormat))
+	if err != nil {
+		return nil, nil, fmt.Errorf("job %s: %w", j.Spec.Name, err)
+	}
+	// An OSS lake signs each request with the keys of the invocation whose ctx it is made with
+	// (platform.FromContext), the same keys creds holds.
+	lake, err := h.stores.Open(ctx, h.cfg.LakeDir, os.Getenv)
+	if err != nil {
+		return recs, nil, fmt.Errorf("lake %w", err)
+	}
+	rep, err := j.Run(ctx, stream.Env{Lake: lake, Log: h.log, Now: h.Now}, recs)
+	return recs, rep, err
 }
