@@ -14,8 +14,9 @@
 // schema has none); columns of the job's schema the table lacks are added (ALTER TABLE ... ADD
 // COLUMNS IF NOT EXISTS, also AddColumns for the Add Column policy of dynamic columns); a
 // column of another type or other partition columns are errors naming the column. Partitions
-// are created by the upload sessions at commit (create_partition); AddPartitions creates them
-// ahead with ALTER TABLE ... ADD IF NOT EXISTS PARTITION.
+// are created by the upload sessions at commit (create_partition; when the tunnel answers
+// NoSuchPartition anyway, the sink adds the partition by SQL and opens the session again);
+// AddPartitions creates them ahead with ALTER TABLE ... ADD IF NOT EXISTS PARTITION.
 //
 // # Writing
 //
@@ -52,7 +53,8 @@
 //     applied does no harm);
 //  3. it records {committed}.
 //
-// A session that finds the segment's record committed (at Begin for the owned partition, at
+// Begin returns a *Session; its Report tells, per partition, the rows taken, the blocks, the
+// upload id and the outcome. A session that finds the segment's record committed (at Begin for the owned partition, at
 // the first row for any other) discards the rows it is given for that partition and reports
 // it (Report, OutcomeAlreadyCommitted): an Append rerun of a committed window is a no-op; to
 // rewrite a window use Overwrite (truncate). A pending record is settled by reloading its

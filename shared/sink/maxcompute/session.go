@@ -412,6 +412,12 @@ func (s *Session) open(ctx context.Context, pt *part) error {
 		return nil
 	}
 	u, err := s.s.createUpload(ctx, s.table.name, pt.key, pt.overwrite)
+	if err != nil && errorCode(err) == "NoSuchPartition" && len(pt.p) > 0 {
+		// A tunnel that does not honour create_partition: add the partition, then retry.
+		if err = s.s.AddPartitions(ctx, s.table.name, pt.p); err == nil {
+			u, err = s.s.createUpload(ctx, s.table.name, pt.key, pt.overwrite)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("table %s partition %s: create upload session: %w", s.table.name, displayPartition(pt.p), err)
 	}

@@ -546,3 +546,27 @@ func TestSessionRefusesMisuse(t *testing.T) {
 		t.Errorf("Abort after Commit: %v", err)
 	}
 }
+
+func TestPartitionsAreAddedWhenTheTunnelCannotCreateThem(t *testing.T) {
+	e := newEnv(t, mctest.WithoutCreatePartition())
+	for _, mode := range []sink.Mode{sink.Append, sink.Overwrite} {
+		spec := sink.SessionSpec{Table: ordersTable, Segment: fmt.Sprint("w", mode), Owned: part(fmt.Sprint("ds=", mode)), Mode: mode}
+		if err := write(t, e.sink(), spec, map[string][]schema.Row{spec.Owned.String(): {{int64(1), "a"}}, "ds=late": {{int64(2), "b"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range []string{"ds=0", "ds=1", "ds=late"} {
+		if len(e.rows("orders", p)) == 0 {
+			t.Errorf("partition %s is empty", p)
+		}
+	}
+	var alters int
+	for _, q := range e.srv.SQL() {
+		if strings.HasPrefix(q, "ALTER TABLE `orders` ADD IF NOT EXISTS PARTITION") {
+			alters++
+		}
+	}
+	if alters != 3 {
+		t.Errorf("%d ADD PARTITION statements, want 3 (ds=0, ds=late, ds=1): %q", alters, e.srv.SQL())
+	}
+}

@@ -54,6 +54,7 @@ type options struct {
 	token        string
 	maxFieldSize int
 	discardRows  bool
+	noCreatePart bool
 	log          *slog.Logger
 	now          func() time.Time
 }
@@ -82,6 +83,10 @@ func WithMaxFieldSize(n int) Option { return func(o *options) { o.maxFieldSize =
 // WithoutRows makes the server decode and check every block as usual but keep only row counts,
 // not the rows: for benchmarks that upload millions of rows. Rows then returns an error.
 func WithoutRows() Option { return func(o *options) { o.discardRows = true } }
+
+// WithoutCreatePartition makes the tunnel ignore create_partition=true, as a service that
+// does not support it would: a session on a missing partition is then NoSuchPartition.
+func WithoutCreatePartition() Option { return func(o *options) { o.noCreatePart = true } }
 
 // WithLogger sets the logger for refused and unexpected requests (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }

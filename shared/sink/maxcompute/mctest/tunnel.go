@@ -28,7 +28,7 @@ func (s *Server) uploadCreate(x *exchange, proj, tbl string) {
 		x.fail(err)
 		return
 	}
-	create := q.Get("create_partition") == "true"
+	create := q.Get("create_partition") == "true" && !s.opt.noCreatePart
 	if len(t.parts) > 0 && t.partitions[key] == nil && !create {
 		x.fail(errorf(http.StatusNotFound, "NoSuchPartition", "partition %s of table %s.%s does not exist", clip(key), p.name, t.name))
 		return
