@@ -671,6 +671,13 @@ func (b *binlogRun) reload(ref tableRef) error {
 	}
 	if old := b.tables[name]; old != nil {
 		b.forget(old)
+		delete(b.tables, name)
+	}
+	if err := plan(b.job, t); err != nil {
+		// A table without a key the job allows: refused, the rest of the job goes on.
+		b.log.Error("table refused after a DDL statement: its changes are not written", "table", name, "err", err.Error())
+		b.rep.Refused = append(b.rep.Refused, name)
+		return nil
 	}
 	if err := b.track(t); err != nil {
 		return fmt.Errorf("after a DDL statement: %w", err)

@@ -413,3 +413,26 @@ timezone: Asia/Shanghai
 		}
 	}
 }
+
+// TestNewTableWithoutKeyIsRefusedAndTheRestGoesOn: a table created later that the job selects
+// but cannot key is refused (logged, reported); the other tables keep flowing.
+func TestNewTableWithoutKeyIsRefusedAndTheRestGoesOn(t *testing.T) {
+	e := newEnv(t)
+	e.sql("CREATE TABLE ok (id INT PRIMARY KEY)")
+	r := e.runner(e.job(`
+reader: {tables: ['${DB}.*']}
+writer: {partitions: 1, heartbeat: false}
+`))
+	e.run(r)
+	e.sql("CREATE TABLE nokey (v INT)", "INSERT INTO nokey VALUES (1)", "INSERT INTO ok VALUES (1)")
+	rep := e.run(r)
+	if !reflect.DeepEqual(rep.Refused, []string{e.db + ".nokey"}) || rep.Changes != 1 {
+		t.Errorf("report %+v: want nokey refused and the insert into ok written", rep)
+	}
+	if !strings.Contains(e.logs.String(), "table refused after a DDL statement") || !strings.Contains(e.logs.String(), "has no primary key") {
+		t.Errorf("no clear log line about the refused table:\n%s", e.logs.String())
+	}
+	if got := summary(e.read("ok")); !reflect.DeepEqual(got, []string{`INSERT key="1"`}) {
+		t.Errorf("records on ok: %q", got)
+	}
+}

@@ -258,3 +258,48 @@ func (e *env) purgeTo(file string) {
 	}
 	e.t.Fatalf("the server kept binary logs before %s", file)
 }
+
+// TestTablesChangedDuringTheSnapshot: a table altered between snapshot runs is read with its new
+// columns from then on, a dropped one ends its snapshot; the binlog phase then writes the DDL
+// records, and nothing is lost.
+func TestTablesChangedDuringTheSnapshot(t *testing.T) {
+	e := newEnv(t)
+	e.sql("CREATE TABLE a (id INT PRIMARY KEY, x INT, y INT)", "CREATE TABLE b (id INT PRIMARY KEY)")
+	var vals []string
+	for i := 1; i <= 30; i++ {
+		vals = append(vals, fmt.Sprintf("(%d, %d, %d)", i, i, i))
+	}
+	e.sql("INSERT INTO a VALUES "+strings.Join(vals, ", "), "INSERT INTO b VALUES (1), (2)")
+	j := e.job(`
+reader: {tables: [${DB}.a, ${DB}.b], chunkRows: 10}
+writer: {partitions: 1, heartbeat: false}
+setting: {budget: 2s}
+`)
+	// every clock reading is a second later: the first run reads one chunk of a
+	rep := e.run(e.runner(j, cdc.WithClock(e.ticking(time.Second))))
+	if rep.SnapshotRows != 10 || rep.Phase != cdc.PhaseSnapshot {
+		t.Fatalf("first run: %+v, want one chunk", rep)
+	}
+	e.sql("ALTER TABLE a DROP COLUMN y, ADD COLUMN z VARCHAR(4) DEFAULT 'new'", "DROP TABLE b")
+	for i := 0; i < 10 && rep.Phase == cdc.PhaseSnapshot; i++ {
+		rep = e.run(e.runner(j))
+	}
+	if rep.Phase != cdc.PhaseBinlog || !rep.CaughtUp || rep.DDL != 2 {
+		t.Fatalf("last run: %+v, want the binlog phase caught up after 2 DDL records", rep)
+	}
+	var got []string
+	for _, m := range e.read("a") {
+		switch {
+		case m.M.Payload.DDL != nil:
+			got = append(got, m.op())
+		case m.after("id") == "10" || m.after("id") == "11":
+			got = append(got, fmt.Sprintf("%s y=%s z=%s", m.after("id"), m.after("y"), m.after("z")))
+		}
+	}
+	if want := []string{"10 y=10 z=<absent>", "11 y=<absent> z=new", "ALTER"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("records on a: %q, want %q", got, want)
+	}
+	if got := summary(e.read("b")); !reflect.DeepEqual(got, []string{`ERASE key=""`}) {
+		t.Errorf("records on b: %q (the table was dropped before its snapshot)", got)
+	}
+}

@@ -98,20 +98,22 @@ func New(job *Job, src Source, kcfg kafka.Config, store objstore.Store, opts ...
 
 // Report says what one Run did.
 type Report struct {
-	Job          string        `json:"job"`
-	Phase        string        `json:"phase"` // the phase the job is in after the run
-	SnapshotRows int64         `json:"snapshotRows"`
-	Changes      int64         `json:"changes"` // row changes read from the binlog
-	Records      int64         `json:"records"` // Kafka records written (all kinds)
-	DDL          int64         `json:"ddl"`
-	Heartbeats   int64         `json:"heartbeats"`
-	Batches      int           `json:"batches"`
-	Tables       int           `json:"tables"`
-	From         Position      `json:"from"`
-	To           Position      `json:"to"`
-	CaughtUp     bool          `json:"caughtUp"`
-	Resnapshot   bool          `json:"resnapshot,omitempty"`
-	Duration     time.Duration `json:"duration"`
+	Job          string   `json:"job"`
+	Phase        string   `json:"phase"` // the phase the job is in after the run
+	SnapshotRows int64    `json:"snapshotRows"`
+	Changes      int64    `json:"changes"` // row changes read from the binlog
+	Records      int64    `json:"records"` // Kafka records written (all kinds)
+	DDL          int64    `json:"ddl"`
+	Heartbeats   int64    `json:"heartbeats"`
+	Batches      int      `json:"batches"`
+	Tables       int      `json:"tables"`
+	From         Position `json:"from"`
+	To           Position `json:"to"`
+	CaughtUp     bool     `json:"caughtUp"`
+	Resnapshot   bool     `json:"resnapshot,omitempty"`
+	// Refused lists tables a DDL statement made untrackable (no key the job allows).
+	Refused  []string      `json:"refused,omitempty"`
+	Duration time.Duration `json:"duration"`
 }
 
 // run is the state of one Run.

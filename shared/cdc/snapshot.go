@@ -2,6 +2,7 @@ package cdc
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,15 @@ func (x *run) snapshot() error {
 			tp.Done = true // the table is no longer tracked
 			continue
 		}
-		var err error
+		t, err := x.snapshotSchema(t)
+		if err != nil {
+			return fmt.Errorf("snapshot of %s: %w", tp.Table, err)
+		}
+		if t == nil {
+			x.log.Warn("table dropped during the snapshot", "table", tp.Table)
+			tp.Done = true
+			continue
+		}
 		if len(t.chunkIdx) == 0 {
 			err = x.snapshotOnePass(t, tp)
 		} else {
@@ -46,6 +55,31 @@ func (x *run) snapshot() error {
 	x.cp.Snapshot = nil
 	x.log.Info("snapshot done", "rows", x.cp.SnapshotRows, "binlog_from", x.cp.Start.String())
 	return x.save()
+}
+
+// snapshotSchema returns the table as it is now, for reading it, or nil when it is gone: the
+// tracked schema stays the one of the binlog start position (the binlog phase decodes events
+// from there), but a table altered while the snapshot runs is read with its current columns.
+func (x *run) snapshotSchema(t *Table) (*Table, error) {
+	cur, ok, err := loadTable(x.db, tableRef{DB: t.DB, Name: t.Name})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, nil
+	}
+	if sameColumns(cur.Columns, t.Columns) {
+		return t, nil
+	}
+	if !slices.Equal(cur.ChunkKey(), t.ChunkKey()) {
+		return nil, fmt.Errorf("its key changed from %v to %v while the snapshot ran: delete the job's state to start over", t.ChunkKey(), cur.ChunkKey())
+	}
+	cur.Key, cur.Topic = t.Key, t.Topic
+	if err := cur.prepare(x.srv.version); err != nil {
+		return nil, err
+	}
+	x.log.Info("table changed during the snapshot: reading its current columns", "table", t.FullName())
+	return cur, nil
 }
 
 func columnList(t *Table) string {
