@@ -27,7 +27,8 @@
 // statements about tracked tables (CREATE, ALTER, DROP → ERASE, TRUNCATE, RENAME, CREATE/DROP
 // INDEX → CINDEX/DINDEX) re-read the table's schema and write a DDL record (payload.ddl.text, the
 // new schema) to every partition of its topic; a new table that matches the selection is
-// tracked from its CREATE on. Heartbeats (op MHEARTBEAT) go to every partition of every topic
+// tracked from its CREATE on (or, when the job cannot key it, refused: logged as an error and
+// listed in Report.Refused, while the other tables go on). Heartbeats (op MHEARTBEAT) go to every partition of every topic
 // whenever the binlog's event time — or the wall clock while caught up — has advanced by the
 // heartbeat interval (5 s) since the last one.
 //
@@ -36,8 +37,9 @@
 // Records are produced in batches. A batch ends at a transaction boundary; it is produced with
 // acks=all, one request in flight per partition (so retries keep the order of a key's changes),
 // and only after Kafka has acknowledged every record of it is the batch's end saved as the
-// resume position. A crash between produce and save therefore repeats at most that last batch,
-// never loses one. The repeated records carry the same sequenceIds, because a sequenceId is made
+// resume position. While Kafka writes one batch the next is read from the binlog; it is handed to
+// Kafka only once the one before is acknowledged and saved. A crash between produce and save
+// therefore repeats at most that last batch, never loses one. The repeated records carry the same sequenceIds, because a sequenceId is made
 // only of where its event sits in the binary log:
 //
 //	<file number, 6+ digits><event end offset, 10 digits><row in the event, 7 digits><part, 1 digit>
@@ -79,7 +81,10 @@
 // each DDL statement. When the binlog is far behind the server and a table changed twice, rows
 // between the two changes may not match the current schema: with binlog_row_metadata=FULL (MySQL
 // 8.0.1+, MariaDB 10.5+) rows carry their column names and are mapped by name; otherwise a
-// column-count mismatch stops the run with an error saying so. Sequence ids are positions of one
+// column-count mismatch stops the run with an error saying so. A table created and then dropped
+// or renamed away while the job is behind is not found when its CREATE is processed: its rows in
+// between are skipped (with a warning). A table altered while a snapshot spans several runs is read
+// with its current columns; a change of its primary key then stops the job. Sequence ids are positions of one
 // server: after a failover to another server they restart from that server's positions. The
 // state holds no secrets (no DSN, no password); Source's String hides the password and no error
 // quotes a DSN.
