@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime/pprof"
@@ -35,13 +36,13 @@ func main() {
 	blockMB := flag.Int("block-mb", 8, "approximate MiB of row data per block")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the upload to this file")
 	flag.Parse()
-	if err := run(*rows, *codec, *blockMB, *cpuProfile); err != nil {
+	if err := run(os.Stdout, *rows, *codec, *blockMB, *cpuProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "benchupload:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, codecName string, blockMB int, cpuProfile string) error {
+func run(out io.Writer, n int, codecName string, blockMB int, cpuProfile string) error {
 	if n < 1 || blockMB < 1 {
 		return errors.New("-rows and -block-mb must be positive")
 	}
@@ -72,10 +73,24 @@ func run(n int, codecName string, blockMB int, cpuProfile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	ctx := context.Background()
-	p := schema.Partition{{Column: "ds", Value: "20221122"}}
 	start := time.Now()
-	sess, err := s.Begin(ctx, sink.SessionSpec{Table: sinktest.Wide, Segment: "benchupload@1", Owned: p})
+	if err := upload(context.Background(), s, srv, "20221122", n); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	peak, err := rss.PeakMB()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "BENCH maxcompute_upload codec=%s rows_per_s=%d peak_rss_mb=%d\n", codec, int64(float64(n)/elapsed.Seconds()), int64(peak+0.5))
+	return nil
+}
+
+// upload writes n rows of sinktest.Wide through one session into partition ds=<day>, commits,
+// and checks the server holds them.
+func upload(ctx context.Context, s *maxcompute.Sink, srv *mctest.Server, day string, n int) error {
+	p := schema.Partition{{Column: "ds", Value: day}}
+	sess, err := s.Begin(ctx, sink.SessionSpec{Table: sinktest.Wide, Segment: "benchupload@" + day, Owned: p})
 	if err != nil {
 		return err
 	}
@@ -83,13 +98,14 @@ func run(n int, codecName string, blockMB int, cpuProfile string) error {
 	for i := range n {
 		row = sinktest.WideRow(i, row)
 		if err := sess.Write(ctx, p, row); err != nil {
+			_ = sess.Abort(ctx)
 			return err
 		}
 	}
 	if err := sess.Commit(ctx); err != nil {
+		_ = sess.Abort(ctx)
 		return err
 	}
-	elapsed := time.Since(start)
 	got, err := srv.RowCount(srv.Project(), sinktest.Wide.Name, p.String())
 	if err != nil {
 		return err
@@ -97,10 +113,5 @@ func run(n int, codecName string, blockMB int, cpuProfile string) error {
 	if got != int64(n) {
 		return fmt.Errorf("the server holds %d rows, %d were written", got, n)
 	}
-	peak, err := rss.PeakMB()
-	if err != nil {
-		return err
-	}
-	fmt.Printf("BENCH maxcompute_upload codec=%s rows_per_s=%d peak_rss_mb=%d\n", codec, int64(float64(n)/elapsed.Seconds()), int64(peak+0.5))
 	return nil
 }
