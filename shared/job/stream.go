@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/fcsync/fcsync/shared/config"
+	"github.com/fcsync/fcsync/shared/lake/hudi"
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/schedule"
 	"github.com/fcsync/fcsync/shared/schema"
@@ -51,6 +52,18 @@ type Lake struct {
 	PrimaryKey []string        // empty: insert-only
 	Precombine string          // with PrimaryKey: the field that picks between versions of a key
 	Partition  LakePartition
+	// Options tune the writer, by the names of Hudi's write configs (checked when the job
+	// loads; hudi.ParseOptions turns them into table options):
+	//
+	//	hoodie.parquet.max.file.size     base file size to aim for, bytes: 1 KiB to 1 GiB (64 MiB)
+	//	hoodie.parquet.small.file.limit  a base file below this takes new rows (copy-on-write
+	//	                                 bin packing), bytes: 0 (never) to the max (16 MiB)
+	//	hoodie.cleaner.commits.retained  newest commits whose snapshots cleaning keeps: 1-10000 (10)
+	//	hoodie.cleaner.policy            KEEP_LATEST_COMMITS, the only one
+	//	hoodie.clean.automatic           clean old base files after every commit (true)
+	//
+	// e.g. writer: {type: hudi, ..., options: {hoodie.parquet.small.file.limit: 0}}.
+	Options map[string]any
 }
 
 // LakePartition says how rows are spread over partition folders.
@@ -223,7 +236,7 @@ func (s *Stream) reader(v any) error {
 	return nil
 }
 
-var lakeKeys = []string{"type", "path", "database", "table", "schema", "primaryKey", "precombine", "partition"}
+var lakeKeys = []string{"type", "path", "database", "table", "schema", "primaryKey", "precombine", "partition", "options"}
 
 func lakeWriter(m map[string]any) (Lake, error) {
 	var l Lake
@@ -271,6 +284,12 @@ func lakeWriter(m map[string]any) (Lake, error) {
 		return l, fmt.Errorf("writer.precombine: needs writer.primaryKey (an insert-only table has no versions to pick between)")
 	}
 	if l.Partition, err = lakePartition(m["partition"]); err != nil {
+		return l, err
+	}
+	if l.Options, err = config.Map("writer.options", m["options"], true); err != nil {
+		return l, err
+	}
+	if _, err := hudi.ParseOptions("writer.options", l.Options); err != nil {
 		return l, err
 	}
 	return l, nil

@@ -45,6 +45,12 @@ func TestLoadStreamReadsTheLakeWriter(t *testing.T) {
 	if s.ErrorRecord == nil || *s.ErrorRecord != 5 {
 		t.Errorf("errorLimit.record %v, want 5", s.ErrorRecord)
 	}
+	withOptions := strings.Replace(streamBase, "precombine: updated_at", "precombine: updated_at\n  options: {hoodie.parquet.small.file.limit: 0, hoodie.cleaner.commits.retained: '3'}", 1)
+	if o, err := LoadStream([]byte(withOptions), "x"); err != nil {
+		t.Errorf("writer.options: %v", err)
+	} else if want := map[string]any{"hoodie.parquet.small.file.limit": 0, "hoodie.cleaner.commits.retained": "3"}; !reflect.DeepEqual(o.Writer.Options, want) {
+		t.Errorf("writer.options = %v, want %v", o.Writer.Options, want)
+	}
 	if !IsStream([]byte(streamBase)) {
 		t.Error("IsStream says a hudi job is not a stream job")
 	}
@@ -83,6 +89,9 @@ func TestLoadStreamErrorsNameTheField(t *testing.T) {
 		{"negative error limit", "record: 5", "record: -1", "setting.errorLimit.record"},
 		{"bad type", "type: DOUBLE", "type: MONEY", "writer.schema[1].type"},
 		{"bad zone", "timezone: UTC", "timezone: Mars/Olympus", "timezone"},
+		{"options not a mapping", "precombine: updated_at", "precombine: updated_at\n  options: [a]", "writer.options: want a mapping"},
+		{"unknown option", "precombine: updated_at", "precombine: updated_at\n  options: {hoodie.parquet.max.filesize: 1}", "writer.options.hoodie.parquet.max.filesize: unknown field"},
+		{"bad option value", "precombine: updated_at", "precombine: updated_at\n  options: {hoodie.cleaner.commits.retained: 0}", "writer.options.hoodie.cleaner.commits.retained: 0 is out of range"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

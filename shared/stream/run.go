@@ -49,7 +49,7 @@ func (j *Job) Run(ctx context.Context, env Env, recs []record.Record) (*Report, 
 	if err := j.checkTopics(recs); err != nil {
 		return &Report{Job: j.Spec.Name, Records: len(recs)}, err
 	}
-	opts := env.HudiOptions
+	opts := append(slices.Clip(j.tableOpts), env.HudiOptions...)
 	if env.Log != nil {
 		opts = append([]hudi.Option{hudi.WithLogger(env.Log)}, opts...)
 	}

@@ -19,8 +19,9 @@ import (
 // Job is a compiled stream job: its chain and mapping checked once, ready for any number of
 // batches (concurrently: Run keeps no state between calls).
 type Job struct {
-	Spec  *job.Stream
-	chain *process.Chain
+	Spec      *job.Stream
+	chain     *process.Chain
+	tableOpts []hudi.Option // from writer.options
 }
 
 // Compile checks a stream job's processors and mapping and builds its chain.
@@ -34,9 +35,12 @@ func Compile(spec *job.Stream) (*Job, error) {
 	if _, err := fieldmap.New("mapping", spec.Mapping, j.initialColumns(), fieldmap.WithTable(spec.Writer.Table), fieldmap.WithLocation(spec.Location)); err != nil {
 		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
 	}
+	if j.tableOpts, err = hudi.ParseOptions("writer.options", spec.Writer.Options); err != nil {
+		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
+	}
 	// Creating the table in memory checks the writer's key, precombine and partitioning
 	// against the columns exactly as the real table will.
-	if _, err := hudi.Create(context.Background(), objstore.NewMemory(), "check", j.tableConfig(j.initialColumns())); err != nil {
+	if _, err := hudi.Create(context.Background(), objstore.NewMemory(), "check", j.tableConfig(j.initialColumns()), j.tableOpts...); err != nil {
 		return nil, fmt.Errorf("job %s: writer: %w", spec.Name, err)
 	}
 	return j, nil
@@ -101,7 +105,8 @@ type Env struct {
 	Lake objstore.Store // the table and the dirty data
 	Log  *slog.Logger
 	Now  func() time.Time
-	// HudiOptions are passed to the table (clock, IDs, fault hooks in tests).
+	// HudiOptions are passed to the table after the job's writer.options (clock, IDs, fault
+	// hooks in tests).
 	HudiOptions []hudi.Option
 }
 

@@ -436,3 +436,63 @@ func TestPreviewShowsWhatABatchWouldWriteWithoutATable(t *testing.T) {
 		t.Fatalf("columns %s", got)
 	}
 }
+
+// TestWriterOptionsReachTheTable runs four batches updating the same orders with and without
+// writer.options retaining one commit: with them only the snapshot's base files are left.
+func TestWriterOptionsReachTheTable(t *testing.T) {
+	for _, withOptions := range []bool{false, true} {
+		t.Run(fmt.Sprintf("options=%v", withOptions), func(t *testing.T) {
+			j := loadJob(t, func(doc string) string {
+				if !withOptions {
+					return doc
+				}
+				return strings.Replace(doc, "precombine: src_offset", "precombine: src_offset\n  options: {hoodie.cleaner.commits.retained: 1, hoodie.parquet.small.file.limit: 0}", 1)
+			})
+			store := objstore.NewMemory()
+			for b := range 4 {
+				var recs []record.Record
+				for i := range 3 {
+					recs = append(recs, order(0, int64(b*3+i), fmt.Sprintf("o%d", i), 200))
+				}
+				if _, err := j.Run(context.Background(), env(store, nil), recs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			equalIDs(t, snapshotIDs(t, store), []string{"o0", "o1", "o2"})
+			tbl, err := hudi.Open(context.Background(), store, "lake/orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			snap, err := tbl.Snapshot(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, _, err := store.List(context.Background(), "lake/orders/", "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := 0
+			for _, k := range keys {
+				if strings.HasSuffix(k, ".parquet") {
+					files++
+				}
+			}
+			if cleaned := files == len(snap.Files()); cleaned != withOptions {
+				t.Errorf("%d base files on the store, %d in the snapshot", files, len(snap.Files()))
+			}
+		})
+	}
+	spec, err := job.LoadStream([]byte(strings.Replace(mustRead(t, "testdata/orders_rt.yaml"), "precombine: src_offset", "precombine: src_offset\n  options: {hoodie.clean.automatic: maybe}", 1)), "x")
+	if err == nil || !strings.Contains(err.Error(), "writer.options.hoodie.clean.automatic") {
+		t.Errorf("LoadStream with a bad option = %v, %v", spec, err)
+	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
