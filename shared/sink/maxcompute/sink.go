@@ -230,7 +230,7 @@ func (s *Sink) loadTable(ctx context.Context, name string) (*tableInfo, bool, er
 	t := s.odps.Table(name)
 	err := s.retry(ctx, "load table "+name, t.Load)
 	if err != nil {
-		if errorCode(err) == "NoSuchTable" || (statusOf(err) == http.StatusNotFound && errorCode(err) != "NoSuchProject") {
+		if code := errorCode(err); code == "NoSuchTable" || (code == "" && statusOf(err) == http.StatusNotFound) {
 			return nil, false, nil
 		}
 		return nil, false, fmt.Errorf("maxcompute: table %s.%s: %w", s.cfg.Project, name, err)
