@@ -140,6 +140,11 @@ func (t *Table) clean(ctx context.Context, h *logHead, full bool) (CleanResult, 
 	for _, i := range tl.order {
 		if m := tl.marks[i]; m.cleanRequested && !m.clean {
 			n, err := t.finishClean(ctx, i, m, groups, committed)
+			if errors.Is(err, errForeignPlan) {
+				// Not a plan fcsync wrote (or a damaged one): leave it to whoever wrote it.
+				t.o.logger.Warn("hudi: pending clean left alone", "table", t.root, "instant", i, "err", err)
+				continue
+			}
 			if err != nil {
 				return res, fmt.Errorf("finish clean %s: %w", i, err)
 			}
@@ -290,6 +295,9 @@ func (t *Table) instantHas(ctx context.Context, instant string, match func(actio
 	return false, nil
 }
 
+// errForeignPlan marks a pending clean whose plan fcsync cannot read.
+var errForeignPlan = errors.New("clean plan not written by fcsync")
+
 // finishClean completes a clean that was planned (.clean.requested) but not completed. It
 // returns the number of files deleted, or -1 when the clean was given up instead: a claim
 // that lost its instant to a commit attempt, which has no .clean.inflight and is deleted.
@@ -306,7 +314,7 @@ func (t *Table) finishClean(ctx context.Context, instant string, m *instantMarks
 	}
 	plan, err := decodeCleanPlan(data)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %w", errForeignPlan, err)
 	}
 	return t.executeClean(ctx, instant, plan, data, groups, committed, t.o.clock(), true)
 }
