@@ -179,7 +179,10 @@ func TestAWriterPausedBeforeItsCommitIsRolledForwardByTheRerun(t *testing.T) {
 	var first *maxcompute.Session
 	var firstErr error
 	var wg sync.WaitGroup
-	wg.Go(func() { first, firstErr = w.run(context.Background(), e.sink(maxcompute.WithBlockRows(2))) })
+	// One partition at a time, so the first commit request is the first partition's (ds=09).
+	wg.Go(func() {
+		first, firstErr = w.run(context.Background(), e.sink(maxcompute.WithBlockRows(2), maxcompute.WithCommitConcurrency(1)))
+	})
 	<-paused
 	second, err := w.run(context.Background(), e.sink(maxcompute.WithBlockRows(2)))
 	if err != nil {
