@@ -386,7 +386,8 @@ func TestAPendingUploadTheServiceForgotIsReplacedOrInDoubt(t *testing.T) {
 				}
 				return nil
 			})
-			if _, err := w.run(ctx, e.sink(maxcompute.WithBlockRows(2))); err == nil {
+			// One partition at a time: the first commit request is ds=09's.
+			if _, err := w.run(ctx, e.sink(maxcompute.WithBlockRows(2), maxcompute.WithCommitConcurrency(1))); err == nil {
 				t.Fatal("the writer did not stop")
 			}
 			e.srv.SetHook(nil)
