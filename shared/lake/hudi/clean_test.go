@@ -624,3 +624,28 @@ func TestACleanNeverSharesItsInstantWithACommit(t *testing.T) {
 		})
 	}
 }
+
+// TestCleanRetainingMoreCommitsThanTheLogListsReadsTheTimeline cleans, retaining 35 commits,
+// a table whose commit log lists only the last 32 (its writer retained the default 10).
+func TestCleanRetainingMoreCommitsThanTheLogListsReadsTheTimeline(t *testing.T) {
+	m := objstore.NewMemory()
+	w := newWorkload(t, m, hudi.WithAutoClean(false))
+	for range 40 {
+		w.commit(t, w.batch(1, 3))
+	}
+	tbl, err := hudi.Open(t.Context(), m, w.root, hudi.WithCleanRetained(35))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tbl.Clean(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Retained != w.snapshotInstant(t, 6) || res.Deleted == 0 {
+		t.Errorf("Clean = %+v, want commit 6 retained and files deleted", res)
+	}
+	if got, want := w.baseFiles(t), w.retainedFiles(35); !slices.Equal(got, want) {
+		t.Errorf("%d base files, want %d", len(got), len(want))
+	}
+	w.check(t)
+}

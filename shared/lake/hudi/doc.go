@@ -127,7 +127,7 @@
 // log: a state.Log (package state, write-once versions) in .hoodie/.aux/fcsync/state/commits.
 // Version N is the N-th commit. Its data holds that commit's instant, the table's cumulative
 // source checkpoints, its columns, the instants of the last max(32, N+1) commits (N: the commits
-// cleaning retains), and the commit's .commit
+// cleaning retains; at most 1,001), and the commit's .commit
 // JSON. A commit is decided when its log version exists; .commit files are the Hudi-visible
 // copy. Commit metadata also carries fcsync.checkpoints, fcsync.columns and fcsync.writer in
 // extraMetadata (strings, as Hudi requires).
@@ -204,7 +204,8 @@
 //
 // Write cleans after every successful commit (WithAutoClean(false) turns that off; a failed
 // clean is only logged, the commit stands); Clean cleans on demand. E comes from the commit
-// log head, which lists the newest max(32, N+1) commits; the timeline is read from the oldest
+// log head, which lists the newest max(32, N+1) commits (up to 1,001; cleaning that retains
+// more reads the whole timeline for E); the timeline is read from the oldest
 // of them on (one List), the base files of the whole table are listed (one List per 1,000
 // files) and a commit instant older than the log's list is looked up once per process. Clean
 // also reads the whole timeline, so it finds stopped cleans and dead commit instants of any age;

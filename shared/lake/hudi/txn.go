@@ -32,7 +32,12 @@ type recentCommit struct {
 	Instant string `json:"instant"`
 }
 
-const maxRecent = 32
+// The log lists the last maxRecent commits, or more for cleaning (the retained commits and one),
+// up to maxRecentForCleaning; cleaning retaining more than that reads the whole timeline.
+const (
+	maxRecent            = 32
+	maxRecentForCleaning = 1001
+)
 
 // logHead is the newest commit log version.
 type logHead struct {

@@ -1020,7 +1020,7 @@ func (t *Table) nextState(p *prepared, a *attempt, base *logHead, number int64, 
 	}
 	recent := append(slices.Clone(base.state.Recent), recentCommit{Seq: number + 1, Instant: a.instant})
 	// Cleaning finds the earliest retained commit here: keep enough of them.
-	if keep := max(maxRecent, t.o.retained+1); len(recent) > keep {
+	if keep := max(maxRecent, min(t.o.retained+1, maxRecentForCleaning)); len(recent) > keep {
 		recent = recent[len(recent)-keep:]
 	}
 	return &logState{Instant: a.instant, Prev: base.state.Instant, Checkpoints: cp, Columns: a.cols, Recent: recent, Commit: commit}, nil
