@@ -53,20 +53,25 @@
 //     applied does no harm);
 //  3. it records {committed}.
 //
-// Begin returns a *Session; its Report tells, per partition, the rows taken, the blocks, the
-// upload id and the outcome. A session that finds the segment's record committed (at Begin for the owned partition, at
+// Partitions commit independently, a few at a time (WithCommitConcurrency). Begin returns a
+// *Session; its Report tells, per partition, the rows taken, the blocks, the upload id and the
+// outcome.
+//
+// A session that finds the segment's record committed (at Begin for the owned partition, at
 // the first row for any other) discards the rows it is given for that partition and reports
-// it (Report, OutcomeAlreadyCommitted): an Append rerun of a committed window is a no-op; to
-// rewrite a window use Overwrite (truncate). A pending record is settled by reloading its
-// upload session: CLOSED is marked committed; NORMAL means the writer stopped between steps 1
-// and 3, after every block was uploaded, so the session commits that upload itself ("rolls it
-// forward") and marks it committed — the service refuses a second commit of one upload
-// session, so a writer that was only slow and commits too cannot add the rows twice; expired
-// or unknown means it never committed and never will, and the record is marked aborted. An
-// unknown upload recorded more than 20 hours ago is ErrInDoubt: the service forgets sessions
-// after about a day, committed or not. A crash at any step therefore leaves every row in the
-// partition exactly once after the rerun; the tests crash the writer at every SDK request
-// and every state write and check that.
+// it (OutcomeAlreadyCommitted): an Append rerun of a committed window is a no-op; to rewrite a
+// window use Overwrite (truncate). A pending record is settled by reloading its upload
+// session: CLOSED is marked committed; NORMAL means its writer stopped between steps 1 and 3,
+// after every block was uploaded, so the session commits that upload itself ("rolls it
+// forward", which needs no waiting for the writer to be declared dead) and marks it
+// committed; a writer that was only slow and commits too is answered StatusConflict (a
+// committed upload session takes no second commit; mctest models the service so), reloads,
+// finds CLOSED and adds nothing. Expired or unknown means the upload never committed and never
+// will: the record is marked aborted and the partition written afresh. An unknown upload
+// recorded more than 20 hours ago is ErrInDoubt instead: the service forgets sessions after
+// about a day, committed or not. A crash at any step therefore leaves every row in the
+// partition exactly once after the rerun; the tests crash the writer at every SDK request and
+// every state write, before and after it takes effect, and check that.
 //
 // # SDK pitfalls it avoids
 //
@@ -80,6 +85,8 @@
 //     child process, and checks the process lives on and reports errors.
 //   - UploadSession.Commit sleeps 1, 2 and 8 s between blind retries (11 s before it fails)
 //     and cannot tell a lost answer from a failure: the sink posts the commit itself.
-//   - The SDK gives every upload session its own HTTP client; the sink passes the first
-//     session's client to later ones, so a session's partitions share connections.
+//   - The SDK gives every upload session its own HTTP client and transport; the sink passes the
+//     first session's REST client to later ones, so all its sessions share connections.
+//   - The SDK's zstd writer is a new encoder with a large history per block: zstd costs tens of
+//     MiB more than snappy (the default) or deflate.
 package maxcompute
