@@ -51,6 +51,9 @@
 // dropped), or a reply cut in the middle of its body. SetHook sees every request's Op and may
 // return a fault for it, which crash tests use to stop a writer at any step.
 //
-// Rows, Partitions, Table, SQL, Uploads, Requests and Unexpected let a test look at what the
-// server holds and what it was asked. WithoutRows keeps only row counts, for benchmarks.
+// ExpireUpload and ForgetUpload age an upload session as the service does after a day;
+// WithoutCreatePartition makes the tunnel ignore create_partition. Rows, RowCount, Partitions,
+// Table, Tables, SQL, Uploads, Requests and Unexpected let a test look at what the server
+// holds and what it was asked; Exec runs a statement to set up tables. WithoutRows keeps only
+// row counts, for benchmarks.
 package mctest
