@@ -112,9 +112,14 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	} else if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	data := filepath.Join(s.Dir, "data")
+	data, tmp := filepath.Join(s.Dir, "data"), filepath.Join(s.Dir, "tmp")
+	// A private tmpdir: servers started at once must not share temporary files.
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		s.cleanup()
+		return nil, err
+	}
 	if _, err := os.Stat(filepath.Join(data, "mysql")); err != nil {
-		args := []string{"--no-defaults", "--auth-root-authentication-method=normal", "--datadir=" + data,
+		args := []string{"--no-defaults", "--auth-root-authentication-method=normal", "--datadir=" + data, "--tmpdir=" + tmp,
 			"--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=8M"}
 		args = append(args, userArgs()...)
 		cmd := exec.CommandContext(ctx, installBin, args...)
@@ -153,6 +158,7 @@ func (s *Server) start(ctx context.Context, bin, data string, port int, st setti
 	args := []string{
 		"--no-defaults",
 		"--datadir=" + data,
+		"--tmpdir=" + filepath.Join(s.Dir, "tmp"),
 		"--socket=" + filepath.Join(s.Dir, "s.sock"),
 		"--pid-file=" + filepath.Join(s.Dir, "mariadbd.pid"),
 		"--log-error=" + errLog,
