@@ -7,7 +7,7 @@
 //
 // rows_per_s counts from Begin to the end of Commit. The server's decoding runs on the same
 // cores, so the figure is lower than what the sink does against the real service. peak_rss_mb
-// is the process's VmHWM (localrun/rss), the server's memory included.
+// is the process's VmHWM (shared/rss), the server's memory included.
 package main
 
 import (
