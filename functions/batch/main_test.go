@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/schema"
+	"github.com/fcsync/fcsync/shared/sink/maxcompute/mctest"
 	"github.com/fcsync/fcsync/shared/sink/warehouse"
 )
 
@@ -60,6 +62,14 @@ func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 		t.Skip("builds a binary")
 	}
 	bin := buildFunction(t)
+	for _, dest := range []string{"warehouse", "maxcompute"} {
+		t.Run("into "+dest, func(t *testing.T) { runHourlyWindow(t, bin, dest) })
+	}
+}
+
+// runHourlyWindow runs the scenario with the function writing to the local warehouse or, through
+// the FC runtime's per-invocation STS keys, to the MaxCompute test server.
+func runHourlyWindow(t *testing.T, bin, dest string) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "orders"))
 	if err != nil {
 		t.Fatal(err)
@@ -101,19 +111,26 @@ func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	var logs fcruntime.Output
-	proc, err := rt.StartProcess(ctx, bin, []string{
+	creds := fcruntime.Credentials{AccessKeyID: "STS.test-id", AccessKeySecret: "test-secret-value-xyz", SecurityToken: "test-token"}
+	env := []string{
 		"FCSYNC_JOBS=" + jobs,
 		"FCSYNC_STATE=" + filepath.Join(dir, "state"),
 		"FCSYNC_WAREHOUSE=" + filepath.Join(dir, "wh"),
 		`FCSYNC_DATASOURCES={"shop_kafka":{"server":"` + cluster.ListenAddrs()[0] + `"}}`,
-	}, &logs, &logs)
+	}
+	var mc *mctest.Server
+	if dest == "maxcompute" {
+		// The server knows only the invocation's STS keys: the function must sign with them.
+		mc = mctest.New(t, mctest.WithAccount(creds.AccessKeyID, creds.AccessKeySecret), mctest.WithSecurityToken(creds.SecurityToken))
+		env = append(env, "FCSYNC_ODPS_PROJECT="+mctest.DefaultProject, "FCSYNC_ODPS_ENDPOINT="+mc.Endpoint())
+	}
+	var logs fcruntime.Output
+	proc, err := rt.StartProcess(ctx, bin, env, &logs, &logs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer proc.Stop()
 
-	creds := fcruntime.Credentials{AccessKeyID: "STS.test-id", AccessKeySecret: "test-secret-value-xyz", SecurityToken: "test-token"}
 	cases := []struct {
 		name      string
 		event     string
@@ -159,20 +176,33 @@ func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 		})
 	}
 
-	wh, err := warehouse.Open(filepath.Join(dir, "wh"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]int{}
-	err = wh.Scan(ctx, "orders_hourly", nil, func(p schema.Partition, row map[string]any) error {
-		if p.String() != "ds=2022112210" {
-			t.Errorf("row in partition %s", p)
+	if mc != nil {
+		if parts, err := mc.Partitions(mctest.DefaultProject, "orders_hourly"); err != nil || !slices.Equal(parts, []string{"ds=2022112210"}) {
+			t.Errorf("partitions %v (%v), want ds=2022112210 only", parts, err)
 		}
-		got[row["order_id"].(string)]++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		rows, err := mc.Rows(mctest.DefaultProject, "orders_hourly", "ds=2022112210")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			got[r[5].(string)]++ // order_id
+		}
+	} else {
+		wh, err := warehouse.Open(filepath.Join(dir, "wh"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = wh.Scan(ctx, "orders_hourly", nil, func(p schema.Partition, row map[string]any) error {
+			if p.String() != "ds=2022112210" {
+				t.Errorf("row in partition %s", p)
+			}
+			got[row["order_id"].(string)]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(got) != len(want) {
 		t.Fatalf("partition holds %d orders, want %d", len(got), len(want))

@@ -19,9 +19,6 @@ import (
 var pending = map[string]string{
 	// The cdc handler does not write run records yet (the wiring recipe is in shared/runlog's doc).
 	"resources.cdc.props.environmentVariables.FCSYNC_RUNS: not read by functions/cdc": "run records",
-	// The batch handler still writes the local warehouse; the MaxCompute sink is not wired.
-	"resources.batch.props.environmentVariables.FCSYNC_ODPS_ENDPOINT: not read by functions/batch": "maxcompute sink",
-	"resources.batch.props.environmentVariables.FCSYNC_ODPS_PROJECT: not read by functions/batch":  "maxcompute sink",
 }
 
 func TestRepositoryDeploymentAssetsAreValid(t *testing.T) {

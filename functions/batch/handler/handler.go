@@ -17,7 +17,10 @@ import (
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/runlog"
+	"github.com/fcsync/fcsync/shared/sink"
+	"github.com/fcsync/fcsync/shared/sink/maxcompute"
 	"github.com/fcsync/fcsync/shared/sink/warehouse"
 	"github.com/fcsync/fcsync/shared/trigger"
 	"github.com/fcsync/fcsync/shared/window"
@@ -30,10 +33,21 @@ type Config struct {
 	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
 	StateDir     string            // FCSYNC_STATE: state and dirty data (a directory or oss://bucket/prefix, see platform.OpenStore)
 	RunsDir      string            // FCSYNC_RUNS: run records (default: the state store)
-	WarehouseDir string            // FCSYNC_WAREHOUSE: the local warehouse root (MaxCompute in issue 4)
+	WarehouseDir string            // FCSYNC_WAREHOUSE: the local warehouse root (when no MaxCompute project is set)
+	ODPS         ODPS              // FCSYNC_ODPS_*: the MaxCompute project windows write to
 	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name a datasource
 	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
 	Datasources  map[string]Source // FCSYNC_DATASOURCES: JSON {"name":{"server":"h:p,...","kafkaConfig":{...}}}
+}
+
+// ODPS says where the MaxCompute sink writes. With Project empty windows go to the local
+// warehouse.
+type ODPS struct {
+	Project        string // FCSYNC_ODPS_PROJECT
+	Endpoint       string // FCSYNC_ODPS_ENDPOINT, e.g. https://service.cn-hangzhou-vpc.maxcompute.aliyun-inc.com/api
+	TunnelEndpoint string // FCSYNC_ODPS_TUNNEL_ENDPOINT (optional: asked from the project)
+	Region         string // FCSYNC_ODPS_REGION (optional: signs with the v4 scheme)
+	Codec          string // FCSYNC_ODPS_CODEC: snappy (default), deflate or zstd
 }
 
 // Source is a named Kafka data source.
@@ -51,6 +65,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
 		StateDir:     getenv("FCSYNC_STATE"),
 		RunsDir:      getenv("FCSYNC_RUNS"),
+		ODPS: ODPS{Project: getenv("FCSYNC_ODPS_PROJECT"), Endpoint: getenv("FCSYNC_ODPS_ENDPOINT"),
+			TunnelEndpoint: getenv("FCSYNC_ODPS_TUNNEL_ENDPOINT"), Region: getenv("FCSYNC_ODPS_REGION"), Codec: getenv("FCSYNC_ODPS_CODEC")},
 		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
 	}
 	if c.JobsDir == "" {
@@ -186,16 +202,40 @@ func (h *Handler) Env(ctx context.Context, creds platform.Credentials) (window.E
 	if err != nil {
 		return window.Env{}, fmt.Errorf("state %w", err)
 	}
-	wh, err := warehouse.Open(h.cfg.WarehouseDir, warehouse.WithLogger(h.log))
+	dest, err := h.sink(store, creds)
 	if err != nil {
-		return window.Env{}, fmt.Errorf("warehouse %s: %w", h.cfg.WarehouseDir, err)
+		return window.Env{}, err
 	}
-	_ = creds // the local warehouse needs none; the MaxCompute adapter takes them
 	now := h.Now
 	if now == nil {
 		now = time.Now
 	}
-	return window.Env{Dial: h.dial, Sink: wh, Store: store, Log: h.log, Now: now, Hooks: h.Hooks}, nil
+	return window.Env{Dial: h.dial, Sink: dest, Store: store, Log: h.log, Now: now, Hooks: h.Hooks}, nil
+}
+
+// sink is the MaxCompute project when one is configured (signed with the invocation's keys,
+// its commit records in the state store), else the local warehouse.
+func (h *Handler) sink(store objstore.Store, creds platform.Credentials) (sink.Sink, error) {
+	o := h.cfg.ODPS
+	if o.Project == "" {
+		wh, err := warehouse.Open(h.cfg.WarehouseDir, warehouse.WithLogger(h.log))
+		if err != nil {
+			return nil, fmt.Errorf("warehouse %s: %w", h.cfg.WarehouseDir, err)
+		}
+		return wh, nil
+	}
+	codec, err := maxcompute.ParseCodec(o.Codec)
+	if err != nil {
+		return nil, fmt.Errorf("FCSYNC_ODPS_CODEC: %w", err)
+	}
+	mc, err := maxcompute.New(maxcompute.Config{
+		Endpoint: o.Endpoint, TunnelEndpoint: o.TunnelEndpoint, Project: o.Project, Region: o.Region, Codec: codec,
+		Credentials: maxcompute.Credentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret, SecurityToken: creds.SecurityToken},
+	}, store, maxcompute.WithLogger(h.log))
+	if err != nil {
+		return nil, fmt.Errorf("FCSYNC_ODPS_*: %w", err)
+	}
+	return mc, nil
 }
 
 func (h *Handler) dial(ctx context.Context, k job.Kafka) (window.Source, error) {
