@@ -15,6 +15,8 @@ import (
 	"github.com/fcsync/fcsync/localrun/fcruntime"
 	"github.com/fcsync/fcsync/shared/cdc/mariadbtest"
 	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/runlog"
 )
 
 // TestBinaryServesTimerEventsThroughFCRuntimeAPI drives the built function as a separate
@@ -122,5 +124,32 @@ func TestBinaryServesTimerEventsThroughFCRuntimeAPI(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), password) {
 		t.Error("the function logged the database password")
+	}
+	// Each invocation left a run record in the state store, newest first, without the password.
+	store, err := objstore.NewDir(filepath.Join(dir, "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := runlog.New(store).List(ctx, runlog.Query{Job: "shop_cdc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 2 {
+		t.Fatalf("%d run records, want 2", len(runs))
+	}
+	if r := runs[1]; r.Status != runlog.Succeeded || r.Function != "cdc" || r.Counts.Read != 2 || r.Binlog == nil {
+		t.Errorf("first run record %+v (binlog %+v): want succeeded with 2 snapshot rows read", r, r.Binlog)
+	}
+	if r := runs[0]; r.Status != runlog.Succeeded || r.Counts.Read != 2 || r.Binlog == nil || r.Binlog.Phase != "binlog" || r.Binlog.To == "" {
+		t.Errorf("second run record %+v (binlog %+v): want 2 changes read in the binlog phase, up to a position", r, r.Binlog)
+	}
+	keys, _, err := store.List(ctx, "runs/", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if b, _ := store.Get(ctx, k); strings.Contains(string(b), password) {
+			t.Errorf("run record %s holds the database password", k)
+		}
 	}
 }

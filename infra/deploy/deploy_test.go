@@ -16,10 +16,7 @@ import (
 // pending lists the problems the repository knowingly has while work lands elsewhere. Each entry
 // must still be a problem: when the work lands the test fails until the entry is removed, so the
 // list cannot rot. Anything not listed fails the test.
-var pending = map[string]string{
-	// The cdc handler does not write run records yet (the wiring recipe is in shared/runlog's doc).
-	"resources.cdc.props.environmentVariables.FCSYNC_RUNS: not read by functions/cdc": "run records",
-}
+var pending = map[string]string{}
 
 func TestRepositoryDeploymentAssetsAreValid(t *testing.T) {
 	p, err := Load("../..", Render{})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fcsync/fcsync/shared/cdc"
 	"github.com/fcsync/fcsync/shared/record"
 	"github.com/fcsync/fcsync/shared/stream"
 	"github.com/fcsync/fcsync/shared/window"
@@ -113,4 +114,29 @@ func sortRanges(rs []Range) {
 	slices.SortFunc(rs, func(a, b Range) int {
 		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
+}
+
+// FromCDC is the record of a cdc run: rep is the runner's report (nil when the run failed before
+// it started), err its error. Read counts snapshot rows and binlog row changes, Written the
+// Kafka records (heartbeats and DDL records included).
+func FromCDC(job string, rep *cdc.Report, err error, inv Invocation) Record {
+	r := inv.record(job, err)
+	if rep == nil {
+		return r
+	}
+	if rep.Job != "" {
+		r.Job = rep.Job
+	}
+	r.Binlog = &Binlog{Phase: rep.Phase, CaughtUp: rep.CaughtUp}
+	if !rep.From.IsZero() {
+		r.Binlog.From = rep.From.String()
+	}
+	if !rep.To.IsZero() {
+		r.Binlog.To = rep.To.String()
+	}
+	r.Counts = Counts{Read: rep.SnapshotRows + rep.Changes, Written: rep.Records}
+	if err == nil && rep.Records == 0 {
+		r.Status = Skipped
+	}
+	return r
 }

@@ -35,6 +35,7 @@ type Record struct {
 	DurationMS int64 `json:"durationMs"`
 
 	Window  *Window `json:"window,omitempty"`  // a batch window
+	Binlog  *Binlog `json:"binlog,omitempty"`  // a cdc run's binlog positions
 	Offsets []Range `json:"offsets,omitempty"` // source offsets covered, per topic partition
 	Counts  Counts  `json:"counts"`
 	// DataTime is the event time up to which this run made data visible: the scheduled time of a
@@ -60,6 +61,14 @@ type Window struct {
 	Tick      time.Time `json:"tick"` // the scheduled time
 	Partition string    `json:"partition,omitempty"`
 	Rerun     bool      `json:"rerun,omitempty"` // the window had been planned before
+}
+
+// Binlog is the part of a database's binary log a cdc run covered, and its phase after the run.
+type Binlog struct {
+	Phase    string `json:"phase"` // snapshot or binlog
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	CaughtUp bool   `json:"caughtUp,omitempty"`
 }
 
 // Range is the offsets [Start, End) of one topic partition a run covered. Topic is empty for a

@@ -48,6 +48,15 @@ func (r Record) attrs() []slog.Attr {
 			a = append(a, slog.Bool("rerun", true))
 		}
 	}
+	if b := r.Binlog; b != nil {
+		a = append(a, slog.String("phase", b.Phase))
+		if b.From != "" || b.To != "" {
+			a = append(a, slog.String("binlog", b.From+" → "+b.To))
+		}
+		if b.CaughtUp {
+			a = append(a, slog.Bool("caught_up", true))
+		}
+	}
 	if len(r.Offsets) > 0 {
 		a = append(a, slog.String("offsets", OffsetsText(r.Offsets)))
 	}

@@ -14,11 +14,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/cdc"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
 
@@ -29,6 +31,7 @@ type Config struct {
 	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
 	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
 	State        string            // FCSYNC_STATE: the state store, a directory or oss://bucket/prefix
+	Runs         string            // FCSYNC_RUNS: run records (default: the state store)
 	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name none
 	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
 	Datasources  map[string]Source // FCSYNC_DATASOURCES: Kafka data sources {"name":{"server":"h:p","kafkaConfig":{}}}
@@ -64,6 +67,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DefaultJob:   getenv("FCSYNC_JOB"),
 		JobFile:      getenv("FCSYNC_JOB_FILE"),
 		State:        getenv("FCSYNC_STATE"),
+		Runs:         getenv("FCSYNC_RUNS"),
 		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
 		DSN:          getenv("FCSYNC_CDC_DSN"),
 		Password:     getenv("FCSYNC_CDC_PASSWORD"),
@@ -74,6 +78,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.State == "" {
 		c.State = ".fcsync/state"
+	}
+	if c.Runs == "" {
+		c.Runs = c.State
 	}
 	for _, s := range strings.Split(getenv("FCSYNC_KAFKA_SERVERS"), ",") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -111,6 +118,7 @@ type Handler struct {
 	log    *slog.Logger
 	getenv func(string) string
 	stores platform.StoreCache
+	runs   platform.Runs // FCSYNC_RUNS
 	// Options are added to every runner (tests: clock, hooks, stopping once caught up).
 	Options []cdc.Option
 }
@@ -120,7 +128,7 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{cfg: cfg, log: log, getenv: os.Getenv}
+	return &Handler{cfg: cfg, log: log, getenv: os.Getenv, runs: platform.Runs{Location: cfg.Runs}}
 }
 
 // Result is the function's response.
@@ -149,7 +157,10 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 	if err != nil {
 		return nil, err
 	}
-	return h.Run(ctx, j)
+	started := time.Now()
+	res, err := h.Run(ctx, j)
+	h.runs.Report(ctx, h.log, runlog.FromCDC(j.Name, res.Report, err, platform.Invocation(ctx, "cdc", started)), creds)
+	return res, err
 }
 
 // Run runs one invocation of job j.
