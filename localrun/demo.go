@@ -81,6 +81,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	cfg := handler.Config{
 		JobsDir:      jobsDir,
 		StateDir:     filepath.Join(*dir, "state"),
+		RunsDir:      filepath.Join(*dir, "state"),
 		WarehouseDir: filepath.Join(*dir, "warehouse"),
 		Datasources:  map[string]handler.Source{"demo_kafka": {Server: addrs[0]}},
 	}
@@ -121,8 +122,12 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if err := demoStream(ctx, *dir, addrs, out); err != nil {
 		return err
 	}
+	if err := demoCDC(ctx, out, addrs); err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\ntry: go run ./localrun query --table %s --partition %s\n", table, reports[0].Partition)
 	fmt.Fprintf(out, "     go run ./localrun query --table %s\n", filepath.Join(*dir, "lake", "lake", "orders_rt"))
+	fmt.Fprintf(out, "     go run ./localrun status --store %s    (the batch windows' run records)\n", cfg.StateDir)
 	return nil
 }
 
