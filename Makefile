@@ -26,13 +26,17 @@ demo: ## the main job end to end on embedded defaults
 WORKLOAD ?= $(abspath ../shared/bench/stream-workload)
 STREAM_RECORDS ?= 200000
 
-bench: ## BENCH lines: window read fcsync vs franz-go, peak RSS of a full window; the stream batch on the peers' workload
+bench: ## BENCH lines: window read (fcsync vs franz-go), stream batch (peers' workload), MaxCompute upload, cdc
 	$(GO) build -o dist/benchread ./localrun/benchread
 	$(GO) build -o dist/localrun ./localrun
 	./dist/localrun bench --benchread dist/benchread
 	mkdir -p dist/stream-workload
 	cd dist/stream-workload && python3 $(WORKLOAD)/gen_data.py $(STREAM_RECORDS) >/dev/null
 	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000 --memory 128
+	$(GO) build -o dist/benchupload ./localrun/benchupload
+	./dist/benchupload -codec snappy
+	./dist/benchupload -codec deflate
+	./dist/localrun cdc bench
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./shared/...
 
 lint: ## gofmt and go vet
@@ -40,7 +44,7 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 fuzz: ## a short fuzz run of every fuzz target
-	@for pkg in ./shared/schedule ./shared/column ./shared/job ./shared/trigger ./shared/process ./shared/lake/hudi; do \
+	@for pkg in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's|^|./|'); do \
 	  for t in $$($(GO) test -list 'Fuzz.*' $$pkg | grep ^Fuzz); do \
 	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s $$pkg || exit 1; \
 	  done; \
