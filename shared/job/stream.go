@@ -37,6 +37,9 @@ type Stream struct {
 	Mapping    any // field mapping and dynamic-column policy (nil: same-name, policy error)
 
 	Writer Lake
+	// Table is the MaxCompute table of a writer of type maxcompute (or odps); nil for hudi,
+	// whose table is Writer.
+	Table *TableWriter
 
 	// ErrorRecord is errorLimit.record: more dirty records than this in one batch fail the
 	// invocation (nothing is written). Nil means no limit.
@@ -188,11 +191,17 @@ func loadStream(top map[string]any, name string) (*Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if wt != "hudi" {
-		return nil, fmt.Errorf("writer.type: %q is not supported by stream jobs (hudi)", wt)
-	}
-	if s.Writer, err = lakeWriter(w); err != nil {
-		return nil, err
+	switch wt {
+	case "hudi":
+		if s.Writer, err = lakeWriter(w); err != nil {
+			return nil, err
+		}
+	case "maxcompute", "odps":
+		if s.Table, err = tableWriter(w); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("writer.type: %q is not supported by stream jobs (hudi or maxcompute)", wt)
 	}
 	if err := s.setting(top["setting"]); err != nil {
 		return nil, err

@@ -77,7 +77,7 @@ func TestLoadStreamErrorsNameTheField(t *testing.T) {
 	}{
 		{"unknown top-level field", "setting:", "settings:", "settings: unknown field"},
 		{"unknown writer field", "precombine: updated_at", "precombine: updated_at\n  bucket: x", "writer.bucket: unknown field"},
-		{"writer must be hudi", "type: hudi", "type: odps", `writer.type: "odps" is not supported`},
+		{"writer of an unknown type", "type: hudi", "type: kudu", `writer.type: "kudu" is not supported`},
 		{"path escapes", "path: lake/orders", "path: ../etc", "writer.path"},
 		{"no path", "path: lake/orders", "path: ''", "writer.path: required"},
 		{"hostile table name", "path: lake/orders", "path: lake/orders\n  table: \"a;drop\"", "writer.table"},
