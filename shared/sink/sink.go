@@ -51,3 +51,14 @@ type Session interface {
 	// Abort discards what was written. Safe after Commit (no-op).
 	Abort(ctx context.Context) error
 }
+
+// Resolver is implemented by sinks that can tell whether a segment's rows are in a
+// partition. A writer that commits partitions one by one (the stream path into MaxCompute)
+// asks it, after the writer of a batch stopped mid-commit, which partitions that batch
+// reached.
+type Resolver interface {
+	// Committed reports whether segment's Append rows are in partition p of table (false
+	// when the table does not exist). A commit still in doubt is settled first, the way
+	// Begin settles it, so the answer holds for good once no writer of the segment runs.
+	Committed(ctx context.Context, table, segment string, p schema.Partition) (bool, error)
+}

@@ -309,48 +309,60 @@ func (s *Session) skip(pt *part) {
 }
 
 // settle decides a pending record left by another upload of the segment: a crashed run, or
-// one still running. The upload session answers: CLOSED means it committed; still NORMAL
-// means its writer stopped (or is about to commit) after recording every block, so the
-// session commits it on the writer's behalf ("rolls it forward": a second commit of one
-// upload session is refused by the service, so it never lands twice); expired, canceled or
-// unknown means it never committed and never will, and the record is marked aborted. It
-// reports whether the partition now holds the segment's rows.
+// one still running (see Sink.settle). It reports whether the partition now holds the
+// segment's rows.
 func (s *Session) settle(ctx context.Context, pt *part, rec record) (bool, error) {
-	where := fmt.Sprintf("table %s partition %s: pending upload %s of segment %q", s.table.name, displayPartition(pt.p), rec.Upload, s.spec.Segment)
-	u, err := s.s.attachUpload(ctx, s.table.name, pt.key, rec.Upload)
+	committed, rolled, err := s.s.settle(ctx, s.log, s.table.name, pt.p, pt.led, rec)
+	if rolled {
+		pt.rolled = rec.Upload
+	}
+	return committed, err
+}
+
+// settle decides a pending record of a segment's partition. The upload session answers:
+// CLOSED means it committed; still NORMAL means its writer stopped (or is about to commit)
+// after recording every block, so it is committed on the writer's behalf ("rolled
+// forward": a second commit of one upload session is refused by the service, so it never
+// lands twice); expired, canceled or unknown means it never committed and never will, and
+// the record is marked aborted. It reports whether the partition now holds the segment's
+// rows, and whether it rolled the upload forward.
+func (s *Sink) settle(ctx context.Context, log *slog.Logger, table string, p schema.Partition, led *ledger, rec record) (committed, rolled bool, err error) {
+	key := p.String()
+	where := fmt.Sprintf("table %s partition %s: pending upload %s of segment %q", table, displayPartition(p), rec.Upload, rec.Segment)
+	u, err := s.attachUpload(ctx, table, key, rec.Upload)
 	gone := false
 	switch {
 	case err != nil && errorCode(err) == "NoSuchUpload":
 		gone = true
 	case err != nil:
-		return false, fmt.Errorf("%s: %w", where, err)
+		return false, false, fmt.Errorf("%s: %w", where, err)
 	case u.Status() == tunnel.UploadStatusClosed:
 	case u.Status() == tunnel.UploadStatusNormal || u.Status() == tunnel.UploadStatusCommitting || u.Status() == tunnel.UploadStatusClosing:
-		if err := s.s.commitUpload(ctx, u, rec.Blocks); err != nil {
+		if err := s.commitUpload(ctx, u, rec.Blocks); err != nil {
 			if !errors.Is(err, errNotCommittable) {
-				return false, fmt.Errorf("%s: rolling it forward: %w", where, err)
+				return false, false, fmt.Errorf("%s: rolling it forward: %w", where, err)
 			}
 			gone = true
 		} else {
-			pt.rolled = rec.Upload
-			s.log.Info("maxcompute: rolled forward a pending upload of an earlier run", "partition", pt.key, "upload", rec.Upload, "rows", rec.Rows)
+			rolled = true
+			log.Info("maxcompute: rolled forward a pending upload of an earlier run", "partition", key, "upload", rec.Upload, "rows", rec.Rows)
 		}
 	default:
 		gone = true
 	}
 	if gone {
-		if age := s.s.opt.now().Sub(rec.Since); age > s.s.opt.inDoubtAfter {
-			return false, fmt.Errorf("%s (recorded %s ago; state %s): %w", where, age.Round(1e9), pt.led.log.Scope(), ErrInDoubt)
+		if age := s.opt.now().Sub(rec.Since); age > s.opt.inDoubtAfter {
+			return false, false, fmt.Errorf("%s (recorded %s ago; state %s): %w", where, age.Round(1e9), led.log.Scope(), ErrInDoubt)
 		}
-		if err := pt.led.finish(ctx, rec.Upload, statusAborted, s.s.opt.now()); err != nil && !errors.Is(err, errChanged) {
-			return false, fmt.Errorf("%s: %w", where, err)
+		if err := led.finish(ctx, rec.Upload, statusAborted, s.opt.now()); err != nil && !errors.Is(err, errChanged) {
+			return false, false, fmt.Errorf("%s: %w", where, err)
 		}
-		return false, nil
+		return false, false, nil
 	}
-	if err := pt.led.finish(ctx, rec.Upload, statusCommitted, s.s.opt.now()); err != nil && !errors.Is(err, errChanged) {
-		return false, fmt.Errorf("%s: %w", where, err)
+	if err := led.finish(ctx, rec.Upload, statusCommitted, s.opt.now()); err != nil && !errors.Is(err, errChanged) {
+		return false, rolled, fmt.Errorf("%s: %w", where, err)
 	}
-	return true, nil
+	return true, rolled, nil
 }
 
 // flush hands a partition's buffered rows to a goroutine that uploads them as the
