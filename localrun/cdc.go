@@ -16,6 +16,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 
 	"github.com/fcsync/fcsync/functions/cdc/handler"
+	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/cdc"
 	"github.com/fcsync/fcsync/shared/cdc/mariadbtest"
 	"github.com/fcsync/fcsync/shared/kafka"
@@ -321,7 +322,7 @@ writer: {type: kafka, topic: 'cdc.${db}.${table}', partitions: 3, updateAs: one}
 		return err
 	}
 	h := handler.New(handler.Config{JobFile: jobFile, State: filepath.Join(dir, "state"), DSN: "root@tcp(" + srv.Addr() + ")/",
-		Servers: brokers, ForceServers: true}, slog.New(slog.DiscardHandler))
+		Kafka: platform.Kafka{Servers: brokers, ForceServers: true}}, slog.New(slog.DiscardHandler))
 	h.Options = []cdc.Option{cdc.WithUntilCaughtUp()}
 	res, err := h.Run(ctx, j)
 	if err != nil {

@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 		StateDir:     filepath.Join(*dir, "state"),
 		RunsDir:      filepath.Join(*dir, "state"),
 		WarehouseDir: filepath.Join(*dir, "warehouse"),
-		Datasources:  map[string]handler.Source{"demo_kafka": {Server: addrs[0]}},
+		Kafka:        platform.Kafka{Datasources: map[string]platform.Datasource{"demo_kafka": {Server: addrs[0]}}},
 	}
 	h := handler.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	first := time.Date(2024, 6, 1, 10, 0, 0, 0, spec.Location)

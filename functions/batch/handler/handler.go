@@ -6,12 +6,10 @@ package handler
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/fcsync/fcsync/functions/platform"
@@ -28,16 +26,14 @@ import (
 
 // Config is the function's configuration.
 type Config struct {
-	JobsDir      string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
-	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
-	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
-	StateDir     string            // FCSYNC_STATE: state and dirty data (a directory or oss://bucket/prefix, see platform.OpenStore)
-	RunsDir      string            // FCSYNC_RUNS: run records (default: the state store)
-	WarehouseDir string            // FCSYNC_WAREHOUSE: the local warehouse root (when no MaxCompute project is set)
-	ODPS         ODPS              // FCSYNC_ODPS_*: the MaxCompute project windows write to
-	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name a datasource
-	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
-	Datasources  map[string]Source // FCSYNC_DATASOURCES: JSON {"name":{"server":"h:p,...","kafkaConfig":{...}}}
+	JobsDir        string // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
+	DefaultJob     string // FCSYNC_JOB: the job a payload-less timer runs
+	JobFile        string // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
+	StateDir       string // FCSYNC_STATE: state and dirty data (a directory or oss://bucket/prefix, see platform.OpenStore)
+	RunsDir        string // FCSYNC_RUNS: run records (default: the state store)
+	WarehouseDir   string // FCSYNC_WAREHOUSE: the local warehouse root (when no MaxCompute project is set)
+	ODPS           ODPS   // FCSYNC_ODPS_*: the MaxCompute project windows write to
+	platform.Kafka        // FCSYNC_KAFKA_SERVERS, FCSYNC_FORCE_SERVERS, FCSYNC_DATASOURCES
 }
 
 // ODPS says where the MaxCompute sink writes. With Project empty windows go to the local
@@ -50,21 +46,14 @@ type ODPS struct {
 	Codec          string // FCSYNC_ODPS_CODEC: snappy (default), deflate or zstd
 }
 
-// Source is a named Kafka data source.
-type Source struct {
-	Server      string            `json:"server"`
-	KafkaConfig map[string]string `json:"kafkaConfig,omitempty"`
-}
-
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		JobsDir:      getenv("FCSYNC_JOBS"),
-		DefaultJob:   getenv("FCSYNC_JOB"),
-		JobFile:      getenv("FCSYNC_JOB_FILE"),
-		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
-		StateDir:     getenv("FCSYNC_STATE"),
-		RunsDir:      getenv("FCSYNC_RUNS"),
+		JobsDir:    getenv("FCSYNC_JOBS"),
+		DefaultJob: getenv("FCSYNC_JOB"),
+		JobFile:    getenv("FCSYNC_JOB_FILE"),
+		StateDir:   getenv("FCSYNC_STATE"),
+		RunsDir:    getenv("FCSYNC_RUNS"),
 		ODPS: ODPS{Project: getenv("FCSYNC_ODPS_PROJECT"), Endpoint: getenv("FCSYNC_ODPS_ENDPOINT"),
 			TunnelEndpoint: getenv("FCSYNC_ODPS_TUNNEL_ENDPOINT"), Region: getenv("FCSYNC_ODPS_REGION"), Codec: getenv("FCSYNC_ODPS_CODEC")},
 		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
@@ -82,17 +71,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.WarehouseDir == "" {
 		c.WarehouseDir = ".fcsync/warehouse"
 	}
-	for _, s := range strings.Split(getenv("FCSYNC_KAFKA_SERVERS"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			c.Servers = append(c.Servers, s)
-		}
-	}
-	if ds := getenv("FCSYNC_DATASOURCES"); ds != "" {
-		dec := json.NewDecoder(strings.NewReader(ds))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c.Datasources); err != nil {
-			return c, fmt.Errorf("FCSYNC_DATASOURCES: %w", err)
-		}
+	var err error
+	if c.Kafka, err = platform.KafkaFromEnv(getenv); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -239,32 +220,9 @@ func (h *Handler) sink(store objstore.Store, creds platform.Credentials) (sink.S
 }
 
 func (h *Handler) dial(ctx context.Context, k job.Kafka) (window.Source, error) {
-	servers, props := k.Servers, k.KafkaConfig
-	if h.cfg.ForceServers {
-		servers = h.cfg.Servers
-	}
-	if len(servers) == 0 {
-		ds, ok := h.cfg.Datasources[k.Datasource]
-		switch {
-		case ok:
-			for _, s := range strings.Split(ds.Server, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					servers = append(servers, s)
-				}
-			}
-			merged := map[string]string{}
-			for key, v := range ds.KafkaConfig {
-				merged[key] = v
-			}
-			for key, v := range props {
-				merged[key] = v
-			}
-			props = merged
-		case len(h.cfg.Servers) > 0:
-			servers = h.cfg.Servers
-		default:
-			return nil, fmt.Errorf("datasource %q is not configured (set FCSYNC_DATASOURCES or FCSYNC_KAFKA_SERVERS)", k.Datasource)
-		}
+	servers, props, err := h.cfg.Kafka.Resolve(k.Servers, k.Datasource, k.KafkaConfig)
+	if err != nil {
+		return nil, err
 	}
 	cfg, err := kafka.ConfigFromProperties(servers, k.Topic, props)
 	if err != nil {

@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/fcsync/fcsync/functions/platform"
@@ -27,23 +26,15 @@ import (
 // Config is the function's configuration. DSN, Password and Sources are secrets: Config's
 // String hides them.
 type Config struct {
-	JobsDir      string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
-	DefaultJob   string            // FCSYNC_JOB: the job a payload-less timer runs
-	JobFile      string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
-	State        string            // FCSYNC_STATE: the state store, a directory or oss://bucket/prefix
-	Runs         string            // FCSYNC_RUNS: run records (default: the state store)
-	Servers      []string          // FCSYNC_KAFKA_SERVERS: brokers for jobs that name none
-	ForceServers bool              // FCSYNC_FORCE_SERVERS=1: use Servers even for jobs that name their own
-	Datasources  map[string]Source // FCSYNC_DATASOURCES: Kafka data sources {"name":{"server":"h:p","kafkaConfig":{}}}
-	DSN          string            // FCSYNC_CDC_DSN: the database, overriding the job's dsn or datasource
-	Password     string            // FCSYNC_CDC_PASSWORD: the password of a DSN that has none
-	Sources      map[string]string // FCSYNC_CDC_SOURCES: database data sources {"name":"user:pw@tcp(host:port)/"}
-}
-
-// Source is a named Kafka data source (the batch function's format).
-type Source struct {
-	Server      string            `json:"server"`
-	KafkaConfig map[string]string `json:"kafkaConfig,omitempty"`
+	JobsDir        string            // FCSYNC_JOBS: directory of job files (default ./jobs beside the binary)
+	DefaultJob     string            // FCSYNC_JOB: the job a payload-less timer runs
+	JobFile        string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
+	State          string            // FCSYNC_STATE: the state store, a directory or oss://bucket/prefix
+	Runs           string            // FCSYNC_RUNS: run records (default: the state store)
+	platform.Kafka                   // FCSYNC_KAFKA_SERVERS, FCSYNC_FORCE_SERVERS, FCSYNC_DATASOURCES
+	DSN            string            // FCSYNC_CDC_DSN: the database, overriding the job's dsn or datasource
+	Password       string            // FCSYNC_CDC_PASSWORD: the password of a DSN that has none
+	Sources        map[string]string // FCSYNC_CDC_SOURCES: database data sources {"name":"user:pw@tcp(host:port)/"}
 }
 
 // String describes the configuration without its secrets.
@@ -63,14 +54,13 @@ func (c Config) GoString() string { return "handler.Config" + c.String() }
 // quote FCSYNC_CDC_DSN, FCSYNC_CDC_PASSWORD or FCSYNC_CDC_SOURCES.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		JobsDir:      getenv("FCSYNC_JOBS"),
-		DefaultJob:   getenv("FCSYNC_JOB"),
-		JobFile:      getenv("FCSYNC_JOB_FILE"),
-		State:        getenv("FCSYNC_STATE"),
-		Runs:         getenv("FCSYNC_RUNS"),
-		ForceServers: getenv("FCSYNC_FORCE_SERVERS") == "1",
-		DSN:          getenv("FCSYNC_CDC_DSN"),
-		Password:     getenv("FCSYNC_CDC_PASSWORD"),
+		JobsDir:    getenv("FCSYNC_JOBS"),
+		DefaultJob: getenv("FCSYNC_JOB"),
+		JobFile:    getenv("FCSYNC_JOB_FILE"),
+		State:      getenv("FCSYNC_STATE"),
+		Runs:       getenv("FCSYNC_RUNS"),
+		DSN:        getenv("FCSYNC_CDC_DSN"),
+		Password:   getenv("FCSYNC_CDC_PASSWORD"),
 	}
 	if c.JobsDir == "" {
 		exe, _ := os.Executable()
@@ -82,17 +72,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if c.Runs == "" {
 		c.Runs = c.State
 	}
-	for _, s := range strings.Split(getenv("FCSYNC_KAFKA_SERVERS"), ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			c.Servers = append(c.Servers, s)
-		}
-	}
-	if ds := getenv("FCSYNC_DATASOURCES"); ds != "" {
-		dec := json.NewDecoder(strings.NewReader(ds))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c.Datasources); err != nil {
-			return c, fmt.Errorf("FCSYNC_DATASOURCES: %w", err)
-		}
+	var err error
+	if c.Kafka, err = platform.KafkaFromEnv(getenv); err != nil {
+		return c, err
 	}
 	if c.DSN != "" {
 		if _, err := cdc.ParseDSN(c.DSN); err != nil {
@@ -232,34 +214,9 @@ func (h *Handler) source(j *cdc.Job) (cdc.Source, error) {
 
 // kafkaConfig resolves the brokers and client properties as the batch function does.
 func (h *Handler) kafkaConfig(j *cdc.Job) (kafka.Config, error) {
-	servers, props := j.Writer.Servers, j.Writer.KafkaConfig
-	if h.cfg.ForceServers && len(h.cfg.Servers) > 0 {
-		servers = h.cfg.Servers
-	}
-	if len(servers) == 0 {
-		ds, ok := h.cfg.Datasources[j.Writer.Datasource]
-		switch {
-		case j.Writer.Datasource != "" && ok:
-			for _, s := range strings.Split(ds.Server, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					servers = append(servers, s)
-				}
-			}
-			merged := map[string]string{}
-			for k, v := range ds.KafkaConfig {
-				merged[k] = v
-			}
-			for k, v := range props {
-				merged[k] = v
-			}
-			props = merged
-		case len(h.cfg.Servers) > 0:
-			servers = h.cfg.Servers
-		case j.Writer.Datasource != "":
-			return kafka.Config{}, fmt.Errorf("cdc job %s: Kafka datasource %q is not configured (set FCSYNC_DATASOURCES or FCSYNC_KAFKA_SERVERS)", j.Name, j.Writer.Datasource)
-		default:
-			return kafka.Config{}, fmt.Errorf("cdc job %s: no Kafka brokers: set writer.server or writer.datasource, or FCSYNC_KAFKA_SERVERS", j.Name)
-		}
+	servers, props, err := h.cfg.Kafka.Resolve(j.Writer.Servers, j.Writer.Datasource, j.Writer.KafkaConfig)
+	if err != nil {
+		return kafka.Config{}, fmt.Errorf("cdc job %s: %w", j.Name, err)
 	}
 	// The topic only satisfies the validation; a cdc job writes to many topics.
 	cfg, err := kafka.ConfigFromProperties(servers, "cdc-"+j.Name, props)

@@ -85,11 +85,11 @@ func TestSourceAndBrokersComeFromTheJobOrTheEnvironment(t *testing.T) {
 	}{
 		{name: "job dsn, env password", cfg: Config{Password: "p1"}, j: withDSN, host: "db1", password: "p1", brokers: "k1:9092"},
 		{name: "env dsn wins", cfg: Config{DSN: "u:p2@tcp(db9:1)/", Password: "ignored"}, j: withDSN, host: "db9", password: "p2", brokers: "k1:9092"},
-		{name: "datasources", cfg: Config{Sources: map[string]string{"shop": "u:p3@tcp(db3:1)/"}, Datasources: map[string]Source{"kafka1": {Server: "k3:1, k4:1"}}}, j: withDS, host: "db3", password: "p3", brokers: "k3:1,k4:1"},
-		{name: "forced brokers", cfg: Config{Password: "p", Servers: []string{"k9:1"}, ForceServers: true}, j: withDSN, host: "db1", password: "p", brokers: "k9:1"},
-		{name: "env brokers", cfg: Config{DSN: "u@tcp(h:1)/", Servers: []string{"k8:1"}}, j: bare, host: "h", brokers: "k8:1"},
+		{name: "datasources", cfg: Config{Sources: map[string]string{"shop": "u:p3@tcp(db3:1)/"}, Kafka: platform.Kafka{Datasources: map[string]platform.Datasource{"kafka1": {Server: "k3:1, k4:1"}}}}, j: withDS, host: "db3", password: "p3", brokers: "k3:1,k4:1"},
+		{name: "forced brokers", cfg: Config{Password: "p", Kafka: platform.Kafka{Servers: []string{"k9:1"}, ForceServers: true}}, j: withDSN, host: "db1", password: "p", brokers: "k9:1"},
+		{name: "env brokers", cfg: Config{DSN: "u@tcp(h:1)/", Kafka: platform.Kafka{Servers: []string{"k8:1"}}}, j: bare, host: "h", brokers: "k8:1"},
 		{name: "unknown database datasource", cfg: Config{}, j: withDS, wantErr: `datasource "shop" is not in FCSYNC_CDC_SOURCES`},
-		{name: "no database", cfg: Config{Servers: []string{"k:1"}}, j: bare, wantErr: "no database"},
+		{name: "no database", cfg: Config{Kafka: platform.Kafka{Servers: []string{"k:1"}}}, j: bare, wantErr: "no database"},
 		{name: "no brokers", cfg: Config{DSN: "u@tcp(h:1)/"}, j: bare, wantErr: "no Kafka brokers"},
 		{name: "unknown kafka datasource", cfg: Config{Sources: map[string]string{"shop": "u@h"}}, j: withDS, wantErr: `Kafka datasource "kafka1" is not configured`},
 	}
