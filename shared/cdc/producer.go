@@ -2,22 +2,14 @@ package cdc
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
-	"github.com/segmentio/kafka-go/sasl/plain"
-	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/fcsync/fcsync/shared/kafka"
 	"github.com/fcsync/fcsync/shared/record"
@@ -46,11 +38,11 @@ const (
 )
 
 func newProducer(cfg kafka.Config, compression string, log *slog.Logger) (*producer, error) {
-	mech, err := saslMechanism(cfg.SASL)
+	mech, err := cfg.SASL.Build()
 	if err != nil {
 		return nil, err
 	}
-	tlsCfg, err := tlsConfig(cfg.TLS)
+	tlsCfg, err := cfg.TLS.Build()
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +127,7 @@ func (p *producer) lookup(ctx context.Context, topic string, attempts int) (int,
 		}
 		md, err := p.client.Metadata(ctx, &kafkago.MetadataRequest{Topics: []string{topic}})
 		if err != nil {
-			if !transient(err) {
+			if !kafka.Transient(err) {
 				return 0, fmt.Errorf("kafka: metadata of topic %s: %w", topic, err)
 			}
 			last = err
@@ -272,7 +264,7 @@ func (p *producer) send(ctx context.Context, tp topicPartition, batch []kafkago.
 		if err == nil {
 			return nil
 		}
-		if !transient(err) || ctx.Err() != nil {
+		if !kafka.Transient(err) || ctx.Err() != nil {
 			break
 		}
 		p.log.Warn("produce retry", "topic", tp.topic, "partition", tp.partition, "attempt", attempt+1, "err", err.Error())
@@ -293,83 +285,4 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
-}
-
-// transient reports whether a failed request may succeed when repeated.
-func transient(err error) bool {
-	var kerr kafkago.Error
-	if errors.As(err, &kerr) {
-		return kerr.Temporary()
-	}
-	if errors.Is(err, context.Canceled) {
-		return false
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var nerr net.Error
-	return errors.As(err, &nerr) && nerr.Timeout()
-}
-
-// saslMechanism and tlsConfig turn shared/kafka's settings into kafka-go's (shared/kafka builds
-// the same internally for its reader but does not export it).
-func saslMechanism(s kafka.SASL) (sasl.Mechanism, error) {
-	switch s.Mechanism {
-	case "":
-		return nil, nil
-	case kafka.MechanismPlain:
-		return plain.Mechanism{Username: s.Username, Password: s.Password}, nil
-	case kafka.MechanismSCRAMSHA256, kafka.MechanismSCRAMSHA512:
-		alg := scram.SHA256
-		if s.Mechanism == kafka.MechanismSCRAMSHA512 {
-			alg = scram.SHA512
-		}
-		m, err := scram.Mechanism(alg, s.Username, s.Password)
-		if err != nil {
-			return nil, fmt.Errorf("kafka: SASL %s for user %q: %w", s.Mechanism, s.Username, err)
-		}
-		return m, nil
-	}
-	return nil, fmt.Errorf("kafka: SASL mechanism %q is not supported", s.Mechanism)
-}
-
-func tlsConfig(t kafka.TLS) (*tls.Config, error) {
-	if t.Config != nil {
-		return t.Config, nil
-	}
-	if !t.Enabled {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify}
-	var roots *x509.CertPool
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("kafka: TLS CA file: %w", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("kafka: TLS CA file %s: no PEM certificate in it", t.CAFile)
-		}
-		cfg.RootCAs = roots
-	}
-	if t.SkipHostnameCheck && !t.InsecureSkipVerify {
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-			if len(cs.PeerCertificates) == 0 {
-				return errors.New("kafka: TLS: broker sent no certificate")
-			}
-			inter := x509.NewCertPool()
-			for _, c := range cs.PeerCertificates[1:] {
-				inter.AddCert(c)
-			}
-			if _, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter}); err != nil {
-				return fmt.Errorf("kafka: TLS: broker certificate: %w", err)
-			}
-			return nil
-		}
-	}
-	return cfg, nil
 }

@@ -32,11 +32,11 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	mech, err := cfg.SASL.mechanism()
+	mech, err := cfg.SASL.Build()
 	if err != nil {
 		return nil, err
 	}
-	tlsCfg, err := cfg.TLS.build()
+	tlsCfg, err := cfg.TLS.Build()
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +326,7 @@ func (c *Client) retry(ctx context.Context, fn func(context.Context) error) erro
 		if ctx.Err() != nil {
 			return errors.Join(ctx.Err(), err)
 		}
-		if !transient(err) || attempt+1 >= retryAttempts {
+		if !Transient(err) || attempt+1 >= retryAttempts {
 			return err
 		}
 		if !sleep(ctx, backoff(attempt)) {
@@ -351,10 +351,10 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// transient reports whether a failed request may succeed when repeated:
+// Transient reports whether a failed request may succeed when repeated:
 // broken connections, timeouts and the broker errors Kafka marks retriable
 // (leader not available, not leader, and so on).
-func transient(err error) bool {
+func Transient(err error) bool {
 	var kerr kafkago.Error
 	if errors.As(err, &kerr) {
 		return kerr.Temporary()

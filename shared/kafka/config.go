@@ -80,7 +80,8 @@ func (s SASL) String() string {
 // GoString is String, so %#v hides the password too.
 func (s SASL) GoString() string { return "kafka.SASL" + s.String() }
 
-func (s SASL) mechanism() (sasl.Mechanism, error) {
+// Build is the kafka-go SASL mechanism of these settings (nil when SASL is off).
+func (s SASL) Build() (sasl.Mechanism, error) {
 	switch strings.ToUpper(s.Mechanism) {
 	case "":
 		return nil, nil
@@ -118,7 +119,8 @@ type TLS struct {
 	Config *tls.Config
 }
 
-func (t TLS) build() (*tls.Config, error) {
+// Build is the crypto/tls configuration of these settings (nil when TLS is off).
+func (t TLS) Build() (*tls.Config, error) {
 	if t.Config != nil {
 		return t.Config, nil
 	}

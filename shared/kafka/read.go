@@ -185,7 +185,7 @@ func (c *Client) readPartition(ctx context.Context, p int32, rg Range, o readOpt
 			return fmt.Errorf("%s: offset out of range (deleted by retention, or beyond the end): %w", where(), err)
 		}
 		failures++
-		if !transient(err) || failures >= retryAttempts {
+		if !Transient(err) || failures >= retryAttempts {
 			return fmt.Errorf("%s: %w", where(), err)
 		}
 		if !sleep(ctx, backoff(failures-1)) {
