@@ -54,6 +54,7 @@ func FromWindow(job string, rep *window.Report, err error, inv Invocation) Recor
 	sortRanges(r.Offsets)
 	r.Counts = Counts{Read: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
 	r.DirtyKey = rep.DirtyKey
+	r.Lag = rep.Lag
 	if err == nil {
 		r.DataTime = rep.Tick
 	}

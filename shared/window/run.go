@@ -75,6 +75,9 @@ type Report struct {
 	DirtyKey   string        `json:"dirtyKey,omitempty"`
 	Vars       map[string]string
 	Unroutable int64 `json:"unroutable,omitempty"` // late records whose own window could not be found: written to this window
+	// Lag is how many records the topic held past the window's end offsets when the window
+	// committed (the consumer lag alerts watch); nil when the high watermarks could not be read.
+	Lag *int64 `json:"lag,omitempty"`
 }
 
 type runner struct {
@@ -165,6 +168,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("state commit: %w", err)
 	}
+	rep.Lag = r.lag(ctx, p.Ranges)
 	// A rerun of an older window must not move the group's offsets back behind later windows.
 	if g := r.job.Reader.GroupID; g != "" && newest {
 		ends := map[int32]int64{}
@@ -365,4 +369,23 @@ func rangesText(rs map[int32]kafka.Range) string {
 		fmt.Fprintf(&b, "%d:[%d,%d)", p, rs[p].Start, rs[p].End)
 	}
 	return b.String()
+}
+
+// lag counts the records past the ranges' ends (nil when the high watermarks cannot be read:
+// the window is committed either way).
+func (r *runner) lag(ctx context.Context, ranges map[int32]kafka.Range) *int64 {
+	parts := make([]int32, 0, len(ranges))
+	for part := range ranges {
+		parts = append(parts, part)
+	}
+	latest, err := r.src.Latest(ctx, parts)
+	if err != nil {
+		r.log.Warn("high watermarks for the lag not read", "err", err.Error())
+		return nil
+	}
+	var n int64
+	for part, rg := range ranges {
+		n += max(0, latest[part]-rg.End)
+	}
+	return &n
 }

@@ -90,6 +90,20 @@ func TestConsecutiveWindowsTileTheOffsets(t *testing.T) {
 					t.Errorf("partition %d: last window ends at %d, want the high watermark 50", p, e)
 				}
 			}
+			// Every record was produced before the first window: a window's lag is what the
+			// later windows read, down to none for the last.
+			for i, rep := range reps {
+				var want int64
+				for p := range int32(3) {
+					want += 50 - rep.Ranges[p].End
+				}
+				if rep.Lag == nil || *rep.Lag != want {
+					t.Errorf("window %d: lag %v, want %d", i, rep.Lag, want)
+				}
+			}
+			if *reps[0].Lag == 0 {
+				t.Error("the first window reports no lag although later windows had records to read")
+			}
 
 			rows := h.rows()
 			exactlyOnce(t, rows, ids(recs))
