@@ -27,7 +27,7 @@ func (j *Job) Preview(recs []record.Record, cols []schema.Column, at time.Time) 
 		cols = j.initialColumns()
 	}
 	mapper, err := fieldmap.New("mapping", j.Spec.Mapping, cols,
-		fieldmap.WithTable(j.Spec.Writer.Table), fieldmap.WithLocation(j.Spec.Location), fieldmap.WithClock(func() time.Time { return at }))
+		fieldmap.WithTable(j.tableName()), fieldmap.WithLocation(j.Spec.Location), fieldmap.WithClock(func() time.Time { return at }))
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", j.Spec.Name, err)
 	}
@@ -36,9 +36,9 @@ func (j *Job) Preview(recs []record.Record, cols []schema.Column, at time.Time) 
 		return nil, err
 	}
 	batch := mapper.Batch()
-	rows, dirty, filtered, err := j.transform(chain, batch, recs)
+	out, err := j.transform(chain, batch, recs, nil)
 	if err != nil {
 		return nil, err
 	}
-	return &Preview{Columns: batch.Columns(), Rows: rows, Dirty: dirty, Filtered: filtered, DDL: batch.Events()}, nil
+	return &Preview{Columns: batch.Columns(), Rows: out.rows, Dirty: out.dirty, Filtered: out.filtered, DDL: batch.Events()}, nil
 }

@@ -49,6 +49,9 @@ func (j *Job) Run(ctx context.Context, env Env, recs []record.Record) (*Report, 
 	if err := j.checkTopics(recs); err != nil {
 		return &Report{Job: j.Spec.Name, Records: len(recs)}, err
 	}
+	if j.Spec.Table != nil {
+		return j.runTable(ctx, env, recs)
+	}
 	opts := append(slices.Clip(j.tableOpts), env.HudiOptions...)
 	if env.Log != nil {
 		opts = append([]hudi.Option{hudi.WithLogger(env.Log)}, opts...)
@@ -88,7 +91,7 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 		return rep, nil
 	}
 	mapper, err := fieldmap.New("mapping", j.Spec.Mapping, table.Columns(),
-		fieldmap.WithTable(j.Spec.Writer.Table), fieldmap.WithLocation(j.Spec.Location), fieldmap.WithClock(env.Now))
+		fieldmap.WithTable(j.tableName()), fieldmap.WithLocation(j.Spec.Location), fieldmap.WithClock(env.Now))
 	if err != nil {
 		return rep, fmt.Errorf("job %s: %w", j.Spec.Name, err)
 	}
@@ -105,10 +108,11 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 		}
 		next[src] = r.Offset + 1
 	}
-	rows, dirty, filtered, err := j.transform(chain, batch, todo)
+	out, err := j.transform(chain, batch, todo, nil)
 	if err != nil {
 		return rep, err
 	}
+	rows, dirty, filtered := out.rows, out.dirty, out.filtered
 	rep.Filtered = filtered
 	rep.Dirty = len(dirty)
 	if lim := j.Spec.ErrorRecord; lim != nil && int64(len(dirty)) > *lim {
@@ -136,39 +140,58 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 	return rep, nil
 }
 
-// transform takes records through the chain and the mapping: rows to write, dirty records,
-// and how many the chain's filters dropped. An error stops the batch (dynamic-column policy
-// error).
-func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []record.Record) (rows []schema.Row, dirty []DirtyRecord, filtered int, err error) {
-	rows = make([]schema.Row, 0, len(recs))
+// transformed is what transform made of a batch.
+type transformed struct {
+	rows     []schema.Row
+	parts    []schema.Partition // with a partitioner: rows[i]'s partition
+	from     []int              // with a partitioner: the index in recs of rows[i]'s record
+	dirty    []DirtyRecord
+	filtered int // records the chain's filters dropped
+}
+
+// transform takes records through the chain and the mapping into rows, dirty records, and a
+// count of what the chain's filters dropped; part, when not nil, places each row in a table
+// partition (its error makes the record dirty). An error stops the batch (dynamic-column
+// policy error).
+func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []record.Record, part func(*process.Message) (schema.Partition, error)) (transformed, error) {
+	out := transformed{rows: make([]schema.Row, 0, len(recs))}
 	var msg process.Message
 	for i := range recs {
 		r := &recs[i]
 		if err := msg.Reset(r); err != nil {
-			dirty = append(dirty, j.dirty(r, err))
+			out.dirty = append(out.dirty, j.dirty(r, err))
 			continue
 		}
 		keep, err := chain.Process(&msg)
 		if err != nil {
-			dirty = append(dirty, j.dirty(r, err))
+			out.dirty = append(out.dirty, j.dirty(r, err))
 			continue
 		}
 		if !keep {
-			filtered++
+			out.filtered++
 			continue
 		}
 		row, err := batch.Map(&msg)
 		if err != nil {
 			var de *column.DirtyError
 			if errors.As(err, &de) {
-				dirty = append(dirty, j.dirty(r, err))
+				out.dirty = append(out.dirty, j.dirty(r, err))
 				continue
 			}
-			return nil, nil, 0, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
+			return transformed{}, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
 		}
-		rows = append(rows, row)
+		if part != nil {
+			p, err := part(&msg)
+			if err != nil {
+				out.dirty = append(out.dirty, j.dirty(r, err))
+				continue
+			}
+			out.parts = append(out.parts, p)
+			out.from = append(out.from, i)
+		}
+		out.rows = append(out.rows, row)
 	}
-	return rows, dirty, filtered, nil
+	return out, nil
 }
 
 func (j *Job) logReport(env Env, rep *Report) {

@@ -14,6 +14,7 @@ import (
 	"github.com/fcsync/fcsync/shared/process"
 	"github.com/fcsync/fcsync/shared/schedule"
 	"github.com/fcsync/fcsync/shared/schema"
+	"github.com/fcsync/fcsync/shared/sink"
 )
 
 // Job is a compiled stream job: its chain and mapping checked once, ready for any number of
@@ -32,8 +33,11 @@ func Compile(spec *job.Stream) (*Job, error) {
 		return nil, err
 	}
 	j.chain = chain
-	if _, err := fieldmap.New("mapping", spec.Mapping, j.initialColumns(), fieldmap.WithTable(spec.Writer.Table), fieldmap.WithLocation(spec.Location)); err != nil {
+	if _, err := fieldmap.New("mapping", spec.Mapping, j.initialColumns(), fieldmap.WithTable(j.tableName()), fieldmap.WithLocation(spec.Location)); err != nil {
 		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
+	}
+	if spec.Table != nil {
+		return j, j.checkTable()
 	}
 	if j.tableOpts, err = hudi.ParseOptions("writer.options", spec.Writer.Options); err != nil {
 		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
@@ -78,6 +82,9 @@ func (j *Job) initialColumns() []schema.Column {
 	if len(j.Spec.Writer.Columns) > 0 {
 		return j.Spec.Writer.Columns
 	}
+	if j.Spec.Table != nil && len(j.Spec.Table.Columns) > 0 {
+		return j.Spec.Table.Columns
+	}
 	var cols []schema.Column
 	for _, c := range j.chain.Outputs() {
 		if strings.HasPrefix(c.Name, "__") && strings.HasSuffix(c.Name, "__") {
@@ -108,6 +115,15 @@ type Env struct {
 	// HudiOptions are passed to the table after the job's writer.options (clock, IDs, fault
 	// hooks in tests).
 	HudiOptions []hudi.Option
+
+	// Sink is the table of a job whose writer is a MaxCompute table (the MaxCompute sink, or
+	// the local warehouse): it must implement sink.Resolver. State holds the job's stream
+	// state (offsets and commit intents; Lake when nil). Timeout is the invocation's time
+	// limit when ctx has no deadline (default 24 h, Function Compute's longest). See the
+	// package doc.
+	Sink    sink.Sink
+	State   objstore.Store
+	Timeout time.Duration
 }
 
 // Report says what one batch did.
