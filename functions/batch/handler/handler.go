@@ -18,8 +18,6 @@ import (
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/sink"
-	"github.com/fcsync/fcsync/shared/sink/maxcompute"
-	"github.com/fcsync/fcsync/shared/sink/warehouse"
 	"github.com/fcsync/fcsync/shared/trigger"
 	"github.com/fcsync/fcsync/shared/window"
 )
@@ -36,26 +34,19 @@ type Config struct {
 	platform.Kafka        // FCSYNC_KAFKA_SERVERS, FCSYNC_FORCE_SERVERS, FCSYNC_DATASOURCES
 }
 
-// ODPS says where the MaxCompute sink writes. With Project empty windows go to the local
-// warehouse.
-type ODPS struct {
-	Project        string // FCSYNC_ODPS_PROJECT
-	Endpoint       string // FCSYNC_ODPS_ENDPOINT, e.g. https://service.cn-hangzhou-vpc.maxcompute.aliyun-inc.com/api
-	TunnelEndpoint string // FCSYNC_ODPS_TUNNEL_ENDPOINT (optional: asked from the project)
-	Region         string // FCSYNC_ODPS_REGION (optional: signs with the v4 scheme)
-	Codec          string // FCSYNC_ODPS_CODEC: snappy (default), deflate or zstd
-}
+// ODPS says where the MaxCompute sink writes (FCSYNC_ODPS_*). With Project empty windows go
+// to the local warehouse.
+type ODPS = platform.ODPS
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		JobsDir:    getenv("FCSYNC_JOBS"),
-		DefaultJob: getenv("FCSYNC_JOB"),
-		JobFile:    getenv("FCSYNC_JOB_FILE"),
-		StateDir:   getenv("FCSYNC_STATE"),
-		RunsDir:    getenv("FCSYNC_RUNS"),
-		ODPS: ODPS{Project: getenv("FCSYNC_ODPS_PROJECT"), Endpoint: getenv("FCSYNC_ODPS_ENDPOINT"),
-			TunnelEndpoint: getenv("FCSYNC_ODPS_TUNNEL_ENDPOINT"), Region: getenv("FCSYNC_ODPS_REGION"), Codec: getenv("FCSYNC_ODPS_CODEC")},
+		JobsDir:      getenv("FCSYNC_JOBS"),
+		DefaultJob:   getenv("FCSYNC_JOB"),
+		JobFile:      getenv("FCSYNC_JOB_FILE"),
+		StateDir:     getenv("FCSYNC_STATE"),
+		RunsDir:      getenv("FCSYNC_RUNS"),
+		ODPS:         platform.ODPSFromEnv(getenv),
 		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
 	}
 	if c.JobsDir == "" {
@@ -197,26 +188,7 @@ func (h *Handler) Env(ctx context.Context, creds platform.Credentials) (window.E
 // sink is the MaxCompute project when one is configured (signed with the invocation's keys,
 // its commit records in the state store), else the local warehouse.
 func (h *Handler) sink(store objstore.Store, creds platform.Credentials) (sink.Sink, error) {
-	o := h.cfg.ODPS
-	if o.Project == "" {
-		wh, err := warehouse.Open(h.cfg.WarehouseDir, warehouse.WithLogger(h.log))
-		if err != nil {
-			return nil, fmt.Errorf("warehouse %s: %w", h.cfg.WarehouseDir, err)
-		}
-		return wh, nil
-	}
-	codec, err := maxcompute.ParseCodec(o.Codec)
-	if err != nil {
-		return nil, fmt.Errorf("FCSYNC_ODPS_CODEC: %w", err)
-	}
-	mc, err := maxcompute.New(maxcompute.Config{
-		Endpoint: o.Endpoint, TunnelEndpoint: o.TunnelEndpoint, Project: o.Project, Region: o.Region, Codec: codec,
-		Credentials: maxcompute.Credentials{AccessKeyID: creds.AccessKeyID, AccessKeySecret: creds.AccessKeySecret, SecurityToken: creds.SecurityToken},
-	}, store, maxcompute.WithLogger(h.log))
-	if err != nil {
-		return nil, fmt.Errorf("FCSYNC_ODPS_*: %w", err)
-	}
-	return mc, nil
+	return platform.OpenSink(h.cfg.ODPS, h.cfg.WarehouseDir, store, creds, h.log)
 }
 
 func (h *Handler) dial(ctx context.Context, k job.Kafka) (window.Source, error) {
