@@ -1,7 +1,7 @@
 // Command stream is the Kafka-triggered real-time function. On Function Compute (runtime go1,
 // handler main) it serves the Kafka trigger's CloudEvents batches; when AWS_LAMBDA_RUNTIME_API
 // is set it serves AWS Lambda Kafka events instead. Either way one invocation writes one
-// micro-batch into the job's Hudi table, exactly once.
+// micro-batch into the job's table (Hudi, or MaxCompute: see package handler), exactly once.
 package main
 
 import (

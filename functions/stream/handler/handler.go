@@ -1,6 +1,8 @@
 // Package handler is the stream function's platform-independent entry: it decodes one Kafka
 // trigger payload (FC CloudEvents in either shape, RawData, or an AWS Lambda KafkaEvent) and
-// runs the batch through the job's processing chain into its Hudi table. main.go wraps it for
+// runs the batch through the job's processing chain into its table: a Hudi table in the lake
+// store (writer type hudi), or a MaxCompute table (writer type maxcompute) — the project of
+// FCSYNC_ODPS_PROJECT, or the local warehouse when none is set. main.go wraps it for
 // FC or Lambda; localrun calls it directly.
 package handler
 
@@ -28,6 +30,10 @@ type Config struct {
 	JobFile string // FCSYNC_JOB_FILE: or the job's file
 	RunsDir string // FCSYNC_RUNS: run records (default: the lake store)
 	LakeDir string // FCSYNC_LAKE: the object store tables and dirty data live in (a directory or oss://bucket/prefix, see platform.OpenStore)
+	// MaxCompute writers:
+	StateDir     string        // FCSYNC_STATE: the jobs' stream state and the sink's commit records (default: the lake store)
+	WarehouseDir string        // FCSYNC_WAREHOUSE: the local warehouse root when no MaxCompute project is set (default .fcsync/warehouse)
+	ODPS         platform.ODPS // FCSYNC_ODPS_*: the MaxCompute project
 }
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
@@ -39,6 +45,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.LakeDir == "" {
 		c.LakeDir = ".fcsync/lake"
+	}
+	c.StateDir, c.WarehouseDir, c.ODPS = getenv("FCSYNC_STATE"), getenv("FCSYNC_WAREHOUSE"), platform.ODPSFromEnv(getenv)
+	if c.StateDir == "" {
+		c.StateDir = c.LakeDir
+	}
+	if c.WarehouseDir == "" {
+		c.WarehouseDir = ".fcsync/warehouse"
 	}
 	if c.RunsDir == "" {
 		c.RunsDir = c.LakeDir
@@ -62,6 +75,7 @@ type Handler struct {
 	err  error
 
 	stores platform.StoreCache // the lake store, opened by the first invocation
+	states platform.StoreCache // FCSYNC_STATE, for MaxCompute writers
 	runs   platform.Runs       // FCSYNC_RUNS
 }
 
@@ -106,7 +120,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 	if err != nil {
 		return nil, err
 	}
-	recs, rep, err := h.run(ctx, j, event)
+	recs, rep, err := h.run(ctx, j, event, creds)
 	h.runs.Report(ctx, h.log, runlog.FromStream(j.Spec.Name, rep, err, recs, platform.Invocation(ctx, "stream", started)), creds)
 	if err != nil {
 		return nil, err
@@ -119,7 +133,7 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 }
 
 // run decodes the payload and runs the batch.
-func (h *Handler) run(ctx context.Context, j *stream.Job, event []byte) ([]record.Record, *stream.Report, error) {
+func (h *Handler) run(ctx context.Context, j *stream.Job, event []byte, creds platform.Credentials) ([]record.Record, *stream.Report, error) {
 	valueFormat, _ := trigger.ParseDataFormat(j.Spec.ValueFormat)
 	keyFormat, _ := trigger.ParseDataFormat(j.Spec.KeyFormat)
 	recs, err := trigger.DecodeKafka(event, trigger.WithValueFormat(valueFormat), trigger.WithKeyFormat(keyFormat))
@@ -132,6 +146,16 @@ func (h *Handler) run(ctx context.Context, j *stream.Job, event []byte) ([]recor
 	if err != nil {
 		return recs, nil, fmt.Errorf("lake %w", err)
 	}
-	rep, err := j.Run(ctx, stream.Env{Lake: lake, Log: h.log, Now: h.Now}, recs)
+	env := stream.Env{Lake: lake, Log: h.log, Now: h.Now}
+	if j.Spec.Table != nil {
+		if env.State, err = h.states.Open(ctx, h.cfg.StateDir, os.Getenv); err != nil {
+			return recs, nil, fmt.Errorf("state %w", err)
+		}
+		// A MaxCompute sink is made per invocation: it signs with this invocation's keys.
+		if env.Sink, err = platform.OpenSink(h.cfg.ODPS, h.cfg.WarehouseDir, env.State, creds, h.log); err != nil {
+			return recs, nil, err
+		}
+	}
+	rep, err := j.Run(ctx, env, recs)
 	return recs, rep, err
 }
