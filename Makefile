@@ -14,6 +14,7 @@ build: ## every function to dist/<name>/main (linux/amd64, static), and localrun
 	cp infra/jobs/*.yaml infra/jobs/*.json dist/batch/jobs/
 	cp infra/jobs/stream/* dist/stream/jobs/
 	cp infra/jobs/cdc/* dist/cdc/jobs/
+	cp infra/deploy/alerts.yaml dist/cdc/alerts.yaml
 	$(GO) build -o dist/localrun ./localrun
 
 test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed corpora

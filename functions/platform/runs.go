@@ -4,15 +4,19 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/fcsync/fcsync/shared/alert"
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/rss"
 	"github.com/fcsync/fcsync/shared/runlog"
+	"github.com/fcsync/fcsync/shared/state"
 )
 
 // Invocation describes the running invocation for its run record: the platform's request id,
@@ -55,13 +59,24 @@ func Report(ctx context.Context, log *slog.Logger, runs objstore.Store, rec runl
 
 // Runs is where a function's run records go: the store at Location, opened on first use (see
 // OpenStore). The zero value (no Location) only logs the summary lines.
+//
+// With Alerts (FCSYNC_ALERTS: a rules file, see package alert; relative to the binary's
+// directory) the function also evaluates the alert rules over the records after writing its
+// own, at most once per AlertEvery (default a minute) per instance, and sends what fires. Any
+// function may do it: overlapping checks send each notice once (alert.Monitor).
 type Runs struct {
-	Location string
-	cache    StoreCache
+	Location   string
+	Alerts     string
+	AlertEvery time.Duration
+
+	cache   StoreCache
+	mu      sync.Mutex
+	monitor *alert.Monitor
+	checked time.Time
 }
 
 // Report logs rec's summary line and writes it to the runs store (see Report); a store that
-// cannot be opened is a warning.
+// cannot be opened is a warning. Then it checks the alert rules when they are due.
 func (r *Runs) Report(ctx context.Context, log *slog.Logger, rec runlog.Record, creds Credentials) {
 	var store objstore.Store
 	if r.Location != "" {
@@ -71,4 +86,56 @@ func (r *Runs) Report(ctx context.Context, log *slog.Logger, rec runlog.Record, 
 		}
 	}
 	Report(ctx, log, store, rec, creds)
+	if store != nil && r.Alerts != "" {
+		r.checkAlerts(ctx, log, store, rec.Finished)
+	}
+}
+
+// checkAlerts runs the alert rules when a check is due; failures are warnings.
+func (r *Runs) checkAlerts(ctx context.Context, log *slog.Logger, store objstore.Store, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	every := r.AlertEvery
+	if every <= 0 {
+		every = time.Minute
+	}
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if !r.checked.IsZero() && now.Sub(r.checked) < every {
+		return
+	}
+	r.checked = now
+	if r.monitor == nil {
+		m, err := newMonitor(r.Alerts, store, log)
+		if err != nil {
+			log.Warn("alert rules not loaded", "file", r.Alerts, "err", err.Error())
+			return
+		}
+		r.monitor = m
+	}
+	notices, err := r.monitor.Check(context.WithoutCancel(ctx), now)
+	if err != nil {
+		log.Warn("alert check", "err", err.Error())
+	}
+	for _, n := range notices {
+		log.Info("alert sent", "rule", n.Rule, "job", n.Job, "kind", string(n.Kind), "severity", string(n.Severity))
+	}
+}
+
+func newMonitor(file string, store objstore.Store, log *slog.Logger) (*alert.Monitor, error) {
+	if !filepath.IsAbs(file) {
+		if exe, err := os.Executable(); err == nil {
+			file = filepath.Join(filepath.Dir(exe), file)
+		}
+	}
+	cfg, err := alert.LoadConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	channels, err := cfg.BuildChannels(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return &alert.Monitor{Runs: runlog.New(store), State: state.New(store, alert.StateScope), Config: cfg, Channels: channels, Log: log}, nil
 }

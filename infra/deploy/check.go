@@ -15,6 +15,7 @@ import (
 
 	batchhandler "github.com/fcsync/fcsync/functions/batch/handler"
 	streamhandler "github.com/fcsync/fcsync/functions/stream/handler"
+	"github.com/fcsync/fcsync/shared/alert"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/schedule"
@@ -262,9 +263,10 @@ func logConfig(v any) (LogConfig, error) {
 
 func (p *Project) checkEnv(ps *problems, where, resource, fn string, env map[string]string) {
 	raw := p.Template.Raw[resource]
+	alertVars := p.checkAlerts(ps, where, env["FCSYNC_ALERTS"])
 	for _, k := range sortedKeys(env) {
 		v := env[k]
-		if strings.HasPrefix(k, "FCSYNC_") && fn != "" && !p.readsEnv(fn, k) {
+		if strings.HasPrefix(k, "FCSYNC_") && fn != "" && !p.readsEnv(fn, k) && !alertVars[k] {
 			ps.add(where+"."+k, "not read by functions/%s", fn)
 		}
 		if (secretEnv.MatchString(k) || runlog.Redact(v) != v) && v != "" && !strings.Contains(raw[k], "${env(") {
@@ -536,4 +538,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// alertVar is a ${NAME} reference in an alert rules file.
+var alertVar = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// checkAlerts checks the alert rules file a function's FCSYNC_ALERTS names (packaged by make
+// build from infra/deploy/) and returns the environment variables its channels read.
+func (p *Project) checkAlerts(ps *problems, where, file string) map[string]bool {
+	if file == "" {
+		return nil
+	}
+	path := filepath.Join(p.Root, "infra", "deploy", filepath.Base(file))
+	if _, err := alert.LoadConfig(path); err != nil {
+		ps.add(where+".FCSYNC_ALERTS", "%v", err)
+		return nil
+	}
+	if !strings.Contains(p.Makefile, "infra/deploy/"+filepath.Base(file)) {
+		ps.add(where+".FCSYNC_ALERTS", "make build does not package infra/deploy/%s", filepath.Base(file))
+	}
+	b, _ := os.ReadFile(path)
+	vars := map[string]bool{}
+	for _, m := range alertVar.FindAllStringSubmatch(string(b), -1) {
+		vars[m[1]] = true
+	}
+	return vars
 }

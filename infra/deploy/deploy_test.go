@@ -99,7 +99,7 @@ func fixture(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	for _, pattern := range []string{"s.yaml", "Makefile", "infra/jobs/*.*", "infra/jobs/*/*", "infra/ram/*.json", "infra/oss/*.xml",
+	for _, pattern := range []string{"s.yaml", "Makefile", "infra/jobs/*.*", "infra/jobs/*/*", "infra/ram/*.json", "infra/oss/*.xml", "infra/deploy/alerts.yaml",
 		"functions/*/*.go", "functions/*/*/*.go"} {
 		files, _ := filepath.Glob(filepath.Join("../..", pattern))
 		for _, f := range files {
@@ -167,10 +167,13 @@ func TestChecksFindEachDefect(t *testing.T) {
 		{"policy missing a job's prefix", "infra/ram/fcsync-batch.json", `"acs:oss:*:*:fcsync-state/runs/orders_hourly/*"`, `"acs:oss:*:*:fcsync-state/runs/orders_5min/*"`, "missing: oss:GetObject on acs:oss:*:*:fcsync-state/runs/orders_hourly/*"},
 		{"policy with a wildcard action", "infra/ram/fcsync-stream.json", `"Action": "log:PostLogStoreLogs"`, `"Action": "log:*"`, `action "log:*" is not in the allow-list`},
 		{"policy deleting write-once records", "infra/ram/fcsync-cdc.json", `"Action": ["oss:GetObject", "oss:PutObject"],`, `"Action": ["oss:GetObject", "oss:PutObject", "oss:DeleteObject"],`, "more than the jobs need: oss:DeleteObject on acs:oss:*:*:fcsync-state/runs/shop_cdc/*"},
-		{"listing beyond the prefixes", "infra/ram/fcsync-cdc.json", `["state/cdc/shop_cdc/*", "runs/shop_cdc/*"]`, `["*"]`, "more than the jobs need: oss:ListObjects on acs:oss:*:*:fcsync-state if StringLike oss:Prefix=*"},
+		{"listing beyond the prefixes", "infra/ram/fcsync-cdc.json", `["runs/*", "runs/shop_cdc/*", "state/alerts/*", "state/cdc/shop_cdc/*"]`, `["*"]`, "more than the jobs need: oss:ListObjects on acs:oss:*:*:fcsync-state if StringLike oss:Prefix=*"},
 		{"policy field typo", "infra/ram/fcsync-cdc.json", `"Resource": "acs:log`, `"Resources": "acs:log`, `unknown field "Resources"`},
 		{"maxcompute table the jobs do not write", "infra/ram/maxcompute-fcsync-batch.json", "tables/orders", "tables/*", "MaxCompute grants name the project and each table"},
 		{"trust beyond FC", "infra/ram/trust-fc.json", `["fc.aliyuncs.com"]`, `["fc.aliyuncs.com", "ecs.aliyuncs.com"]`, "lets only fc.aliyuncs.com assume the role"},
+		{"alert rules not packaged", "Makefile", "	cp infra/deploy/alerts.yaml dist/cdc/alerts.yaml\n", "", "make build does not package infra/deploy/alerts.yaml"},
+		{"alert rules file missing", "s.yaml", "FCSYNC_ALERTS: alerts.yaml", "FCSYNC_ALERTS: rules.yaml", "rules.yaml"},
+		{"alert monitor without its grants", "infra/ram/fcsync-cdc.json", `"acs:oss:*:*:fcsync-state/state/alerts/*"`, `"acs:oss:*:*:fcsync-state/state/cdc/shop_cdc/*"`, "missing: oss:GetObject on acs:oss:*:*:fcsync-state/state/alerts/*"},
 		{"lifecycle expiring state", "infra/oss/lifecycle.xml", "<Prefix>dirty/</Prefix>", "<Prefix>state/</Prefix>", `expires objects under "state/jobs/orders_5min/"`},
 		{"lifecycle expiring the whole bucket", "infra/oss/lifecycle.xml", "<Prefix>runs/</Prefix>", "<Prefix></Prefix>", `expires objects under "lake/orders_rt/"`},
 		{"lifecycle without run records", "infra/oss/lifecycle.xml", "<Prefix>runs/</Prefix>", "<Prefix>run/</Prefix>", `no rule expires "runs/"`},

@@ -161,6 +161,11 @@ func Prefixes(s Served, env map[string]string) map[string]map[string][]string {
 	if len(s.Tables) > 0 {
 		add("FCSYNC_STATE", "state/maxcompute/", objectRW) // the MaxCompute sink's commit ledgers
 	}
+	if env["FCSYNC_ALERTS"] != "" {
+		// The alert monitor reads every job's run records and keeps its own state log.
+		add("FCSYNC_RUNS", "runs/", []string{"oss:GetObject"})
+		add("FCSYNC_RUNS", "state/alerts/", objectRW)
+	}
 	return out
 }
 

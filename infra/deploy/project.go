@@ -21,6 +21,8 @@ type Project struct {
 	// BuildRule reports whether the Makefile builds each function with -o dist/$$f/main from
 	// ./functions/$$f.
 	BuildRule bool
+	// Makefile is the Makefile's text.
+	Makefile string
 }
 
 // Load reads the template and the Makefile of the repository at root.
@@ -51,6 +53,7 @@ func (p *Project) readMakefile(mk string) error {
 	if m == nil {
 		return fmt.Errorf("no FUNCTIONS := list")
 	}
+	p.Makefile = mk
 	p.Functions = strings.Fields(m[1])
 	p.BuildRule = buildRE.MatchString(mk)
 	for _, c := range copyRE.FindAllStringSubmatch(mk, -1) {

@@ -29,6 +29,7 @@ type Config struct {
 	JobFile        string // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
 	StateDir       string // FCSYNC_STATE: state and dirty data (a directory or oss://bucket/prefix, see platform.OpenStore)
 	RunsDir        string // FCSYNC_RUNS: run records (default: the state store)
+	Alerts         string // FCSYNC_ALERTS: alert rules checked after each run (see platform.Runs)
 	WarehouseDir   string // FCSYNC_WAREHOUSE: the local warehouse root (when no MaxCompute project is set)
 	ODPS           ODPS   // FCSYNC_ODPS_*: the MaxCompute project windows write to
 	platform.Kafka        // FCSYNC_KAFKA_SERVERS, FCSYNC_FORCE_SERVERS, FCSYNC_DATASOURCES
@@ -46,6 +47,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JobFile:      getenv("FCSYNC_JOB_FILE"),
 		StateDir:     getenv("FCSYNC_STATE"),
 		RunsDir:      getenv("FCSYNC_RUNS"),
+		Alerts:       getenv("FCSYNC_ALERTS"),
 		ODPS:         platform.ODPSFromEnv(getenv),
 		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
 	}
@@ -85,7 +87,7 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir}}
+	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir, Alerts: cfg.Alerts}}
 }
 
 // Result is the function's response: the window report.

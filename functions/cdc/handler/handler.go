@@ -31,6 +31,7 @@ type Config struct {
 	JobFile        string            // FCSYNC_JOB_FILE: one job file to serve (overrides JobsDir)
 	State          string            // FCSYNC_STATE: the state store, a directory or oss://bucket/prefix
 	Runs           string            // FCSYNC_RUNS: run records (default: the state store)
+	Alerts         string            // FCSYNC_ALERTS: alert rules checked after each run (see platform.Runs)
 	platform.Kafka                   // FCSYNC_KAFKA_SERVERS, FCSYNC_FORCE_SERVERS, FCSYNC_DATASOURCES
 	DSN            string            // FCSYNC_CDC_DSN: the database, overriding the job's dsn or datasource
 	Password       string            // FCSYNC_CDC_PASSWORD: the password of a DSN that has none
@@ -59,6 +60,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		JobFile:    getenv("FCSYNC_JOB_FILE"),
 		State:      getenv("FCSYNC_STATE"),
 		Runs:       getenv("FCSYNC_RUNS"),
+		Alerts:     getenv("FCSYNC_ALERTS"),
 		DSN:        getenv("FCSYNC_CDC_DSN"),
 		Password:   getenv("FCSYNC_CDC_PASSWORD"),
 	}
@@ -110,7 +112,7 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{cfg: cfg, log: log, getenv: os.Getenv, runs: platform.Runs{Location: cfg.Runs}}
+	return &Handler{cfg: cfg, log: log, getenv: os.Getenv, runs: platform.Runs{Location: cfg.Runs, Alerts: cfg.Alerts}}
 }
 
 // Result is the function's response.

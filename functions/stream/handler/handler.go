@@ -29,6 +29,7 @@ type Config struct {
 	Job     string // FCSYNC_JOB: the job this function serves (one function per real-time job)
 	JobFile string // FCSYNC_JOB_FILE: or the job's file
 	RunsDir string // FCSYNC_RUNS: run records (default: the lake store)
+	Alerts  string // FCSYNC_ALERTS: alert rules checked after each run (see platform.Runs)
 	LakeDir string // FCSYNC_LAKE: the object store tables and dirty data live in (a directory or oss://bucket/prefix, see platform.OpenStore)
 	// MaxCompute writers:
 	StateDir     string        // FCSYNC_STATE: the jobs' stream state and the sink's commit records (default: the lake store)
@@ -38,7 +39,7 @@ type Config struct {
 
 // ConfigFromEnv reads the configuration; getenv is os.Getenv in production.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{JobsDir: getenv("FCSYNC_JOBS"), Job: getenv("FCSYNC_JOB"), JobFile: getenv("FCSYNC_JOB_FILE"), LakeDir: getenv("FCSYNC_LAKE"), RunsDir: getenv("FCSYNC_RUNS")}
+	c := Config{JobsDir: getenv("FCSYNC_JOBS"), Job: getenv("FCSYNC_JOB"), JobFile: getenv("FCSYNC_JOB_FILE"), LakeDir: getenv("FCSYNC_LAKE"), RunsDir: getenv("FCSYNC_RUNS"), Alerts: getenv("FCSYNC_ALERTS")}
 	if c.JobsDir == "" {
 		exe, _ := os.Executable()
 		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
@@ -84,7 +85,7 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir}}
+	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir, Alerts: cfg.Alerts}}
 }
 
 // Result is the function's response.
