@@ -8,6 +8,12 @@
 // warehouse and MaxCompute (on the mctest server) are required to hold identical partitions.
 // `go test -args -sinktest.update` rewrites the golden files.
 //
+// RunRealtime does the same with the real-time path (package stream, a job with a
+// MaxCompute writer): batches into hour partitions of an event time, into the day of the
+// record's timestamp, into dynamic partitions of a field's value (hostile values are dirty
+// data), redeliveries, and batches re-cut after an invocation was killed half-way through
+// committing its partitions.
+//
 // The scenarios keep to what every sink promises alike. Where MaxCompute must differ from the
 // warehouse — an Append rerun with different rows is a no-op on MaxCompute, and an overwrite
 // there also replaces rows later windows appended — the MaxCompute package tests it itself.
