@@ -68,3 +68,34 @@ func TestMaxComputeWriterErrorsNameTheField(t *testing.T) {
 		})
 	}
 }
+
+// FuzzLoadStreamMaxComputeWriter loads stream jobs with arbitrary writer sections: no panic,
+// and a writer that loads names valid partition columns, one per level or field.
+func FuzzLoadStreamMaxComputeWriter(f *testing.F) {
+	for _, w := range []string{
+		`{type: maxcompute, table: orders, partition: {time: ts, levels: [year, month, day, hour]}, lifecycle: 30}`,
+		`{type: odps, table: orders, partition: {fields: [region, status], columns: [r, s]}}`,
+		`{type: maxcompute, table: t, partition: {time: __timestamp__, levels: [year]}, schema: [{name: id, type: bigint}]}`,
+		`{type: maxcompute, table: t, partition: {fields: ["../x"]}}`,
+		`{type: maxcompute, table: t, partition: {time: ts, levels: [day]}}`,
+		`{type: maxcompute, table: t, partition: [1, 2]}`,
+	} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, writer string) {
+		s, err := LoadStream([]byte(streamWithWriter(writer)), "x")
+		if err != nil || s.Table == nil {
+			return
+		}
+		p := s.Table.Partition
+		if n := max(len(p.Levels), len(p.Fields)); len(p.Columns) != n {
+			t.Fatalf("%d partition columns for %d levels/fields", len(p.Columns), n)
+		}
+		tbl := s.Table.Schema([]schema.Column{{Name: "zz_data", Type: schema.String}})
+		for _, c := range tbl.Partitions {
+			if err := schema.ValidateName(c.Name); err != nil {
+				t.Fatalf("partition column %q: %v", c.Name, err)
+			}
+		}
+	})
+}
