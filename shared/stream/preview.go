@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fcsync/fcsync/shared/fieldmap"
+	"github.com/fcsync/fcsync/shared/process"
 	"github.com/fcsync/fcsync/shared/record"
 	"github.com/fcsync/fcsync/shared/schema"
 )
@@ -12,11 +13,14 @@ import (
 // Preview is what a batch would write, computed without writing anything (DataWorks'
 // "preview data output" and "simulated run").
 type Preview struct {
-	Columns  []schema.Column     // the schema the rows are in (with any columns the batch would add)
-	Rows     []schema.Row        // a short row has trailing NULLs
-	Dirty    []DirtyRecord       // records that would be dirty data, with their reasons
-	Filtered int                 // records the chain's filters would drop
-	DDL      []fieldmap.DDLEvent // columns the batch would add
+	Columns []schema.Column // the schema the rows are in (with any columns the batch would add)
+	Rows    []schema.Row    // a short row has trailing NULLs
+	// Partitions are the table partitions of Rows, for a job whose writer is a MaxCompute
+	// table (nil for a Hudi writer).
+	Partitions []schema.Partition
+	Dirty      []DirtyRecord       // records that would be dirty data, with their reasons
+	Filtered   int                 // records the chain's filters would drop
+	DDL        []fieldmap.DDLEvent // columns the batch would add
 }
 
 // Preview runs recs through the chain and the mapping at time at, against the table's
@@ -36,9 +40,13 @@ func (j *Job) Preview(recs []record.Record, cols []schema.Column, at time.Time) 
 		return nil, err
 	}
 	batch := mapper.Batch()
-	out, err := j.transform(chain, batch, recs, nil)
+	var part func(*process.Message) (schema.Partition, error)
+	if j.Spec.Table != nil {
+		part = j.partitioner()
+	}
+	out, err := j.transform(chain, batch, recs, part)
 	if err != nil {
 		return nil, err
 	}
-	return &Preview{Columns: batch.Columns(), Rows: out.rows, Dirty: out.dirty, Filtered: out.filtered, DDL: batch.Events()}, nil
+	return &Preview{Columns: batch.Columns(), Rows: out.rows, Partitions: out.parts, Dirty: out.dirty, Filtered: out.filtered, DDL: batch.Events()}, nil
 }

@@ -26,29 +26,32 @@ import (
 
 // tableEnv is one table sink under test with its state store and a clock.
 type tableEnv struct {
-	t     *testing.T
+	t     testing.TB
 	name  string
 	store *objstore.Memory // stream state, dirty data, MaxCompute commit records
 	srv   *mctest.Server   // nil for the warehouse
 	wh    *warehouse.Warehouse
 	read  sinktest.Reader
 	clock time.Time
+	// mcOpts are the MaxCompute sink's options (default: 3-row blocks, so every batch
+	// uploads several blocks per partition).
+	mcOpts []maxcompute.Option
 }
 
 type tableTarget struct {
 	name string
-	open func(t *testing.T) *tableEnv
+	open func(t testing.TB) *tableEnv
 }
 
 var tableTargets = []tableTarget{
-	{"warehouse", func(t *testing.T) *tableEnv {
+	{"warehouse", func(t testing.TB) *tableEnv {
 		w, err := warehouse.Open(t.TempDir(), warehouse.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return &tableEnv{t: t, name: "warehouse", store: objstore.NewMemory(), wh: w, read: sinktest.WarehouseReader(w), clock: t0}
 	}},
-	{"maxcompute", func(t *testing.T) *tableEnv {
+	{"maxcompute", func(t testing.TB) *tableEnv {
 		srv := mctest.New(t)
 		return &tableEnv{t: t, name: "maxcompute", store: objstore.NewMemory(), srv: srv, read: sinktest.ServerReader(srv, srv.Project()), clock: t0}
 	}},
@@ -62,7 +65,7 @@ func (e *tableEnv) sink() sink.Sink {
 	s, err := maxcompute.New(maxcompute.Config{
 		Endpoint: e.srv.Endpoint(), Project: e.srv.Project(),
 		Credentials: maxcompute.Credentials{AccessKeyID: e.srv.AccessKeyID(), AccessKeySecret: e.srv.AccessKeySecret()},
-	}, e.store, maxcompute.WithBlockRows(3), maxcompute.WithRetry(2, time.Millisecond), maxcompute.WithLogger(slog.New(slog.DiscardHandler)))
+	}, e.store, append([]maxcompute.Option{maxcompute.WithBlockRows(3), maxcompute.WithRetry(2, time.Millisecond), maxcompute.WithLogger(slog.New(slog.DiscardHandler))}, e.mcOpts...)...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -465,4 +468,113 @@ func compileDoc(t testing.TB, doc string) *stream.Job {
 		t.Fatal(err)
 	}
 	return j
+}
+
+// FuzzTablePartitionValues previews records whose partition field and time field hold
+// arbitrary JSON: each record is a row in a partition that passes schema validation, or dirty
+// data with its reason; nothing panics.
+func FuzzTablePartitionValues(f *testing.F) {
+	byRegion := compileDoc(f, `name: f
+timezone: Asia/Shanghai
+reader: {type: kafka, valueFormat: json}
+processors:
+  - json:
+      fields:
+        - {name: region, path: region}
+        - {name: ts, path: ts}
+writer: {type: maxcompute, table: t, partition: {fields: [region], columns: [region_p]}}
+`)
+	byTime := compileDoc(f, `name: f
+timezone: Asia/Shanghai
+reader: {type: kafka, valueFormat: json}
+processors:
+  - json:
+      fields:
+        - {name: region, path: region}
+        - {name: ts, path: ts}
+writer: {type: maxcompute, table: t, partition: {time: ts, levels: [year, month, day, hour]}}
+`)
+	for _, s := range []string{`"east"`, `"../etc"`, `""`, `null`, `12`, `"a/b"`, `"..", "x"`, `1717200000000`, `"2024-06-01 10:00:00"`, `-99999999999999999`, `{"x":1}`, `"` + strings.Repeat("é", 100) + `"`} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, region, ts string) {
+		rec := record.Record{Topic: "t", Offset: 1, Timestamp: t0, Value: []byte(`{"region":` + region + `,"ts":` + ts + `}`)}
+		for _, j := range []*stream.Job{byRegion, byTime} {
+			p, err := j.Preview([]record.Record{rec}, nil, t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Rows)+len(p.Dirty) != 1 || len(p.Partitions) != len(p.Rows) {
+				t.Fatalf("%d rows, %d partitions, %d dirty", len(p.Rows), len(p.Partitions), len(p.Dirty))
+			}
+			for _, part := range p.Partitions {
+				if len(part) == 0 {
+					t.Fatal("empty partition")
+				}
+				for _, pv := range part {
+					if err := pv.Validate(); err != nil {
+						t.Fatalf("partition %s: %v", part, err)
+					}
+				}
+			}
+			for _, d := range p.Dirty {
+				if d.Reason == "" {
+					t.Fatalf("dirty record without a reason: %+v", d)
+				}
+			}
+		}
+	})
+}
+
+func TestTheStreamStateStaysSmallOverManyBatches(t *testing.T) {
+	e := tableTargets[0].open(t)
+	j := loadTableJob(t, nil)
+	for b := range 40 {
+		if _, err := j.Run(context.Background(), e.env(), orders(int32(b%2), b*3, 3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, _, err := e.store.List(context.Background(), "state/"+stream.StateScopePrefix+"orders_mc/", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two versions a batch: 80 written, the log pruned to its newest 64 every 16.
+	if len(keys) == 0 || len(keys) > 64+16 {
+		t.Fatalf("%d state versions after 40 batches", len(keys))
+	}
+	ids, _ := e.ids()
+	var all []record.Record
+	for b := range 40 {
+		all = append(all, orders(int32(b%2), b*3, 3)...)
+	}
+	equalIDs(t, ids, kept(all))
+}
+
+// BenchmarkTableBatch runs 500-record batches (orders a minute apart: 9 hour partitions
+// each) into each table sink: state load, transform, intent, commit, offsets.
+func BenchmarkTableBatch(b *testing.B) {
+	for _, tt := range tableTargets {
+		b.Run(tt.name, func(b *testing.B) {
+			e := tt.open(b)
+			e.mcOpts = []maxcompute.Option{maxcompute.WithBlockRows(1 << 20)} // blocks by size, as in production
+			j := loadTableJob(b, nil)
+			b.ReportAllocs()
+			n := 0
+			for b.Loop() {
+				recs := orders(0, n*500, 500)
+				for i := range recs {
+					r := order(0, recs[i].Offset, string(recs[i].Key), 200)
+					ts := t0.Add(time.Duration(r.Offset) * time.Minute)
+					r.Value = []byte(strings.Replace(string(r.Value), fmt.Sprint(r.Timestamp.UnixMilli()), fmt.Sprint(ts.UnixMilli()), 1))
+					recs[i] = r
+				}
+				rep, err := j.Run(context.Background(), e.env(), recs)
+				if err != nil || rep.Written != 500 {
+					b.Fatalf("%+v, %v", rep, err)
+				}
+				n++
+			}
+			b.ReportMetric(float64(500*n)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
 }
