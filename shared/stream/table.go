@@ -321,7 +321,7 @@ func (j *Job) tableAttempt(ctx context.Context, env Env, log *state.Log, resolve
 	}
 
 	// Transform, then drop the rows a stopped batch already committed.
-	mapper, err := fieldmap.New("mapping", j.Spec.Mapping, j.initialColumns(),
+	mapper, err := fieldmap.New("mapping", j.Spec.Mapping, j.tableColumns(ctx, env.Sink),
 		fieldmap.WithTable(j.tableName()), fieldmap.WithLocation(j.Spec.Location), fieldmap.WithClock(func() time.Time { return at }))
 	if err != nil {
 		return rep, fmt.Errorf("job %s: %w", j.Spec.Name, err)
@@ -450,6 +450,29 @@ func (j *Job) tableAttempt(ctx context.Context, env Env, log *state.Log, resolve
 	rep.Inserted = len(rows)
 	rep.DDL = batch.Events()
 	return rep, nil
+}
+
+// tableColumns are the columns rows are mapped to: the table's, when it exists (columns a
+// dynamic policy added before included), then the job's columns it lacks (Begin adds them).
+func (j *Job) tableColumns(ctx context.Context, s sink.Sink) []schema.Column {
+	cols := j.initialColumns()
+	d, ok := s.(interface {
+		Table(ctx context.Context, name string) (schema.Table, error)
+	})
+	if !ok {
+		return cols
+	}
+	t, err := d.Table(ctx, j.tableName())
+	if err != nil || len(t.Columns) == 0 {
+		return cols // absent (created by Begin), or an error Begin reports
+	}
+	out := slices.Clone(t.Columns)
+	for _, c := range cols {
+		if t.Index(c.Name) < 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // timeout is how long the invocation may still run: ctx's deadline, else Env.Timeout.

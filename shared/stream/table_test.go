@@ -444,6 +444,13 @@ func TestAddColumnPolicyAddsTheColumnToTheTable(t *testing.T) {
 			if got["d0"] != nil || got["d1"] != "SPRING" {
 				t.Fatalf("coupon column: %v", got)
 			}
+			// The next batch finds the column in the table: nothing to add.
+			r2 := order(0, 2, "d2", 500)
+			r2.Value = []byte(strings.Replace(string(r2.Value), `"status"`, `"extra":{"coupon":"AUTUMN"},"status"`, 1))
+			rep, err = loadTableJob(t, dyn).Run(context.Background(), e.env(), []record.Record{r2})
+			if err != nil || len(rep.DDL) != 0 || rep.Written != 1 {
+				t.Fatalf("second batch: %+v, %v", rep, err)
+			}
 		})
 	}
 }
