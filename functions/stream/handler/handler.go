@@ -80,10 +80,16 @@ type Handler struct {
 	runs   platform.Runs       // FCSYNC_RUNS
 }
 
-// New makes a handler.
+// New makes a handler. StateDir and WarehouseDir default as in ConfigFromEnv.
 func New(cfg Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.StateDir == "" {
+		cfg.StateDir = cfg.LakeDir
+	}
+	if cfg.WarehouseDir == "" {
+		cfg.WarehouseDir = ".fcsync/warehouse"
 	}
 	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir, Alerts: cfg.Alerts}}
 }
