@@ -73,6 +73,10 @@
 // partition exactly once after the rerun; the tests crash the writer at every SDK request and
 // every state write, before and after it takes effect, and check that.
 //
+// Committed (sink.Resolver) answers from the same records whether a segment's rows are in a
+// partition, settling a pending record as above: the real-time path (package stream) asks
+// it which partitions a killed invocation's batch reached.
+//
 // # SDK pitfalls it avoids
 //
 //   - Table.AddPartitions prints its SQL with println: the sink never calls it (it runs its own
