@@ -40,9 +40,8 @@
 // the late files of other segments, plus its own new files, even when it wrote no row. The
 // owned partition is always reconciled at commit (a rerun that writes nothing removes what
 // the segment wrote there before); late files a previous run left in partitions a rerun does
-// not touch stay.
-// Committed (sink.Resolver) reports whether a partition's published snapshot holds files of
-// a segment.
+// not touch stay. Committed (sink.Resolver) reports whether a partition's published
+// snapshot holds files of a segment.
 //
 // # Streaming and memory
 //
