@@ -585,3 +585,40 @@ func BenchmarkTableBatch(b *testing.B) {
 		})
 	}
 }
+
+func TestTimePartitionsAreCutInTheJobsTimeZone(t *testing.T) {
+	const doc = `name: tp
+timezone: Asia/Shanghai
+reader: {type: kafka, valueFormat: json}
+processors:
+  - json:
+      fields:
+        - {name: ms, path: ms, type: BIGINT}
+        - {name: text, path: text}
+        - {name: at, path: ms, type: TIMESTAMP}
+writer: {type: maxcompute, table: t, partition: {time: FIELD, levels: LEVELS, columns: COLUMNS}}
+`
+	at := time.Date(2024, 12, 31, 16, 30, 0, 0, time.UTC) // 2025-01-01 00:30 in Shanghai
+	rec := record.Record{Topic: "t", Offset: 1, Timestamp: at.Add(-time.Hour),
+		Value: []byte(fmt.Sprintf(`{"ms":%d,"text":"2025-01-01 00:30:00"}`, at.UnixMilli()))}
+	cases := []struct {
+		field, levels, columns, want string
+	}{
+		{"ms", "[year, month, day, hour]", "[year, month, day, hour]", "year=2025,month=01,day=01,hour=00"},
+		{"at", "[year, month, day]", "[y, m, d]", "y=2025,m=01,d=01"},
+		{"text", "[year, month]", "[yr, mo]", "yr=2025,mo=01"},
+		{"__timestamp__", "[year, month, day, hour]", "[year, month, day, hour]", "year=2024,month=12,day=31,hour=23"},
+	}
+	for _, c := range cases {
+		t.Run(c.field, func(t *testing.T) {
+			d := strings.NewReplacer("FIELD", c.field, "LEVELS", c.levels, "COLUMNS", c.columns).Replace(doc)
+			p, err := compileDoc(t, d).Preview([]record.Record{rec}, nil, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Partitions) != 1 || p.Partitions[0].String() != c.want {
+				t.Fatalf("partitions %v, dirty %+v; want %s", p.Partitions, p.Dirty, c.want)
+			}
+		})
+	}
+}
