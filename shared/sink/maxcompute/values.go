@@ -92,7 +92,7 @@ func (c *column) check(v any) (any, int64, error) {
 	}
 	switch {
 	case c.typ.Integer():
-		n, err := toInt64(v)
+		n, err := schema.Int64(v)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -122,7 +122,7 @@ func (c *column) check(v any) (any, int64, error) {
 		case float32:
 			f = float64(x)
 		default:
-			n, err := toInt64(v)
+			n, err := schema.Int64(v)
 			if err != nil {
 				return nil, 0, fmt.Errorf("%T value does not fit a %s column", v, c.typ)
 			}
@@ -254,38 +254,6 @@ func (c *column) checkText(s string) error {
 		}
 	}
 	return nil
-}
-
-func toInt64(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case int16:
-		return int64(x), nil
-	case int8:
-		return int64(x), nil
-	case uint8:
-		return int64(x), nil
-	case uint16:
-		return int64(x), nil
-	case uint32:
-		return int64(x), nil
-	case uint64:
-		if x > math.MaxInt64 {
-			return 0, fmt.Errorf("%d overflows BIGINT", x)
-		}
-		return int64(x), nil
-	case uint:
-		if uint64(x) > math.MaxInt64 {
-			return 0, fmt.Errorf("%d overflows BIGINT", x)
-		}
-		return int64(x), nil
-	}
-	return 0, fmt.Errorf("%T value is not an integer", v)
 }
 
 // clip shortens a value quoted into an error message.

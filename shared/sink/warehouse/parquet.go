@@ -95,7 +95,7 @@ func encodeValue(t schema.Type, v any) (parquet.Value, int64, error) {
 	}
 	switch {
 	case t.Integer():
-		n, err := toInt64(v)
+		n, err := schema.Int64(v)
 		if err != nil {
 			return parquet.Value{}, 0, err
 		}
@@ -109,7 +109,7 @@ func encodeValue(t schema.Type, v any) (parquet.Value, int64, error) {
 		case float32:
 			return parquet.DoubleValue(float64(x)), 8, nil
 		}
-		if n, err := toInt64(v); err == nil {
+		if n, err := schema.Int64(v); err == nil {
 			return parquet.DoubleValue(float64(n)), 8, nil
 		}
 	case schema.String, schema.Varchar, schema.Char, schema.Decimal, schema.JSON, schema.Binary:
@@ -143,38 +143,6 @@ func encodeValue(t schema.Type, v any) (parquet.Value, int64, error) {
 		}
 	}
 	return parquet.Value{}, 0, fmt.Errorf("%T value does not fit a %s column", v, t)
-}
-
-func toInt64(v any) (int64, error) {
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case int:
-		return int64(x), nil
-	case int32:
-		return int64(x), nil
-	case int16:
-		return int64(x), nil
-	case int8:
-		return int64(x), nil
-	case uint8:
-		return int64(x), nil
-	case uint16:
-		return int64(x), nil
-	case uint32:
-		return int64(x), nil
-	case uint64:
-		if x > math.MaxInt64 {
-			return 0, fmt.Errorf("%d overflows BIGINT", x)
-		}
-		return int64(x), nil
-	case uint:
-		if uint64(x) > math.MaxInt64 {
-			return 0, fmt.Errorf("%d overflows BIGINT", x)
-		}
-		return int64(x), nil
-	}
-	return 0, fmt.Errorf("%T value is not an integer", v)
 }
 
 // decodeValue turns a non-null Parquet value back into the schema package's Go type.
