@@ -21,14 +21,14 @@ func (s *Sink) CreateTableSQL(t schema.Table) string {
 // addColumnsSQL renders ALTER TABLE ... ADD COLUMNS IF NOT EXISTS.
 func addColumnsSQL(table string, cols []schema.Column) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ALTER TABLE %s ADD COLUMNS IF NOT EXISTS (", quoteIdent(table))
+	fmt.Fprintf(&b, "ALTER TABLE %s ADD COLUMNS IF NOT EXISTS (", warehouse.QuoteIdent(table))
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(quoteIdent(c.Name) + " " + typeSQL(c.Type))
+		b.WriteString(warehouse.QuoteIdent(c.Name) + " " + typeSQL(c.Type))
 		if c.Comment != "" {
-			b.WriteString(" COMMENT " + quoteString(c.Comment))
+			b.WriteString(" COMMENT " + warehouse.QuoteString(c.Comment))
 		}
 	}
 	b.WriteString(");")
@@ -39,14 +39,14 @@ func addColumnsSQL(table string, cols []schema.Column) string {
 // were checked by schema.PartitionValue.Validate, so they hold no quote or backslash.
 func addPartitionsSQL(table string, parts []schema.Partition) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ALTER TABLE %s ADD IF NOT EXISTS", quoteIdent(table))
+	fmt.Fprintf(&b, "ALTER TABLE %s ADD IF NOT EXISTS", warehouse.QuoteIdent(table))
 	for _, p := range parts {
 		b.WriteString(" PARTITION (")
 		for i, pv := range p {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(quoteIdent(pv.Column) + "=" + quoteString(pv.Value))
+			b.WriteString(warehouse.QuoteIdent(pv.Column) + "=" + warehouse.QuoteString(pv.Value))
 		}
 		b.WriteString(")")
 	}
@@ -66,35 +66,4 @@ func typeSQL(t schema.Type) string {
 		return "DECIMAL(38,18)"
 	}
 	return string(t)
-}
-
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
-
-// quoteString renders a string literal in single quotes with backslash escapes; other
-// control characters become spaces.
-func quoteString(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch r {
-		case '\\':
-			b.WriteString(`\\`)
-		case '\'':
-			b.WriteString(`\'`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		default:
-			if r < 0x20 || r == 0x7f {
-				b.WriteByte(' ')
-				continue
-			}
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
 }

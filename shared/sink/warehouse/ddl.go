@@ -13,9 +13,9 @@ import (
 // Types that need a length take the largest one: VARCHAR(65535), CHAR(255), DECIMAL(38,18).
 func DDL(project string, t schema.Table) string {
 	var b strings.Builder
-	name := quoteIdent(t.Name)
+	name := QuoteIdent(t.Name)
 	if project != "" {
-		name = quoteIdent(project) + "." + name
+		name = QuoteIdent(project) + "." + name
 	}
 	fmt.Fprintf(&b, "CREATE TABLE IF NOT EXISTS %s (\n", name)
 	for i, c := range t.Columns {
@@ -28,7 +28,7 @@ func DDL(project string, t schema.Table) string {
 	}
 	b.WriteString(")")
 	if t.Comment != "" {
-		b.WriteString("\nCOMMENT " + quoteString(t.Comment))
+		b.WriteString("\nCOMMENT " + QuoteString(t.Comment))
 	}
 	if len(t.Partitions) > 0 {
 		b.WriteString("\nPARTITIONED BY (")
@@ -48,12 +48,12 @@ func DDL(project string, t schema.Table) string {
 }
 
 func writeColumn(b *strings.Builder, c schema.Column) {
-	b.WriteString(quoteIdent(c.Name))
+	b.WriteString(QuoteIdent(c.Name))
 	b.WriteByte(' ')
 	b.WriteString(ddlType(c.Type))
 	if c.Comment != "" {
 		b.WriteString(" COMMENT ")
-		b.WriteString(quoteString(c.Comment))
+		b.WriteString(QuoteString(c.Comment))
 	}
 }
 
@@ -69,13 +69,14 @@ func ddlType(t schema.Type) string {
 	return string(t)
 }
 
-// quoteIdent backquotes an identifier, doubling any backquote inside.
-func quoteIdent(s string) string {
+// QuoteIdent backquotes a MaxCompute identifier, doubling any backquote inside.
+func QuoteIdent(s string) string {
 	return "`" + strings.ReplaceAll(s, "`", "``") + "`"
 }
 
-// quoteString renders a MaxCompute string literal in single quotes with backslash escapes.
-func quoteString(s string) string {
+// QuoteString renders a MaxCompute string literal in single quotes with backslash escapes;
+// other control characters become spaces.
+func QuoteString(s string) string {
 	var b strings.Builder
 	b.WriteByte('\'')
 	for _, r := range s {
