@@ -146,27 +146,8 @@ func (h *Handler) Config() Config { return h.cfg }
 // LoadJob loads the named job: the configured job file, or <name>.yaml, .yml or .json in the
 // jobs directory. An empty name means the default job.
 func (h *Handler) LoadJob(name string) (*job.Spec, error) {
-	if h.cfg.JobFile != "" {
-		spec, err := job.LoadFile(h.cfg.JobFile)
-		if err != nil {
-			return nil, err
-		}
-		if name != "" && name != spec.Name {
-			return nil, fmt.Errorf("job %q is not served here (this function serves %q)", name, spec.Name)
-		}
-		return spec, nil
-	}
-	if name == "" {
-		name = h.cfg.DefaultJob
-	}
-	if name == "" {
-		return nil, fmt.Errorf("no job: the timer payload names none and FCSYNC_JOB is not set")
-	}
-	p, err := job.FindFile(h.cfg.JobsDir, name)
-	if err != nil {
-		return nil, err
-	}
-	return job.LoadFile(p)
+	return platform.LoadJob(platform.Jobs{File: h.cfg.JobFile, Dir: h.cfg.JobsDir, Default: h.cfg.DefaultJob}, name,
+		job.LoadFile, func(s *job.Spec) string { return s.Name })
 }
 
 // Env builds the window environment from the configuration. An OSS state store signs each

@@ -17,7 +17,6 @@ import (
 
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/cdc"
-	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
 	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/trigger"
@@ -234,27 +233,8 @@ func (h *Handler) kafkaConfig(j *cdc.Job) (kafka.Config, error) {
 // LoadJob loads the named job: the configured job file, or <name>.yaml, .yml or .json in the
 // jobs directory. An empty name means the default job.
 func (h *Handler) LoadJob(name string) (*cdc.Job, error) {
-	if h.cfg.JobFile != "" {
-		j, err := cdc.LoadFile(h.cfg.JobFile)
-		if err != nil {
-			return nil, err
-		}
-		if name != "" && name != j.Name {
-			return nil, fmt.Errorf("job %q is not served here (this function serves %q)", name, j.Name)
-		}
-		return j, nil
-	}
-	if name == "" {
-		name = h.cfg.DefaultJob
-	}
-	if name == "" {
-		return nil, errors.New("no job: the timer payload names none and FCSYNC_JOB is not set")
-	}
-	p, err := job.FindFile(h.cfg.JobsDir, name)
-	if err != nil {
-		return nil, err
-	}
-	return cdc.LoadFile(p)
+	return platform.LoadJob(platform.Jobs{File: h.cfg.JobFile, Dir: h.cfg.JobsDir, Default: h.cfg.DefaultJob}, name,
+		cdc.LoadFile, func(j *cdc.Job) string { return j.Name })
 }
 
 // Config returns the handler's configuration.
