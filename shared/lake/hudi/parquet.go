@@ -218,6 +218,35 @@ func (bw *baseWriter) addRaw(vals []parquet.Value, key string, size int) error {
 	return nil
 }
 
+// splice appends a row group of a stored base file with this file's schema as it is: its
+// compressed pages are copied without decoding them (parquet-go's copy path for row groups of a
+// file written with the same codec and encodings; otherwise parquet-go re-encodes them, with
+// the same values). keys are its record keys in order, size its uncompressed bytes. The rows
+// keep every meta column, _hoodie_file_name included (see the package doc).
+func (bw *baseWriter) splice(rg parquet.RowGroup, keys []string, size int64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errBadFile, r)
+		}
+	}()
+	if bw.nbatch > 0 {
+		if _, err := bw.w.WriteRows(bw.batch[:bw.nbatch]); err != nil {
+			return fmt.Errorf("encode parquet rows: %w", err)
+		}
+		bw.nbatch = 0
+	}
+	// WriteRowGroup first flushes the rows buffered so far as a row group of their own.
+	if _, err := bw.w.WriteRowGroup(rg); err != nil {
+		return fmt.Errorf("copy parquet row group: %w", err)
+	}
+	for _, k := range keys {
+		bw.track(k, 0)
+	}
+	bw.rgBytes = 0
+	bw.rowBytes += size
+	return nil
+}
+
 func (bw *baseWriter) track(key string, size int) {
 	if bw.collectKeys {
 		bw.keys = append(bw.keys, key)
@@ -711,9 +740,10 @@ func (bf *baseFile) flat() bool {
 	return true
 }
 
-// scanFlat reads a flat file's rows as Parquet values, one per field. The values are valid
-// until afterChunk is called, which happens before the reader reuses their memory.
-func (bf *baseFile) scanFlat(fn func(vals []parquet.Value) error, afterChunk func() error) (err error) {
+// scanFlatGroup reads the rows of one row group of a flat file as Parquet values, one per
+// field. The values are valid until afterChunk is called, which happens before the reader
+// reuses their memory. Malformed files are errors, never panics.
+func (bf *baseFile) scanFlatGroup(rg parquet.RowGroup, fn func(vals []parquet.Value) error, afterChunk func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", errBadFile, r)
@@ -722,40 +752,37 @@ func (bf *baseFile) scanFlat(fn func(vals []parquet.Value) error, afterChunk fun
 	n := len(bf.fields)
 	vals := make([]parquet.Value, n)
 	rows := make([]parquet.Row, 64)
-	for _, rg := range bf.f.RowGroups() {
-		r := parquet.NewRowGroupReader(rg)
-		for {
-			k, rerr := r.ReadRows(rows)
-			for _, row := range rows[:k] {
-				if len(row) != n {
-					return fmt.Errorf("%w: row of %d values for %d columns", errBadFile, len(row), n)
-				}
-				for _, v := range row {
-					c := v.Column()
-					if c < 0 || c >= n {
-						return fmt.Errorf("%w: value of column %d outside the schema", errBadFile, c)
-					}
-					vals[c] = v
-				}
-				if err := fn(vals); err != nil {
-					return err
-				}
+	r := parquet.NewRowGroupReader(rg)
+	for {
+		k, rerr := r.ReadRows(rows)
+		for _, row := range rows[:k] {
+			if len(row) != n {
+				return fmt.Errorf("%w: row of %d values for %d columns", errBadFile, len(row), n)
 			}
-			if err := afterChunk(); err != nil {
+			for _, v := range row {
+				c := v.Column()
+				if c < 0 || c >= n {
+					return fmt.Errorf("%w: value of column %d outside the schema", errBadFile, c)
+				}
+				vals[c] = v
+			}
+			if err := fn(vals); err != nil {
 				return err
 			}
-			if rerr != nil {
-				if errors.Is(rerr, io.EOF) {
-					break
-				}
-				return fmt.Errorf("%w: %v", errBadFile, rerr)
+		}
+		if err := afterChunk(); err != nil {
+			return err
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				return nil
 			}
-			if k == 0 {
-				break
-			}
+			return fmt.Errorf("%w: %v", errBadFile, rerr)
+		}
+		if k == 0 {
+			return nil
 		}
 	}
-	return nil
 }
 
 // keyValue returns the footer key/value metadata entry named key.

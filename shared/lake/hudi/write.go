@@ -406,6 +406,7 @@ type plannedFile struct {
 	prevSize  int64            // its size in bytes
 	prevData  []byte           // its bytes, if routing read them
 	prevRows  int              // and rows
+	prevKeys  []string         // its record keys in file order (from routing; read-only)
 	updates   map[string]int32 // record key -> rec, for keys stored in prev
 	inserts   []int32          // recs new to the table
 	stat      writeStat
@@ -528,7 +529,7 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 		f := byFG[s.name.fileID]
 		if f == nil {
 			f = &plannedFile{partition: part, fileID: s.name.fileID, prev: &slices_[i], updates: map[string]int32{},
-				prevSize: keys[i].size, prevRows: len(keys[i].keys)}
+				prevSize: keys[i].size, prevRows: len(keys[i].keys), prevKeys: keys[i].keys}
 			byFG[s.name.fileID] = f
 			a.files = append(a.files, f)
 		}
@@ -867,7 +868,7 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 	fileName := parquet.ByteArrayValue([]byte(name)).Level(0, 1, metaFileName)
 	done := make(map[int32]bool, len(f.updates))
 	var updated int64
-	err := bf.scanFlat(func(vals []parquet.Value) error {
+	copyOne := func(vals []parquet.Value) error {
 		kb := vals[metaIdx[metaRecordKey]].ByteArray()
 		if ri, ok := f.updates[string(kb)]; ok && !done[ri] {
 			done[ri] = true
@@ -912,17 +913,72 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 			}
 		}
 		return bw.addRaw(out, string(kb), size)
-	}, bw.flushBatch)
-	if err != nil {
-		return 0, true, fmt.Errorf("base file %s: %w", prevRel, err)
 	}
-	for k, ri := range f.updates {
+	// Row groups without an updated key are spliced into the new file as they are (see
+	// spliceable); the others are decoded row by row.
+	var keys []string
+	if parquet.EqualNodes(bf.f.Schema(), bw.fs.schema) {
+		keys = f.prevKeys
+		if int64(len(keys)) != bf.f.NumRows() {
+			var err error
+			if keys, err = bf.recordKeys(); err != nil {
+				return 0, true, fmt.Errorf("base file %s: %w", prevRel, err)
+			}
+		}
+	}
+	groups := bf.f.RowGroups()
+	meta := bf.f.Metadata().RowGroups
+	off := 0
+	for i, rg := range groups {
+		n := int(rg.NumRows())
+		if keys != nil && i < len(meta) && off+n <= len(keys) && spliceable(&meta[i], keys[off:off+n], f.updates) {
+			if err := bw.splice(rg, keys[off:off+n], uncompressedSize(&meta[i])); err != nil {
+				return 0, true, fmt.Errorf("base file %s: row group %d: %w", prevRel, i, err)
+			}
+		} else if err := bf.scanFlatGroup(rg, copyOne, bw.flushBatch); err != nil {
+			return 0, true, fmt.Errorf("base file %s: %w", prevRel, err)
+		}
+		off += n
+	}
+	for _, ri := range f.updates {
 		if !done[ri] {
-			_ = k
 			f.inserts = append(f.inserts, ri)
 		}
 	}
 	return updated, true, nil
+}
+
+// spliceMinBytes is the uncompressed size from which a stored row group that no record of the
+// batch updates is spliced into the new base file verbatim. Smaller ones (the tail a previous
+// top-up appended) are decoded and re-encoded together with the new rows, so that topping up a
+// file many times does not leave it in many small row groups: row groups of a base file stay
+// between spliceMinBytes and about rowGroupBytes, and a top-up re-encodes less than
+// spliceMinBytes of stored rows.
+const spliceMinBytes = rowGroupBytes / 2
+
+// spliceable reports whether a stored row group with the given record keys can be copied into
+// the new base file verbatim: it is big enough and the batch updates none of its keys.
+func spliceable(rg *format.RowGroup, keys []string, updates map[string]int32) bool {
+	if uncompressedSize(rg) < spliceMinBytes {
+		return false
+	}
+	if len(updates) > 0 {
+		for _, k := range keys {
+			if _, ok := updates[k]; ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// uncompressedSize is the uncompressed size of a row group's column chunks.
+func uncompressedSize(rg *format.RowGroup) int64 {
+	var n int64
+	for i := range rg.Columns {
+		n += rg.Columns[i].MetaData.TotalUncompressedSize
+	}
+	return n
 }
 
 // isIntType reports whether a Parquet type is an INT(n) integer.
