@@ -20,6 +20,7 @@ import (
 	"github.com/fcsync/fcsync/shared/record"
 	"github.com/fcsync/fcsync/shared/rss"
 	"github.com/fcsync/fcsync/shared/trigger"
+	"gopkg.in/yaml.v3"
 )
 
 // benchStreamJob is the processing the peers were measured on (../shared/bench/stream-workload):
@@ -46,6 +47,8 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 	lakeDir := fs.String("lake", "", "where the Hudi table goes (default: a temporary directory, removed after)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile (allocations included) to this file at the end")
+	var options multi
+	fs.Var(&options, "option", "a Hudi writer option for the benchmark's table, key=value (e.g. hoodie.parquet.small.file.limit=0); repeatable")
 	memory := fs.Int("memory", 0, "emulate a function of this memory size in MB: the heap's soft limit is set as the function sets it (0: none)")
 	shapeName := fs.String("shape", "cloudevents", "payload shape: cloudevents, cloudevents-strings, rawdata or lambda")
 	if err := parse(fs, args); err != nil {
@@ -88,7 +91,11 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	jobFile := filepath.Join(dir, "bench_stream.yaml")
-	if err := os.WriteFile(jobFile, benchStreamJob, 0o644); err != nil {
+	spec, err := withWriterOptions(benchStreamJob, options)
+	if err != nil {
+		return usageError{"bench-stream: --option: " + err.Error()}
+	}
+	if err := os.WriteFile(jobFile, spec, 0o644); err != nil {
 		return err
 	}
 	if *memory > 0 {
@@ -216,6 +223,39 @@ func readWorkloadMeta(input string, batch int) *workloadMeta {
 		return nil
 	}
 	return &m
+}
+
+// withWriterOptions sets writer.options of a job document from key=value pairs (values are
+// read as YAML scalars); the job's loader checks them.
+func withWriterOptions(doc []byte, pairs []string) ([]byte, error) {
+	if len(pairs) == 0 {
+		return doc, nil
+	}
+	var top map[string]any
+	if err := yaml.Unmarshal(doc, &top); err != nil {
+		return nil, err
+	}
+	w, _ := top["writer"].(map[string]any)
+	if w == nil {
+		return nil, fmt.Errorf("the job has no writer")
+	}
+	opts, _ := w["options"].(map[string]any)
+	if opts == nil {
+		opts = map[string]any{}
+	}
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%q: want key=value", kv)
+		}
+		var val any
+		if err := yaml.Unmarshal([]byte(v), &val); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		opts[k] = val
+	}
+	w["options"] = opts
+	return yaml.Marshal(top)
 }
 
 type benchStreamTotals struct{ records, filtered, written int }
