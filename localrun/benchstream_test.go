@@ -8,9 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"testing"
 
+	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/lake/hudi"
 	"github.com/fcsync/fcsync/shared/objstore"
 )
@@ -120,5 +122,25 @@ func TestBenchStreamWritesWhatTheWorkloadGeneratorKeeps(t *testing.T) {
 	}
 	if got != meta.Kept {
 		t.Fatalf("the table holds %d rows, want %d", got, meta.Kept)
+	}
+}
+
+func TestBenchStreamOptionsReachTheJobsWriter(t *testing.T) {
+	out, err := withWriterOptions(benchStreamJob, []string{"hoodie.parquet.small.file.limit=0", "hoodie.clean.automatic=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := job.LoadStream(out, "bench")
+	if err != nil {
+		t.Fatalf("the job with options does not load: %v\n%s", err, out)
+	}
+	want := map[string]any{"hoodie.parquet.small.file.limit": 0, "hoodie.clean.automatic": false}
+	if !reflect.DeepEqual(spec.Writer.Options, want) {
+		t.Fatalf("writer options %#v, want %#v", spec.Writer.Options, want)
+	}
+	for _, bad := range []string{"no-equals", "=1"} {
+		if _, err := withWriterOptions(benchStreamJob, []string{bad}); err == nil {
+			t.Errorf("option %q accepted", bad)
+		}
 	}
 }
