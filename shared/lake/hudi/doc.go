@@ -109,12 +109,41 @@
 // tie goes to the later row), and routes records per partition: a key stored in a file group
 // updates it; new keys top up file groups whose base file is below the small-file size
 // (WithFileSizes) and then fill new file groups. Copy-on-write: every touched file group gets a
-// new base file with the same fileId and the new instant; stored rows are copied as Parquet
-// values keeping their commit time and sequence number (the file name column is updated, as
-// Hudi does); updated rows get the new ones. Rows stream into the Parquet writer in row groups
-// of about 4 MiB; only the base file being built is held in memory (the store takes whole
+// new base file with the same fileId and the new instant; stored rows keep their commit time and
+// sequence number, updated rows get the new ones. Rows stream into the Parquet writer in row
+// groups of about 4 MiB; only the base file being built is held in memory (the store takes whole
 // objects), so the default 64 MiB file size bounds memory. Record keys of base files are cached
-// per process (files are immutable).
+// per Table (files are immutable).
+//
+// Stored rows reach the new base file in one of two ways:
+//   - Spliced: a stored row group that holds no key the batch updates and has at least 2 MiB of
+//     uncompressed data is copied as it is, compressed pages, statistics and page index included,
+//     through parquet-go's WriteRowGroup copy path (no decoding, no re-encoding). It applies when
+//     the stored file's Parquet schema equals the one being written: fcsync writes every base
+//     file with the same codec (Snappy), encodings and data page version, so only a schema
+//     change (evolved columns, widened types) or a file fcsync did not write rules it out.
+//     TestSplicedRowGroupsAreNotDecoded proves the pages are not decoded. A top-up of a small
+//     file group therefore costs its new rows plus at most the stored tail below 2 MiB.
+//   - Re-encoded: the other row groups (those with updated keys, the small tail earlier top-ups
+//     appended, and every row group of a file with another schema) are read value by value and
+//     written again, without turning values into Go values where the Parquet types allow; they
+//     are merged with the new rows into row groups of about 4 MiB, so row groups stay between
+//     2 and about 4 MiB however often a file group is topped up.
+//
+// The footer's hoodie_min_record_key and hoodie_max_record_key cover every row, spliced ones
+// included (their keys are known from routing, which read them), and so do the file's row count
+// and the commit's sizes (those of the file written). No bloom filter is written either way.
+//
+// _hoodie_file_name differs from Hudi for spliced rows. Hudi's merge handle (0.14, as Spark's
+// test tables show: after commit 2, Bob and Carol keep commit 1's time and sequence number and
+// name commit 2's file) rewrites the file name of the records it copies; re-encoded rows get the
+// new file's name here too, but spliced rows keep the name of the base file they were last
+// re-encoded into: an older base file of the same file group. Its fileId, the part Hudi derives
+// from the column when it uses it to locate records (FSUtils.getFileId), is the same; only the
+// write token and instant are older. Nothing in fcsync reads the column: snapshots, routing,
+// conflict checks and cleaning go by file listings, commit metadata and record keys, and the
+// DuckDB test applies the snapshot rule to the physical file names. A tool that compares
+// _hoodie_file_name with the physical file name would see the difference.
 //
 // Schema evolution: batch columns are matched to table columns by name (case-insensitive);
 // unknown columns are appended (nullable), INT/SMALLINT/TINYINT widen to BIGINT and FLOAT to
@@ -255,6 +284,9 @@
 // commits fcsync archived would need readers to treat the archived commits as complete (ours
 // does when .hoodie/archived holds .archive files). Cleaning keeps base files bounded, which is
 // where the storage goes: a timeline file is a few KiB. No deletes. No bloom filter in the
-// footer. A cold process downloads a file group it rewrites twice (keys, then rows). Records of
+// footer. Routing keeps the bytes it read of the files a batch rewrites, up to 16 MiB per
+// partition; beyond that a file is downloaded twice (keys, then rows). The stream function
+// opens a Table per batch, so its key cache starts empty and every batch reads the keys of the
+// file groups of the partitions it writes. Records of
 // insert-only tables are keyed by their sequence number, as Hudi's auto-generated keys are.
 package hudi
