@@ -60,20 +60,24 @@ func readParquetFile(t *testing.T, s objstore.Store, root, rel string) parquetFi
 	return parquetFile{name: filepath.Base(rel), data: data, meta: f.Metadata(), footer: kv}
 }
 
-// TestTopUpSplicesRowGroupsWithoutUpdatedKeys writes a base file of two row groups (a full
-// one and a small tail), then a batch into the same file group, and checks that the full row
-// group reaches the new base file byte for byte (spliced, not re-encoded) exactly when the
-// batch updates none of its keys; the footer and the snapshot cover every row either way.
+// TestTopUpSplicesRowGroupsWithoutUpdatedKeys writes a base file of three row groups (two full
+// ones and a small tail), then a batch into the same file group, and checks that a full row
+// group reaches the new base file byte for byte (spliced, not re-encoded) exactly when the batch
+// updates none of its keys, also after rows that were re-encoded; the footer and the snapshot
+// cover every row either way.
 func TestTopUpSplicesRowGroupsWithoutUpdatedKeys(t *testing.T) {
-	first := streamRows(5000, 1)
+	first := streamRows(9000, 1)
 	tests := []struct {
 		name    string
 		batch   []schema.Row
-		spliced bool // the first row group is copied verbatim
+		spliced []bool // per stored row group: found byte for byte in the new file
 	}{
-		{"inserts only", streamRows(50, 2), true},
-		{"an update in the tail row group", append(streamRows(50, 2), updated(first[4990])), true},
-		{"an update in the first row group", append(streamRows(50, 2), updated(first[10])), false},
+		{"inserts only", streamRows(50, 2), []bool{true, true, false}},
+		{"an update in the tail row group", append(streamRows(50, 2), updated(first[8990])), []bool{true, true, false}},
+		{"an update in the first row group", append(streamRows(50, 2), updated(first[10])), []bool{false, true, false}},
+		{"an update in the second row group", []schema.Row{updated(first[5000])}, []bool{true, false, false}},
+		// A new column changes the Parquet schema: every stored row is re-encoded.
+		{"inserts with a new column", withExtra(streamRows(50, 2)), []bool{false, false, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,10 +89,17 @@ func TestTopUpSplicesRowGroupsWithoutUpdatedKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			old := readParquetFile(t, s, "lake/orders", snap.Files()[0])
-			if n := len(old.meta.RowGroups); n != 2 {
-				t.Fatalf("the first base file has %d row groups, the test needs a full one and a tail", n)
+			if n := len(old.meta.RowGroups); n != 3 {
+				t.Fatalf("the first base file has %d row groups, the test needs two full ones and a tail", n)
 			}
-			res := mustWrite(t, tbl, hudi.Batch{Columns: streamColumns, Rows: tt.batch})
+			if n := old.meta.RowGroups[0].NumRows + old.meta.RowGroups[1].NumRows; n <= 5000 || old.meta.RowGroups[0].NumRows > 5000 {
+				t.Fatalf("row groups of %d and %d rows: record 5000 must be in the second", old.meta.RowGroups[0].NumRows, old.meta.RowGroups[1].NumRows)
+			}
+			cols := streamColumns
+			if len(tt.batch[0]) > len(cols) {
+				cols = append(slices.Clip(cols), schema.Column{Name: "extra", Type: schema.String})
+			}
+			res := mustWrite(t, tbl, hudi.Batch{Columns: cols, Rows: tt.batch})
 			if res.Files != 1 {
 				t.Fatalf("the batch wrote %d files, want the one file group topped up", res.Files)
 			}
@@ -104,17 +115,22 @@ func TestTopUpSplicesRowGroupsWithoutUpdatedKeys(t *testing.T) {
 				t.Fatal("no new base file")
 			}
 
-			src := chunkBytes(t, old.data, old.meta.RowGroups[0])
-			dst := chunkBytes(t, cur.data, cur.meta.RowGroups[0])
-			same := len(src) == len(dst)
-			for i := range src {
-				same = same && bytes.Equal(src[i], dst[i])
+			var found []bool
+			for _, org := range old.meta.RowGroups {
+				src := chunkBytes(t, old.data, org)
+				same := false
+				for _, nrg := range cur.meta.RowGroups {
+					dst := chunkBytes(t, cur.data, nrg)
+					eq := nrg.NumRows == org.NumRows
+					for i := range src {
+						eq = eq && bytes.Equal(src[i], dst[i])
+					}
+					same = same || eq
+				}
+				found = append(found, same)
 			}
-			if same != tt.spliced {
-				t.Errorf("first row group byte-identical to the stored one: %v, want %v", same, tt.spliced)
-			}
-			if tt.spliced && cur.meta.RowGroups[0].NumRows != old.meta.RowGroups[0].NumRows {
-				t.Errorf("spliced row group has %d rows, the stored one %d", cur.meta.RowGroups[0].NumRows, old.meta.RowGroups[0].NumRows)
+			if !slices.Equal(found, tt.spliced) {
+				t.Errorf("stored row groups found byte for byte in the new file: %v, want %v", found, tt.spliced)
 			}
 
 			// Footer and contents cover stored and new rows.
@@ -142,19 +158,33 @@ func TestTopUpSplicesRowGroupsWithoutUpdatedKeys(t *testing.T) {
 				}
 			}
 			// Rows of a spliced row group keep the file name they were written under; the
-			// others name the new file.
+			// others name the new file. Either way the name is one of the file group's.
 			fileOf := func(k string) string { return rows["|"+k]["_hoodie_file_name"].(string) }
-			if got, want := fileOf(first[0][0].(string)), map[bool]string{true: old.name, false: cur.name}[tt.spliced]; got != want {
+			if got, want := fileOf(first[0][0].(string)), map[bool]string{true: old.name, false: cur.name}[tt.spliced[0]]; got != want {
 				t.Errorf("_hoodie_file_name of a row of the first row group = %s, want %s", got, want)
 			}
-			if got := fileOf(tt.batch[0][0].(string)); got != cur.name {
-				t.Errorf("_hoodie_file_name of a new row = %s, want %s", got, cur.name)
+			if got := fileOf(first[8999][0].(string)); got != cur.name {
+				t.Errorf("_hoodie_file_name of a row of the re-encoded tail = %s, want %s", got, cur.name)
 			}
-			if !strings.HasPrefix(fileOf(first[0][0].(string)), strings.SplitN(cur.name, "_", 2)[0]+"_") {
-				t.Errorf("_hoodie_file_name %s does not name the file group of %s", fileOf(first[0][0].(string)), cur.name)
+			if got := fileOf(tt.batch[0][0].(string)); got != cur.name {
+				t.Errorf("_hoodie_file_name of a written row = %s, want %s", got, cur.name)
+			}
+			fileGroup := strings.SplitN(cur.name, "_", 2)[0] + "_"
+			for k := range want {
+				if !strings.HasPrefix(fileOf(k), fileGroup) {
+					t.Fatalf("_hoodie_file_name %s of %s does not name the file group of %s", fileOf(k), k, cur.name)
+				}
 			}
 		})
 	}
+}
+
+// withExtra appends a value for a new column "extra" to rows.
+func withExtra(rows []schema.Row) []schema.Row {
+	for i, r := range rows {
+		rows[i] = append(r, "x")
+	}
+	return rows
 }
 
 // updated returns a copy of a stream row with another status and note.
@@ -267,5 +297,43 @@ func TestSplicedRowGroupsAreNotDecoded(t *testing.T) {
 				t.Error("the corrupted column chunk was not copied as it is")
 			}
 		})
+	}
+}
+
+// TestInsertOnlyTopUpSplicesAndKeepsFooterKeys tops up a file group of a table without record
+// keys (keys are sequence numbers): full row groups are spliced and the footer's key range still
+// covers every row.
+func TestInsertOnlyTopUpSplicesAndKeepsFooterKeys(t *testing.T) {
+	s := objstore.NewMemory()
+	tbl := mustCreate(t, s, "lake/orders", hudi.Config{Name: "orders", Columns: streamColumns})
+	mustWrite(t, tbl, hudi.Batch{Columns: streamColumns, Rows: streamRows(9000, 1)})
+	snap, err := tbl.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := readParquetFile(t, s, "lake/orders", snap.Files()[0])
+	mustWrite(t, tbl, hudi.Batch{Columns: streamColumns, Rows: streamRows(50, 2)})
+	rows := rowsByKey(t, tbl)
+	snap, err = tbl.Snapshot(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Files()) != 1 || len(rows) != 9050 {
+		t.Fatalf("snapshot of %d rows in files %v, want 9050 in one file group", len(rows), snap.Files())
+	}
+	cur := readParquetFile(t, s, "lake/orders", snap.Files()[0])
+	src, dst := chunkBytes(t, old.data, old.meta.RowGroups[1]), chunkBytes(t, cur.data, cur.meta.RowGroups[1])
+	for i := range src {
+		if !bytes.Equal(src[i], dst[i]) {
+			t.Fatalf("column %d of the second row group was not spliced", i)
+		}
+	}
+	var keys []string
+	for _, r := range rows {
+		keys = append(keys, r["_hoodie_record_key"].(string))
+	}
+	slices.Sort(keys)
+	if cur.footer["hoodie_min_record_key"] != keys[0] || cur.footer["hoodie_max_record_key"] != keys[len(keys)-1] {
+		t.Errorf("footer keys %q..%q, want %q..%q", cur.footer["hoodie_min_record_key"], cur.footer["hoodie_max_record_key"], keys[0], keys[len(keys)-1])
 	}
 }
