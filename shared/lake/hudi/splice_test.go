@@ -337,3 +337,26 @@ func TestInsertOnlyTopUpSplicesAndKeepsFooterKeys(t *testing.T) {
 		t.Errorf("footer keys %q..%q, want %q..%q", cur.footer["hoodie_min_record_key"], cur.footer["hoodie_max_record_key"], keys[0], keys[len(keys)-1])
 	}
 }
+
+// BenchmarkTopUp1kInto9k measures the copy-on-write top-up of a small file group: 1,000 new
+// records into a base file of 9,000 (~9 MB of row data), which rewrites the file.
+func BenchmarkTopUp1kInto9k(b *testing.B) {
+	stored, batch := streamRows(9000, 1), streamRows(1000, 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		tbl, err := hudi.Create(b.Context(), objstore.NewMemory(), "lake/orders", streamConfig)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tbl.Write(b.Context(), hudi.Batch{Columns: streamColumns, Rows: stored}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := tbl.Write(b.Context(), hudi.Batch{Columns: streamColumns, Rows: batch})
+		if err != nil || res.Files != 1 || res.Inserted != len(batch) {
+			b.Fatalf("Write = %+v, %v; want one file group topped up", res, err)
+		}
+	}
+	b.ReportMetric(float64(len(batch)*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
