@@ -127,8 +127,10 @@
 //   - Re-encoded: the other row groups (those with updated keys, the small tail earlier top-ups
 //     appended, and every row group of a file with another schema) are read value by value and
 //     written again, without turning values into Go values where the Parquet types allow; they
-//     are merged with the new rows into row groups of about 4 MiB, so row groups stay between
-//     2 and about 4 MiB however often a file group is topped up.
+//     are merged with the rows that follow into row groups of about 4 MiB, and a row group is
+//     not spliced right after less than 2 MiB of re-encoded rows (it is re-encoded to join
+//     them). So every row group but a file's last holds at least about 2 MiB however often a
+//     file group is topped up.
 //
 // The footer's hoodie_min_record_key and hoodie_max_record_key cover every row, spliced ones
 // included (their keys are known from routing, which read them), and so do the file's row count

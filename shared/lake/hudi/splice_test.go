@@ -76,6 +76,9 @@ func TestTopUpSplicesRowGroupsWithoutUpdatedKeys(t *testing.T) {
 		{"an update in the tail row group", append(streamRows(50, 2), updated(first[8990])), []bool{true, true, false}},
 		{"an update in the first row group", append(streamRows(50, 2), updated(first[10])), []bool{false, true, false}},
 		{"an update in the second row group", []schema.Row{updated(first[5000])}, []bool{true, false, false}},
+		// Updates that shrink most rows of the first row group: the few re-encoded bytes join
+		// the next row group instead of making a small one of their own.
+		{"updates shrinking the first row group", shrunk(first[:3000]), []bool{false, false, false}},
 		// A new column changes the Parquet schema: every stored row is re-encoded.
 		{"inserts with a new column", withExtra(streamRows(50, 2)), []bool{false, false, false}},
 	}
@@ -133,6 +136,16 @@ func TestTopUpSplicesRowGroupsWithoutUpdatedKeys(t *testing.T) {
 				t.Errorf("stored row groups found byte for byte in the new file: %v, want %v", found, tt.spliced)
 			}
 
+			for i, rg := range cur.meta.RowGroups[:len(cur.meta.RowGroups)-1] {
+				var n int64
+				for _, c := range rg.Columns {
+					n += c.MetaData.TotalUncompressedSize
+				}
+				if n < 2<<20 {
+					t.Errorf("row group %d of %d holds %d bytes: only the last may hold less than 2 MiB", i, len(cur.meta.RowGroups), n)
+				}
+			}
+
 			// Footer and contents cover stored and new rows.
 			rows := rowsByKey(t, tbl)
 			want := map[string]schema.Row{}
@@ -185,6 +198,16 @@ func withExtra(rows []schema.Row) []schema.Row {
 		rows[i] = append(r, "x")
 	}
 	return rows
+}
+
+// shrunk returns copies of rows with a one-letter note.
+func shrunk(rows []schema.Row) []schema.Row {
+	out := make([]schema.Row, len(rows))
+	for i, r := range rows {
+		out[i] = slices.Clone(r)
+		out[i][6] = "n"
+	}
+	return out
 }
 
 // updated returns a copy of a stream row with another status and note.

@@ -931,7 +931,10 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 	off := 0
 	for i, rg := range groups {
 		n := int(rg.NumRows())
-		if keys != nil && i < len(meta) && off+n <= len(keys) && spliceable(&meta[i], keys[off:off+n], f.updates) {
+		// Rows re-encoded just before (fewer than spliceMinBytes of them) are not left in a
+		// small row group of their own: the row group is re-encoded too, to join them.
+		merge := bw.rgBytes > 0 && bw.rgBytes < spliceMinBytes
+		if keys != nil && !merge && i < len(meta) && off+n <= len(keys) && spliceable(&meta[i], keys[off:off+n], f.updates) {
 			if err := bw.splice(rg, keys[off:off+n], uncompressedSize(&meta[i])); err != nil {
 				return 0, true, fmt.Errorf("base file %s: row group %d: %w", prevRel, i, err)
 			}
@@ -950,10 +953,11 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 
 // spliceMinBytes is the uncompressed size from which a stored row group that no record of the
 // batch updates is spliced into the new base file verbatim. Smaller ones (the tail a previous
-// top-up appended) are decoded and re-encoded together with the new rows, so that topping up a
-// file many times does not leave it in many small row groups: row groups of a base file stay
-// between spliceMinBytes and about rowGroupBytes, and a top-up re-encodes less than
-// spliceMinBytes of stored rows.
+// top-up appended) are decoded and re-encoded together with the rows that follow, and a row
+// group is not spliced right after fewer than spliceMinBytes of re-encoded rows either. So
+// topping up a file many times does not leave it in many small row groups: every row group but
+// the last holds at least about spliceMinBytes, and a top-up without updates re-encodes less
+// than spliceMinBytes of stored rows.
 const spliceMinBytes = rowGroupBytes / 2
 
 // spliceable reports whether a stored row group with the given record keys can be copied into
