@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -70,4 +71,18 @@ func (p Partition) Path() string {
 		parts[i] = pv.Column + "=" + pv.Value
 	}
 	return strings.Join(parts, "/")
+}
+
+// AppendKey appends an unambiguous encoding of p (every column and value length-prefixed,
+// whatever they hold) to dst: a map key for partitions seen while rows stream in.
+func (p Partition) AppendKey(dst []byte) []byte {
+	for _, pv := range p {
+		dst = strconv.AppendInt(dst, int64(len(pv.Column)), 10)
+		dst = append(dst, ':')
+		dst = append(dst, pv.Column...)
+		dst = strconv.AppendInt(dst, int64(len(pv.Value)), 10)
+		dst = append(dst, ':')
+		dst = append(dst, pv.Value...)
+	}
+	return dst
 }

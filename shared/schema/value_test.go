@@ -33,3 +33,25 @@ func TestInt64ReadsEveryGoIntegerAndRefusesTheRest(t *testing.T) {
 		}
 	}
 }
+
+func TestPartitionKeysAreUnambiguous(t *testing.T) {
+	// Values that would collide under a naive join of "column=value" pieces.
+	parts := []Partition{
+		{{Column: "a", Value: "1,b=2"}},
+		{{Column: "a", Value: "1"}, {Column: "b", Value: "2"}},
+		{{Column: "a:1", Value: ""}},
+		{{Column: "a", Value: ":1"}},
+		nil,
+	}
+	seen := map[string]int{}
+	for i, p := range parts {
+		k := string(p.AppendKey(nil))
+		if j, ok := seen[k]; ok {
+			t.Fatalf("partitions %d and %d share the key %q", j, i, k)
+		}
+		seen[k] = i
+	}
+	if got := string(parts[1].AppendKey([]byte("x"))); !strings.HasPrefix(got, "x") {
+		t.Fatalf("AppendKey dropped dst: %q", got)
+	}
+}

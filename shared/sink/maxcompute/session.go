@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -237,7 +236,7 @@ func (s *Session) Write(ctx context.Context, p schema.Partition, row schema.Row)
 // part returns the partition's state, checking p and, for an Append partition touched for
 // the first time, reading the segment's commit record.
 func (s *Session) part(ctx context.Context, p schema.Partition) (*part, error) {
-	raw := rawKey(s.keybuf[:0], p)
+	raw := p.AppendKey(s.keybuf[:0])
 	s.keybuf = raw
 	if key, ok := s.alias[string(raw)]; ok {
 		return s.parts[key], nil
@@ -261,19 +260,6 @@ func (s *Session) part(ctx context.Context, p schema.Partition) (*part, error) {
 	}
 	s.alias[string(raw)] = key
 	return pt, nil
-}
-
-// rawKey encodes a partition unambiguously (length-prefixed), whatever its values hold.
-func rawKey(dst []byte, p schema.Partition) []byte {
-	for _, pv := range p {
-		dst = strconv.AppendInt(dst, int64(len(pv.Column)), 10)
-		dst = append(dst, ':')
-		dst = append(dst, pv.Column...)
-		dst = strconv.AppendInt(dst, int64(len(pv.Value)), 10)
-		dst = append(dst, ':')
-		dst = append(dst, pv.Value...)
-	}
-	return dst
 }
 
 // checkRecord reads the segment's commit record of an Append partition: committed means the

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"sync"
 	"time"
 
@@ -172,7 +171,7 @@ type session struct {
 
 	writers  map[string]*partWriter // open files by partition key
 	parts    map[string]*partFiles  // every partition written, with its closed files
-	alias    map[string]string      // rawKey of a written partition -> its key
+	alias    map[string]string      // Partition.AppendKey of a written partition -> its key
 	keybuf   []byte
 	clock    uint64 // for least-recently-used writer eviction
 	seq      int
@@ -252,7 +251,7 @@ func (s *session) Write(ctx context.Context, p schema.Partition, row schema.Row)
 
 // partition checks p once per distinct spelling and returns its canonical key.
 func (s *session) partition(p schema.Partition) (string, error) {
-	raw := rawKey(s.keybuf[:0], p)
+	raw := p.AppendKey(s.keybuf[:0])
 	s.keybuf = raw
 	if key, ok := s.alias[string(raw)]; ok {
 		return key, nil
@@ -267,19 +266,6 @@ func (s *session) partition(p schema.Partition) (string, error) {
 	}
 	s.alias[string(raw)] = key
 	return key, nil
-}
-
-// rawKey encodes a partition unambiguously (length-prefixed), whatever its values hold.
-func rawKey(dst []byte, p schema.Partition) []byte {
-	for _, pv := range p {
-		dst = strconv.AppendInt(dst, int64(len(pv.Column)), 10)
-		dst = append(dst, ':')
-		dst = append(dst, pv.Column...)
-		dst = strconv.AppendInt(dst, int64(len(pv.Value)), 10)
-		dst = append(dst, ':')
-		dst = append(dst, pv.Value...)
-	}
-	return dst
 }
 
 // writer returns the open file of a partition, opening one (and closing the least recently
