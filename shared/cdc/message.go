@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/fcsync/fcsync/shared/column"
 )
 
 // Op values of payload.op.
@@ -96,7 +98,7 @@ func appendSchemaCols(dst []byte, t *Table, cols []int, dbVersion string) []byte
 		}
 		c := &t.Columns[i]
 		dst = append(dst, `{"name":`...)
-		dst = appendJSONString(dst, c.Name)
+		dst = column.AppendJSONString(dst, c.Name)
 		dst = append(dst, `,"type":"`...)
 		dst = append(dst, c.Type()...)
 		dst = append(dst, `"}`...)
@@ -104,13 +106,13 @@ func appendSchemaCols(dst []byte, t *Table, cols []int, dbVersion string) []byte
 	dst = append(dst, `],"primaryKey":`...)
 	dst = appendStrings(dst, t.Key)
 	dst = append(dst, `,"source":{"dbType":"`+DBType+`","dbVersion":`...)
-	dst = appendJSONString(dst, dbVersion)
+	dst = column.AppendJSONString(dst, dbVersion)
 	dst = append(dst, `,"dbName":`...)
-	dst = appendJSONString(dst, t.DB)
+	dst = column.AppendJSONString(dst, t.DB)
 	dst = append(dst, `,"schemaName":`...)
-	dst = appendJSONString(dst, t.DB)
+	dst = column.AppendJSONString(dst, t.DB)
 	dst = append(dst, `,"tableName":`...)
-	dst = appendJSONString(dst, t.Name)
+	dst = column.AppendJSONString(dst, t.Name)
 	return append(dst, `}}`...)
 }
 
@@ -123,7 +125,7 @@ func appendStrings(dst []byte, ss []string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, s)
+		dst = column.AppendJSONString(dst, s)
 	}
 	return append(dst, ']')
 }
@@ -165,7 +167,7 @@ func appendImage(dst []byte, t *Table, cols []int, vals []value) []byte {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, t.Columns[i].Name)
+		dst = column.AppendJSONString(dst, t.Columns[i].Name)
 		dst = append(dst, ':')
 		dst = appendJSON(dst, &vals[n])
 	}
@@ -193,14 +195,14 @@ func appendDDLMessage(dst []byte, t *Table, op, text string, st *stamp) []byte {
 	dst = append(dst, `,"payload":{"before":null,"after":null`...)
 	dst = appendPayloadTail(dst, st, op)
 	dst = append(dst, `,"ddl":{"text":`...)
-	dst = appendJSONString(dst, text)
+	dst = column.AppendJSONString(dst, text)
 	return append(dst, `}},"version":"`+MessageVersion+`"}`...)
 }
 
 // appendHeartbeatMessage appends a heartbeat: no schema but the source type, op MHEARTBEAT.
 func appendHeartbeatMessage(dst []byte, dbVersion string, st *stamp) []byte {
 	dst = append(dst, `{"schema":{"dataColumn":null,"primaryKey":null,"source":{"dbType":"`+DBType+`","dbVersion":`...)
-	dst = appendJSONString(dst, dbVersion)
+	dst = column.AppendJSONString(dst, dbVersion)
 	dst = append(dst, `,"dbName":null,"schemaName":null,"tableName":null}},"payload":{"before":null,"after":null`...)
 	dst = appendPayloadTail(dst, st, OpHeartbeat)
 	return append(dst, `,"ddl":null},"version":"`+MessageVersion+`"}`...)

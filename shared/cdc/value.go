@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/fcsync/fcsync/shared/column"
 	"github.com/go-mysql-org/go-mysql/mysql"
 )
 
@@ -417,9 +417,9 @@ func appendJSON(dst []byte, v *value) []byte {
 		return append(dst, '"')
 	}
 	if v.useB {
-		return appendJSONString(dst, v.b)
+		return column.AppendJSONString(dst, v.b)
 	}
-	return appendJSONString(dst, v.s)
+	return column.AppendJSONString(dst, v.s)
 }
 
 func appendFloat(dst []byte, v *value) []byte {
@@ -462,48 +462,4 @@ func appendKey(dst []byte, vals []value, keyIdx []int) []byte {
 		dst = appendJSON(dst, &vals[i])
 	}
 	return append(dst, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString[T string | []byte](dst []byte, s T) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

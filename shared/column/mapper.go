@@ -325,7 +325,7 @@ func (c Codec) HeadersJSON(hs []record.Header) ([]byte, error) {
 		if !utf8.Valid(k) {
 			return k, errors.New("header key is not valid UTF-8")
 		}
-		out = appendJSONString(out, k)
+		out = AppendJSONString(out, k)
 		out = append(out, ':')
 		if count[i] > 1 {
 			out = append(out, '[')
@@ -347,7 +347,7 @@ func (c Codec) HeadersJSON(hs []record.Header) ([]byte, error) {
 			if err != nil {
 				return hs[j].Value, fmt.Errorf("header %q value: %v", shorten(k), err)
 			}
-			out = appendJSONString(out, t)
+			out = AppendJSONString(out, t)
 		}
 		if count[i] > 1 {
 			out = append(out, ']')

@@ -156,7 +156,7 @@ func convertTime(tm time.Time, t schema.Type, o ConvertOptions) (any, error) {
 	case schema.Boolean:
 		return nil, &ConvertError{"a time is not a boolean"}
 	case schema.JSON:
-		return string(appendJSONString(nil, []byte(tm.In(loc).Format(TimeLayout)))), nil
+		return string(AppendJSONString(nil, []byte(tm.In(loc).Format(TimeLayout)))), nil
 	}
 	return convertVal(val{k: kText, b: []byte(tm.In(loc).Format(TimeLayout))}, t, o)
 }
