@@ -3,6 +3,8 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/fcsync/fcsync/shared/job"
 )
@@ -39,4 +41,17 @@ func LoadJob[T any](js Jobs, name string, load func(path string) (T, error), nam
 		return zero, err
 	}
 	return load(p)
+}
+
+// BesideBinary resolves a path the function's configuration gives relative to its binary
+// (FC unpacks the code package, binary and jobs/ together, to /code): absolute paths are kept.
+func BesideBinary(path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return path
+	}
+	return filepath.Join(filepath.Dir(exe), path)
 }

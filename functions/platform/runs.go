@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -124,11 +123,7 @@ func (r *Runs) checkAlerts(ctx context.Context, log *slog.Logger, store objstore
 }
 
 func newMonitor(file string, store objstore.Store, log *slog.Logger) (*alert.Monitor, error) {
-	if !filepath.IsAbs(file) {
-		if exe, err := os.Executable(); err == nil {
-			file = filepath.Join(filepath.Dir(exe), file)
-		}
-	}
+	file = BesideBinary(file)
 	cfg, err := alert.LoadConfig(file)
 	if err != nil {
 		return nil, err

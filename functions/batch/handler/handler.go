@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/fcsync/fcsync/functions/platform"
@@ -52,8 +51,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		WarehouseDir: getenv("FCSYNC_WAREHOUSE"),
 	}
 	if c.JobsDir == "" {
-		exe, _ := os.Executable()
-		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
+		c.JobsDir = platform.BesideBinary("jobs")
 	}
 	if c.StateDir == "" {
 		c.StateDir = ".fcsync/state"

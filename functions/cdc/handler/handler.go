@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/fcsync/fcsync/functions/platform"
@@ -64,8 +63,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Password:   getenv("FCSYNC_CDC_PASSWORD"),
 	}
 	if c.JobsDir == "" {
-		exe, _ := os.Executable()
-		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
+		c.JobsDir = platform.BesideBinary("jobs")
 	}
 	if c.State == "" {
 		c.State = ".fcsync/state"

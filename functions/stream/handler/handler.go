@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -41,8 +40,7 @@ type Config struct {
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := Config{JobsDir: getenv("FCSYNC_JOBS"), Job: getenv("FCSYNC_JOB"), JobFile: getenv("FCSYNC_JOB_FILE"), LakeDir: getenv("FCSYNC_LAKE"), RunsDir: getenv("FCSYNC_RUNS"), Alerts: getenv("FCSYNC_ALERTS")}
 	if c.JobsDir == "" {
-		exe, _ := os.Executable()
-		c.JobsDir = filepath.Join(filepath.Dir(exe), "jobs")
+		c.JobsDir = platform.BesideBinary("jobs")
 	}
 	if c.LakeDir == "" {
 		c.LakeDir = ".fcsync/lake"
