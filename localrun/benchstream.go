@@ -129,6 +129,10 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
+		// The function holds the payload, not the records it was made of.
+		size := len(recs)
+		clear(recs)
+		recs = recs[:0]
 		c0, w0 := cpuTime(), time.Now()
 		res, err := h.Invoke(ctx, payload, platform.Credentials{})
 		w1, c1 := time.Now(), cpuTime()
@@ -136,8 +140,8 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 			return fmt.Errorf("bench-stream: batch %d: %w", n+1, err)
 		}
 		rep := res.Report
-		if rep.Dirty != 0 || rep.Written+rep.Filtered != len(recs) {
-			return fmt.Errorf("bench-stream: batch %d: %d records, %d written, %d filtered, %d dirty: the workload has no dirty records", n+1, len(recs), rep.Written, rep.Filtered, rep.Dirty)
+		if rep.Dirty != 0 || rep.Written+rep.Filtered != size {
+			return fmt.Errorf("bench-stream: batch %d: %d records, %d written, %d filtered, %d dirty: the workload has no dirty records", n+1, size, rep.Written, rep.Filtered, rep.Dirty)
 		}
 		if meta != nil && n < len(meta.KeptPerBatch) && rep.Written != meta.KeptPerBatch[n] {
 			return fmt.Errorf("bench-stream: batch %d: wrote %d records, the workload generator kept %d", n+1, rep.Written, meta.KeptPerBatch[n])
@@ -145,14 +149,13 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 		n++
 		wall += w1.Sub(w0)
 		cpu += c1 - c0
-		total.add(len(recs), rep.Filtered, rep.Written)
+		total.add(size, rep.Filtered, rep.Written)
 		if n%reportEvery == 0 {
 			dw, dc := wall-prevWall, cpu-prevCPU
 			fmt.Fprintf(os.Stderr, "%8d|%10d|%10d|%10d|%12.0f|%12.0f|\n", n, total.records, total.filtered, total.written,
 				float64(reportEvery**batch)/dw.Seconds(), float64(reportEvery**batch)/dc.Seconds())
 			prevWall, prevCPU = wall, cpu
 		}
-		recs = recs[:0]
 		return nil
 	}
 	for sc.Scan() {

@@ -228,7 +228,7 @@ func FuzzLeaves(f *testing.F) {
 func TestSpecialMaskFindsTheFirstSpecialByte(t *testing.T) {
 	first := func(b []byte) int {
 		for i, c := range b {
-			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
+			if c == '"' || c == '\\' || c < 0x20 {
 				return i
 			}
 		}
@@ -247,6 +247,11 @@ func TestSpecialMaskFindsTheFirstSpecialByte(t *testing.T) {
 		}
 		if got, want := bits.TrailingZeros64(specialMask(binary.LittleEndian.Uint64(b)))>>3, first(b); got != want {
 			t.Fatalf("specialMask(%q) marks byte %d first, want %d", b, got, want)
+		}
+		// StringRun steps to the same byte and notices non-ASCII bytes before it.
+		at, high := StringRun(b, 0)
+		if want := first(b); at != want || high != bytes.ContainsFunc(b[:want], func(r rune) bool { return r >= 0x80 }) {
+			t.Fatalf("StringRun(%q) = %d, %v; want %d", b, at, high, want)
 		}
 	}
 }

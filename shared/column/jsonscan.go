@@ -287,22 +287,24 @@ func (s *scanner) array(n *node) error {
 
 // str scans a string starting at its opening quote and reports whether it has escapes.
 func (s *scanner) str() (bool, error) {
-	esc := false
+	esc, nonASCII := false, false
 	d, i := s.d, s.i+1
+	first := i
 	for i < len(d) {
-		// Look at eight bytes at a time and go straight to the first that is a quote,
-		// a backslash, a control character or non-ASCII.
-		if i+8 <= len(d) {
-			m := specialMask(binary.LittleEndian.Uint64(d[i : i+8]))
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) >> 3
+		var high bool
+		i, high = StringRun(d, i)
+		nonASCII = nonASCII || high
+		if i >= len(d) {
+			break
 		}
-		c := d[i]
-		switch {
+		switch c := d[i]; {
 		case c == '"':
+			if nonASCII {
+				if bad := invalidUTF8(d[first:i]); bad >= 0 {
+					s.i = first + bad
+					return esc, &jsonError{"invalid UTF-8 in string", s.i}
+				}
+			}
 			s.i = i + 1
 			return esc, nil
 		case c == '\\':
@@ -332,22 +334,52 @@ func (s *scanner) str() (bool, error) {
 				s.i = i
 				return esc, s.bad("in string escape code")
 			}
-		case c < 0x20:
+		default: // a control character
 			s.i = i
 			return esc, s.bad("in string literal")
-		case c < utf8.RuneSelf:
-			i++
-		default:
-			r, size := utf8.DecodeRune(d[i:])
-			if r == utf8.RuneError && size == 1 {
-				s.i = i
-				return esc, &jsonError{"invalid UTF-8 in string", i}
-			}
-			i += size
 		}
 	}
 	s.i = i
 	return esc, s.eof()
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not valid UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// StringRun returns the index of the first '"', '\\' or control character at or after i in
+// the text d of a JSON string (or len(d)), and whether the bytes before it hold a byte that is
+// not ASCII, so that a scanner checks the string as UTF-8 once, at its end. It looks at eight
+// bytes at a time: JSON strings are most of the text the functions read.
+func StringRun(d []byte, i int) (int, bool) {
+	var high uint64
+	for ; i+8 <= len(d); i += 8 {
+		w := binary.LittleEndian.Uint64(d[i:])
+		if m := specialMask(w); m != 0 {
+			// The lowest mark is exact: step to it.
+			n := bits.TrailingZeros64(m) >> 3
+			return i + n, (high|w&(1<<(n*8)-1))&msb != 0
+		}
+		high |= w
+	}
+	for ; i < len(d); i++ {
+		if c := d[i]; c == '"' || c == '\\' || c < 0x20 {
+			break
+		}
+		high |= uint64(d[i])
+	}
+	return i, high&msb != 0
 }
 
 // Byte-parallel tests over the eight bytes of a word (see "Bit Twiddling Hacks").
@@ -357,13 +389,13 @@ const (
 )
 
 // specialMask marks (with the byte's top bit) the bytes of a word that a string scan must
-// look at: '"', '\\', a control character (< 0x20) or a non-ASCII byte. Bytes above the
-// lowest marked one may be marked wrongly (borrows propagate upwards); the lowest mark is
-// exact, and a word without marks has no such byte.
+// look at: '"', '\\' or a control character (< 0x20); bytes of 0x80 and above are never
+// marked. Bytes above the lowest marked one may be marked wrongly (borrows propagate
+// upwards); the lowest mark is exact, and a word without marks has no such byte.
 func specialMask(x uint64) uint64 {
 	quote := x ^ (lsb * '"')
 	bslash := x ^ (lsb * '\\')
-	return ((x-lsb*0x20)&^x | (quote-lsb)&^quote | (bslash-lsb)&^bslash | x) & msb
+	return ((x-lsb*0x20)&^x | (quote-lsb)&^quote | (bslash-lsb)&^bslash) & msb
 }
 
 func (s *scanner) digits() int {

@@ -158,14 +158,16 @@ func DecodeKafka(payload []byte, opts ...KafkaOption) ([]record.Record, error) {
 //
 // Unknown fields are ignored; repeated known fields are errors. A bad payload
 // returns an error naming the element and the field, and no records. Decoded
-// keys, values and header values share one buffer per call (about the size of
-// the payload): keeping one alive keeps that buffer alive.
+// keys, values and header values are slices of the payload where they are its
+// bytes (compact JSON, strings without escapes), or else of buffers of about
+// 1/16 of its size: the payload must stay unchanged while the records are used,
+// and keeping one value alive keeps the payload and one such buffer alive.
 func DecodeKafkaEvent(payload []byte, opts ...KafkaOption) (KafkaEvent, error) {
 	o, err := buildKafkaOptions(opts)
 	if err != nil {
 		return KafkaEvent{}, err
 	}
-	d := kafkaDecoder{opts: o, arena: make([]byte, 0, len(payload))}
+	d := kafkaDecoder{opts: o, chunk: max(4<<10, len(payload)/16)}
 	ev, err := d.decode(payload)
 	if err != nil {
 		return KafkaEvent{}, fmt.Errorf("trigger: kafka event: %w", err)

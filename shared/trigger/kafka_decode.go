@@ -13,10 +13,10 @@ import (
 // kafkaDecoder holds the state of one DecodeKafkaEvent call.
 type kafkaDecoder struct {
 	opts    kafkaOptions
-	arena   []byte // backing store for keys, values and header values
+	arena   []byte // backing store for keys, values and header values that are not slices of the payload
+	chunk   int    // the size of a new arena chunk
 	nameBuf []byte // unescaped member names
-	strBuf  []byte // unescaped CloudEvent strings
-	valBuf  []byte // unescaped base64 text (a CloudEvent string may be in strBuf)
+	valBuf  []byte // unescaped base64 text
 	topic   string // last topic seen, reused to avoid one string per record
 	hdrTmp  []record.Header
 	hdrSlab []record.Header   // backing store for the records' header slices
@@ -59,8 +59,16 @@ func (d *kafkaDecoder) keepHeaders() []record.Header {
 	return d.hdrSlab[start : start+n : start+n]
 }
 
+// room makes sure the arena takes n more bytes without moving, starting a new chunk if not
+// (the values in the old one stay where they are).
+func (d *kafkaDecoder) room(n int) {
+	if cap(d.arena)-len(d.arena) < n {
+		d.arena = make([]byte, 0, max(n, d.chunk))
+	}
+}
+
 func (d *kafkaDecoder) decode(b []byte) (KafkaEvent, error) {
-	s := jsonScanner{b: b}
+	s := jsonScanner{b: b, stable: true}
 	if s.ws(); s.i == len(b) {
 		return KafkaEvent{}, errors.New("empty payload")
 	}
@@ -143,10 +151,13 @@ func (d *kafkaDecoder) eventString(s *jsonScanner) (record.Record, error) {
 		return record.Record{}, err
 	}
 	if escaped {
-		d.strBuf = unescape(d.strBuf[:0], raw)
-		raw = d.strBuf
+		// The unescaped text goes to the arena: the record's fields may be slices of it.
+		d.room(len(raw))
+		at := len(d.arena)
+		d.arena = unescape(d.arena, raw)
+		raw = d.arena[at:len(d.arena):len(d.arena)]
 	}
-	inner := jsonScanner{b: raw}
+	inner := jsonScanner{b: raw, stable: s.stable || escaped}
 	if inner.peek() != '{' {
 		if err := inner.value(nil, 0); err != nil {
 			return record.Record{}, fmt.Errorf("the string's CloudEvent: %w", err)
@@ -475,7 +486,6 @@ func parseTimestampText(raw []byte) (time.Time, error) {
 
 // bytesField reads a key or value in format f into the arena.
 func (d *kafkaDecoder) bytesField(s *jsonScanner, f DataFormat) ([]byte, error) {
-	start := len(d.arena)
 	switch c := s.peek(); c {
 	case 'n':
 		if err := s.literal("null"); err != nil {
@@ -492,14 +502,14 @@ func (d *kafkaDecoder) bytesField(s *jsonScanner, f DataFormat) ([]byte, error) 
 				d.valBuf = unescape(d.valBuf[:0], raw)
 				raw = d.valBuf
 			}
+			d.room(len(raw))
+			at := len(d.arena)
 			if d.arena, err = appendBase64(d.arena, raw); err != nil {
 				return nil, fmt.Errorf("is not base64 (binary format): %w", err)
 			}
-		} else if escaped {
-			d.arena = unescape(d.arena, raw)
-		} else {
-			d.arena = append(d.arena, raw...)
+			return d.arena[at:len(d.arena):len(d.arena)], nil
 		}
+		return d.text(s, raw, escaped), nil
 	default:
 		if f == FormatText || f == FormatBinary {
 			k := s.kind()
@@ -508,12 +518,39 @@ func (d *kafkaDecoder) bytesField(s *jsonScanner, f DataFormat) ([]byte, error) 
 			}
 			return nil, fmt.Errorf("must be a string (%s format), got %s", f, k)
 		}
-		if err := s.value(&d.arena, 0); err != nil {
-			d.arena = d.arena[:start]
+		start := s.i
+		s.spaced = false
+		if err := s.value(nil, 0); err != nil {
 			return nil, err
 		}
+		raw := s.b[start:s.i:s.i]
+		if s.stable && !s.spaced {
+			return raw, nil // compact already: the payload's own bytes
+		}
+		d.room(len(raw))
+		at := len(d.arena)
+		compact := jsonScanner{b: raw}
+		if err := compact.value(&d.arena, 0); err != nil {
+			return nil, err // not reached: the value was just validated
+		}
+		return d.arena[at:len(d.arena):len(d.arena)], nil
 	}
-	return d.arena[start:len(d.arena):len(d.arena)], nil
+}
+
+// text returns a string's raw content as bytes: unescaped into the arena, or the payload's
+// own bytes when there is nothing to undo.
+func (d *kafkaDecoder) text(s *jsonScanner, raw []byte, escaped bool) []byte {
+	if !escaped && s.stable {
+		return raw[:len(raw):len(raw)]
+	}
+	d.room(len(raw))
+	at := len(d.arena)
+	if escaped {
+		d.arena = unescape(d.arena, raw)
+	} else {
+		d.arena = append(d.arena, raw...)
+	}
+	return d.arena[at:len(d.arena):len(d.arena)]
 }
 
 // headers reads {"headers":[...],"isReadOnly":b} or a bare array of header
@@ -668,16 +705,17 @@ func (d *kafkaDecoder) headerValue(s *jsonScanner, base64 bool) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
+		if !base64 {
+			return d.text(s, raw, escaped), nil
+		}
 		if escaped {
 			d.valBuf = unescape(d.valBuf[:0], raw)
 			raw = d.valBuf
 		}
-		if base64 {
-			if d.arena, err = appendBase64(d.arena, raw); err != nil {
-				return nil, fmt.Errorf("is not base64: %w", err)
-			}
-		} else {
-			d.arena = append(d.arena, raw...)
+		d.room(len(raw))
+		start = len(d.arena)
+		if d.arena, err = appendBase64(d.arena, raw); err != nil {
+			return nil, fmt.Errorf("is not base64: %w", err)
 		}
 	case '[':
 		s.i++

@@ -2,7 +2,6 @@ package trigger
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -21,6 +20,11 @@ import (
 type jsonScanner struct {
 	b []byte
 	i int
+	// stable: b outlives the decode and is never changed, so values may be
+	// slices of it instead of copies.
+	stable bool
+	// spaced is set when ws skipped a blank (a value with blanks is not compact).
+	spaced bool
 }
 
 // maxJSONDepth bounds nesting so that hostile input cannot exhaust the stack.
@@ -45,6 +49,7 @@ func (s *jsonScanner) ws() {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
 			s.i++
+			s.spaced = true
 		default:
 			return
 		}
@@ -150,27 +155,24 @@ func (s *jsonScanner) open(c byte) bool {
 func (s *jsonScanner) str() (raw []byte, escaped bool, err error) {
 	start := s.i + 1
 	i := start
-	ascii := true
+	nonASCII := false
 	for i < len(s.b) {
-		// Skip 8 plain ASCII bytes at a time (no quote, backslash, control or
-		// non-ASCII byte among them).
-		for i+8 <= len(s.b) && plain8(binary.LittleEndian.Uint64(s.b[i:])) {
-			i += 8
-		}
+		var high bool
+		i, high = column.StringRun(s.b, i)
+		nonASCII = nonASCII || high
 		if i >= len(s.b) {
 			break
 		}
-		c := s.b[i]
-		switch {
-		case c == '"':
+		switch c := s.b[i]; c {
+		case '"':
 			raw = s.b[start:i]
-			if !ascii && !utf8.Valid(raw) {
+			if nonASCII && !utf8.Valid(raw) {
 				s.i = start
 				return nil, false, s.fail("string is not valid UTF-8")
 			}
 			s.i = i + 1
 			return raw, escaped, nil
-		case c == '\\':
+		case '\\':
 			escaped = true
 			if i+1 >= len(s.b) {
 				s.i = i
@@ -189,31 +191,13 @@ func (s *jsonScanner) str() (raw []byte, escaped bool, err error) {
 				s.i = i
 				return nil, false, s.fail("bad escape in string")
 			}
-		case c < 0x20:
+		default:
 			s.i = i
 			return nil, false, s.fail("control character 0x%02x in string", c)
-		default:
-			if c >= 0x80 {
-				ascii = false
-			}
-			i++
 		}
 	}
 	s.i = start - 1
 	return nil, false, s.fail("unterminated string")
-}
-
-// plain8 reports whether none of the 8 bytes in w is '"', '\\', a control
-// character or non-ASCII (the SWAR has-zero-byte and has-less-than tricks).
-func plain8(w uint64) bool {
-	const (
-		ones  = 0x0101010101010101
-		highs = 0x8080808080808080
-	)
-	quote := w ^ (ones * '"')
-	bslash := w ^ (ones * '\\')
-	special := (quote-ones) & ^quote | (bslash-ones) & ^bslash | (w-ones*0x20) & ^w | w
-	return special&highs == 0
 }
 
 func isHex4(b []byte) bool {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/fcsync/fcsync/shared/record"
 )
@@ -564,5 +565,42 @@ func TestDecodeKafkaValuesDoNotOverlap(t *testing.T) {
 	_ = append(recs[0].Value, "YYYY"...)
 	if string(recs[0].Value) != "b" || string(recs[1].Key) != "c" || string(recs[1].Value) != "d" {
 		t.Errorf("appending to a value changed another: %q %q %q", recs[0].Value, recs[1].Key, recs[1].Value)
+	}
+}
+
+// TestDecodeKafkaValuesAreThePayloadsBytesWhenTheyCan: a compact JSON value or a string
+// without escapes is a slice of the payload (no copy); a value with blanks, an escaped string
+// and base64 are decoded into buffers of their own, with the same text either way.
+func TestDecodeKafkaValuesAreThePayloadsBytesWhenTheyCan(t *testing.T) {
+	cases := []struct {
+		name, value string
+		format      DataFormat
+		want        string
+		inPayload   bool
+	}{
+		{"compact object", `{"a":[1,"x"],"b":{}}`, FormatJSON, `{"a":[1,"x"],"b":{}}`, true},
+		{"object with blanks", "{ \"a\" :\n[1, \"x\"] }", FormatJSON, `{"a":[1,"x"]}`, false},
+		{"number", `12.5`, FormatJSON, `12.5`, true},
+		{"plain string", `"héllo"`, FormatText, `héllo`, true},
+		{"escaped string", `"a\tb\u00e9"`, FormatText, "a\tbé", false},
+		{"base64", `"aGk="`, FormatBinary, "hi", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			payload := []byte(`[{"topic":"t","partition":0,"offset":7,"value":` + c.value + `}]`)
+			recs, err := DecodeKafka(payload, WithValueFormat(c.format))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := recs[0].Value
+			if string(v) != c.want {
+				t.Fatalf("value %q, want %q", v, c.want)
+			}
+			base := uintptr(unsafe.Pointer(unsafe.SliceData(payload)))
+			at := uintptr(unsafe.Pointer(unsafe.SliceData(v)))
+			if got := at >= base && at < base+uintptr(len(payload)); got != c.inPayload {
+				t.Errorf("value is a slice of the payload: %v, want %v", got, c.inPayload)
+			}
+		})
 	}
 }

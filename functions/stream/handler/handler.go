@@ -16,6 +16,7 @@ import (
 
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
+	"github.com/fcsync/fcsync/shared/lake/hudi"
 	"github.com/fcsync/fcsync/shared/record"
 	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/stream"
@@ -74,6 +75,9 @@ type Handler struct {
 	err  error
 
 	stores platform.StoreCache // the lake store, opened by the first invocation
+	// keys keeps base files' record keys between invocations of a warm instance, so an upsert
+	// does not read every base file of its partitions again.
+	keys *hudi.KeyCache
 	states platform.StoreCache // FCSYNC_STATE, for MaxCompute writers
 	runs   platform.Runs       // FCSYNC_RUNS
 }
@@ -89,8 +93,12 @@ func New(cfg Config, log *slog.Logger) *Handler {
 	if cfg.WarehouseDir == "" {
 		cfg.WarehouseDir = ".fcsync/warehouse"
 	}
-	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir, Alerts: cfg.Alerts}}
+	return &Handler{cfg: cfg, log: log, runs: platform.Runs{Location: cfg.RunsDir, Alerts: cfg.Alerts},
+		keys: hudi.NewKeyCache(keyCacheBytes)}
 }
+
+// keyCacheBytes bounds the record keys a warm instance keeps: about 500,000 keys of 16 bytes.
+const keyCacheBytes = 16 << 20
 
 // Result is the function's response.
 type Result struct {
@@ -151,7 +159,7 @@ func (h *Handler) run(ctx context.Context, j *stream.Job, event []byte, creds pl
 	if err != nil {
 		return recs, nil, fmt.Errorf("lake %w", err)
 	}
-	env := stream.Env{Lake: lake, Log: h.log, Now: h.Now}
+	env := stream.Env{Lake: lake, Log: h.log, Now: h.Now, HudiOptions: []hudi.Option{hudi.WithKeyCache(h.keys)}}
 	if j.Spec.Table != nil {
 		if env.State, err = h.states.Open(ctx, h.cfg.StateDir, os.Getenv); err != nil {
 			return recs, nil, fmt.Errorf("state %w", err)

@@ -45,7 +45,7 @@ type options struct {
 	maxFile     int64
 	smallFile   int64
 	maxAttempts int
-	keyCache    int64
+	keys        *KeyCache
 	retained    int  // commits whose snapshots cleaning keeps readable
 	autoClean   bool // clean after every commit
 }
@@ -87,6 +87,13 @@ func WithAutoClean(on bool) Option { return func(o *options) { o.autoClean = on 
 // commit before it gives up (default 10).
 func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
 
+// WithKeyCache shares a cache of base files' record keys with other Tables on the same store,
+// for instance those a long-lived process opens one after another (default: a cache of
+// 32 MiB of this Table's own).
+func WithKeyCache(c *KeyCache) Option { return func(o *options) { o.keys = c } }
+
+const defaultKeyCache = 32 << 20
+
 func newOptions(opts []Option) (options, error) {
 	o := options{
 		clock:       time.Now,
@@ -95,7 +102,6 @@ func newOptions(opts []Option) (options, error) {
 		maxFile:     defaultMaxFile,
 		smallFile:   defaultSmallFile,
 		maxAttempts: 10,
-		keyCache:    32 << 20,
 		retained:    defaultRetained,
 		autoClean:   true,
 	}
@@ -142,7 +148,7 @@ type Table struct {
 	lastInstant string
 	committed   map[string]bool // final commit status of instants below a known log head
 	partitions  map[string]bool // partitions known to have partition metadata
-	keys        *keyCache
+	keys        *KeyCache
 }
 
 // Detect reports whether root holds a Hudi table (.hoodie/hoodie.properties exists).
@@ -265,7 +271,10 @@ func open(ctx context.Context, store objstore.Store, root string, o options) (*T
 		return nil, fmt.Errorf("%s: table version %q is not supported (5 and 6 are)", where, v)
 	}
 	t := &Table{store: store, root: root, o: o, props: props,
-		committed: map[string]bool{}, partitions: map[string]bool{}, keys: newKeyCache(o.keyCache)}
+		committed: map[string]bool{}, partitions: map[string]bool{}, keys: o.keys}
+	if t.keys == nil {
+		t.keys = NewKeyCache(defaultKeyCache)
+	}
 	desc, hasDesc, err := getOptional(ctx, store, joinKey(root, descriptorFile))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)

@@ -201,10 +201,43 @@ func (t *Table) sliceCleaned(ctx context.Context, err error, base *logHead) bool
 	return herr == nil && h.number != base.number
 }
 
-// fileKeys are the record keys of one base file.
+// fileKeys are the record keys of one base file, in file order, all sharing one backing string
+// (so a cached file's keys keep nothing else alive), with their range.
 type fileKeys struct {
-	keys []string
-	size int64 // bytes of the file
+	keys     []string
+	min, max string
+	size     int64 // bytes of the file
+}
+
+// newFileKeys copies keys into one string and notes their range. keys is reused.
+func newFileKeys(keys []string, size int64) *fileKeys {
+	n := 0
+	for _, k := range keys {
+		n += len(k)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, k := range keys {
+		sb.WriteString(k)
+	}
+	all, at := sb.String(), 0
+	f := &fileKeys{keys: keys, size: size}
+	for i, k := range keys {
+		keys[i] = all[at : at+len(k)]
+		at += len(k)
+		if i == 0 || keys[i] < f.min {
+			f.min = keys[i]
+		}
+		if i == 0 || keys[i] > f.max {
+			f.max = keys[i]
+		}
+	}
+	return f
+}
+
+// outside reports whether no key of the file lies in [lo, hi].
+func (f *fileKeys) outside(lo, hi string) bool {
+	return len(f.keys) == 0 || f.max < lo || f.min > hi
 }
 
 func (f *fileKeys) footprint() int64 {
@@ -215,9 +248,11 @@ func (f *fileKeys) footprint() int64 {
 	return n
 }
 
-// keyCache keeps the record keys of base files (immutable, so cached by path) within a byte
-// budget, evicting the oldest entries.
-type keyCache struct {
+// KeyCache keeps the record keys of base files within a byte budget, evicting the oldest
+// entries. Base files are immutable, so keys are cached by path: a KeyCache shared by the Tables
+// a process opens on one store (WithKeyCache) spares each of them reading the base files the
+// others read or wrote. Upserts need the keys of every base file of the partitions they write.
+type KeyCache struct {
 	mu    sync.Mutex
 	max   int64
 	used  int64
@@ -225,15 +260,18 @@ type keyCache struct {
 	order []string
 }
 
-func newKeyCache(max int64) *keyCache { return &keyCache{max: max, m: map[string]*fileKeys{}} }
+// NewKeyCache makes a cache holding up to maxBytes of keys.
+func NewKeyCache(maxBytes int64) *KeyCache {
+	return &KeyCache{max: maxBytes, m: map[string]*fileKeys{}}
+}
 
-func (c *keyCache) get(key string) *fileKeys {
+func (c *KeyCache) get(key string) *fileKeys {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m[key]
 }
 
-func (c *keyCache) put(key string, f *fileKeys) {
+func (c *KeyCache) put(key string, f *fileKeys) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[key]; ok {
@@ -279,7 +317,7 @@ func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte,
 	if err != nil {
 		return nil, nil, fmt.Errorf("base file %s: %w", rel, err)
 	}
-	f := &fileKeys{keys: keys, size: int64(len(data))}
+	f := newFileKeys(keys, int64(len(data)))
 	t.keys.put(key, f)
 	return f, data, nil
 }

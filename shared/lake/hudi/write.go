@@ -82,6 +82,20 @@ func (p *prepared) value(row int32, i int) any {
 	return r[i]
 }
 
+// keyRange is the smallest and the largest record key of recs (which are not empty).
+func (p *prepared) keyRange(recs []int32) (lo, hi string) {
+	for i, ri := range recs {
+		k := p.recs[ri].key
+		if i == 0 || k < lo {
+			lo = k
+		}
+		if i == 0 || k > hi {
+			hi = k
+		}
+	}
+	return lo, hi
+}
+
 func (p *prepared) precombine(r rec) any {
 	if p.lay.preIdx < 0 {
 		return nil
@@ -541,7 +555,11 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 		for _, ri := range recs {
 			want[p.recs[ri].key] = ri
 		}
+		lo, hi := p.keyRange(recs)
 		for i, fk := range keys {
+			if fk.outside(lo, hi) {
+				continue
+			}
 			for _, k := range fk.keys {
 				if ri, ok := want[k]; ok {
 					fileFor(i).updates[k] = ri
@@ -742,7 +760,7 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 		PartitionPath: &part, FileSizeInBytes: size, RuntimeStats: &runtimeStats{},
 	}
 	if p.upsert {
-		t.keys.put(joinKey(t.root, rel), &fileKeys{keys: bw.keys, size: size})
+		t.keys.put(joinKey(t.root, rel), newFileKeys(bw.keys, size))
 	}
 	return nil
 }
@@ -1156,6 +1174,9 @@ func (t *Table) conflicts(ctx context.Context, p *prepared, a *attempt, base, h 
 
 // sharedKey reports whether a file holds a key the batch writes to partition part.
 func sharedKey(p *prepared, part string, fk *fileKeys) (string, bool) {
+	if fk.outside(p.keyRange(p.byPart[part])) {
+		return "", false
+	}
 	want := make(map[string]bool, len(p.byPart[part]))
 	for _, ri := range p.byPart[part] {
 		want[p.recs[ri].key] = true
