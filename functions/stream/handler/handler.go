@@ -77,7 +77,7 @@ type Handler struct {
 	stores platform.StoreCache // the lake store, opened by the first invocation
 	// keys keeps base files' record keys between invocations of a warm instance, so an upsert
 	// does not read every base file of its partitions again.
-	keys *hudi.KeyCache
+	keys   *hudi.KeyCache
 	states platform.StoreCache // FCSYNC_STATE, for MaxCompute writers
 	runs   platform.Runs       // FCSYNC_RUNS
 }
