@@ -10,6 +10,7 @@ package objstore
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // ErrExists is returned by CreateIfAbsent when the key already exists.
@@ -34,4 +35,62 @@ type Store interface {
 	List(ctx context.Context, prefix, after string, limit int) (keys []string, next string, err error)
 	// Delete removes the object; deleting a missing key is not an error.
 	Delete(ctx context.Context, key string) error
+}
+
+// RangeGetter is a Store that reads part of an object (OSS: a ranged GET).
+type RangeGetter interface {
+	// GetRange returns the n bytes of the object from offset off, fewer if the object ends
+	// first (none if it ends before off), or ErrNotFound.
+	GetRange(ctx context.Context, key string, off, n int64) ([]byte, error)
+}
+
+// PrefixPutter is a Store that writes an object made of the beginning of another one and new
+// bytes, without the copied bytes passing through the caller (OSS: a multipart upload whose
+// first part is copied on the server).
+type PrefixPutter interface {
+	// PutWithPrefix writes key as the first n bytes of the object src followed by data,
+	// replacing any object at key; src is unchanged and must differ from key. It returns
+	// ErrNotFound when src does not exist and ErrShortSource when it has fewer than n bytes.
+	PutWithPrefix(ctx context.Context, key, src string, n int64, data []byte) error
+}
+
+// ErrShortSource is returned by PutWithPrefix when the source object is shorter than the prefix.
+var ErrShortSource = errors.New("source object is shorter than the prefix")
+
+// GetRange reads part of an object: natively if s is a RangeGetter, else by reading all of it.
+func GetRange(ctx context.Context, s Store, key string, off, n int64) ([]byte, error) {
+	if off < 0 || n < 0 {
+		return nil, fmt.Errorf("objstore: get range of %q: offset %d, length %d", key, off, n)
+	}
+	if rg, ok := s.(RangeGetter); ok {
+		return rg.GetRange(ctx, key, off, n)
+	}
+	data, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if off >= int64(len(data)) {
+		return data[:0], nil
+	}
+	return data[off:min(int64(len(data)), off+n)], nil
+}
+
+// PutWithPrefix writes key as the first n bytes of src followed by data: natively if s is a
+// PrefixPutter, else by reading those bytes and putting the whole object.
+func PutWithPrefix(ctx context.Context, s Store, key, src string, n int64, data []byte) error {
+	if n < 0 || key == src {
+		return fmt.Errorf("objstore: put %q with %d bytes of %q: want a length >= 0 and another object", key, n, src)
+	}
+	if pp, ok := s.(PrefixPutter); ok {
+		return pp.PutWithPrefix(ctx, key, src, n, data)
+	}
+	prefix, err := GetRange(ctx, s, src, 0, n)
+	if err != nil {
+		return err
+	}
+	if int64(len(prefix)) < n {
+		return fmt.Errorf("objstore: put %q: %q has %d bytes, want %d: %w", key, src, len(prefix), n, ErrShortSource)
+	}
+	whole := make([]byte, 0, int(n)+len(data))
+	return s.Put(ctx, key, append(append(whole, prefix...), data...))
 }
