@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 )
@@ -28,7 +30,11 @@ type Dir struct {
 	root string
 }
 
-var _ Store = (*Dir)(nil)
+var (
+	_ Store        = (*Dir)(nil)
+	_ RangeGetter  = (*Dir)(nil)
+	_ PrefixPutter = (*Dir)(nil)
+)
 
 // tmpPattern names temporary files (os.CreateTemp replaces the star). The backslash keeps them out
 // of the key space.
@@ -84,6 +90,97 @@ func (d *Dir) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("objstore dir: get %q: %w", key, err)
 	}
 	return data, nil
+}
+
+// GetRange implements RangeGetter: it reads only the range, with ReadAt.
+func (d *Dir) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	p, err := d.path(ctx, "get range", key)
+	if err != nil {
+		return nil, err
+	}
+	if off < 0 || n < 0 {
+		return nil, fmt.Errorf("objstore dir: get range of %q: offset %d, length %d", key, off, n)
+	}
+	f, size, err := openObject(p)
+	if err != nil {
+		return nil, fmt.Errorf("objstore dir: get range of %q: %w", key, err)
+	}
+	defer func() { _ = f.Close() }()
+	if off >= size {
+		return []byte{}, nil
+	}
+	buf := make([]byte, min(n, size-off))
+	got, err := f.ReadAt(buf, off)
+	if err != nil && !errors.Is(err, io.EOF) { // EOF: the file shrank under a non-atomic writer
+		return nil, fmt.Errorf("objstore dir: get range of %q: %w", key, err)
+	}
+	return buf[:got], nil
+}
+
+// PutWithPrefix implements PrefixPutter. It writes a temporary file next to the key, copies the
+// first n bytes of src into it from file to file (copy_file_range(2) on Linux: the bytes do not pass
+// through user space, and file systems with reflinks share the blocks), appends data, fsyncs it
+// and renames it over the key, as Put does.
+func (d *Dir) PutWithPrefix(ctx context.Context, key, src string, n int64, data []byte) error {
+	p, err := d.path(ctx, "put with prefix", key)
+	if err != nil {
+		return err
+	}
+	sp, err := d.path(ctx, "put "+strconv.Quote(key)+" with prefix: source", src)
+	if err != nil {
+		return err
+	}
+	if n < 0 || key == src {
+		return fmt.Errorf("objstore dir: put %q with %d bytes of %q: want a length >= 0 and another object", key, n, src)
+	}
+	in, size, err := openObject(sp)
+	if err != nil {
+		return fmt.Errorf("objstore dir: put %q with prefix: source %q: %w", key, src, err)
+	}
+	defer func() { _ = in.Close() }()
+	if size < n {
+		return fmt.Errorf("objstore dir: put %q with prefix: source %q has %d bytes, want %d: %w", key, src, size, n, ErrShortSource)
+	}
+	tmp, err := writeTempFunc(filepath.Dir(p), func(f *os.File) error {
+		if _, err := io.CopyN(f, in, n); err != nil { // in is at offset 0; *os.File to *os.File
+
+			return fmt.Errorf("copying %d bytes of %q: %w", n, src, err)
+		}
+		_, err := f.Write(data)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("objstore dir: put %q with prefix: %w", key, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("objstore dir: put %q with prefix: %w", key, err)
+	}
+	if err := syncDir(filepath.Dir(p)); err != nil {
+		return fmt.Errorf("objstore dir: put %q with prefix: %w", key, err)
+	}
+	return nil
+}
+
+// openObject opens the file of an object and returns its size; a missing file, or a directory,
+// is ErrNotFound.
+func openObject(p string) (*os.File, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		if missing(err) {
+			return nil, 0, ErrNotFound
+		}
+		return nil, 0, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = ErrNotFound
+	}
+	if err != nil {
+		_ = f.Close()
+		return nil, 0, err
+	}
+	return f, fi.Size(), nil
 }
 
 // Put implements Store.
@@ -244,6 +341,15 @@ func (w *walker) walk(dir, base, partial string) error {
 
 // writeTemp writes data to a new fsynced temporary file in dir, creating dir if needed.
 func writeTemp(dir string, data []byte) (string, error) {
+	return writeTempFunc(dir, func(f *os.File) error {
+		_, err := f.Write(data)
+		return err
+	})
+}
+
+// writeTempFunc creates a temporary file in dir (creating dir if needed), lets write fill it,
+// and fsyncs it. On failure no file is left behind.
+func writeTempFunc(dir string, write func(*os.File) error) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -252,7 +358,7 @@ func writeTemp(dir string, data []byte) (string, error) {
 		return "", err
 	}
 	name := f.Name()
-	_, werr := f.Write(data)
+	werr := write(f)
 	if werr == nil {
 		werr = f.Sync()
 	}

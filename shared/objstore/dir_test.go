@@ -106,3 +106,50 @@ func TestNewDirRejectsAFileAndAnEmptyRoot(t *testing.T) {
 		}
 	}
 }
+
+func TestDirPutWithPrefixFailuresLeaveNoTemporaryFileAndTheOldObject(t *testing.T) {
+	d := newDir(t)
+	ctx := t.Context()
+	if err := d.Put(ctx, "src", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(ctx, "dir/below", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Put(ctx, "old", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, key, src string
+		n              int64
+		want           error
+	}{
+		{"a directory as the source", "old", "dir", 1, objstore.ErrNotFound},
+		{"a source under a file", "old", "src/x", 1, objstore.ErrNotFound},
+		{"a short source", "old", "src", 11, objstore.ErrShortSource},
+		{"a key that is a directory of other keys", "dir", "src", 4, nil},
+		{"a key under a file", "src/x", "old", 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := d.PutWithPrefix(ctx, tt.key, tt.src, tt.n, []byte("data"))
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Fatalf("PutWithPrefix = %v, want an error wrapping %v", err, tt.want)
+			}
+			assertNoTempFiles(t, d.Root())
+		})
+	}
+	if got, err := d.Get(ctx, "old"); err != nil || string(got) != "old" {
+		t.Fatalf("old = %q, %v", got, err)
+	}
+}
+
+func TestDirGetRangeOfADirectoryIsNotFound(t *testing.T) {
+	d := newDir(t)
+	if err := d.Put(t.Context(), "a/b", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.GetRange(t.Context(), "a", 0, 1); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("GetRange of a directory = %v, want ErrNotFound", err)
+	}
+}

@@ -12,6 +12,11 @@ import (
 const DefaultListLimit = 1000
 
 // Op names a Store operation, for Memory's fault injection.
+//
+// GetRange counts as OpGet and PutWithPrefix as OpPut (with the key written, not the source):
+// a hook or fault that targets the read of an object or the write of one applies whichever of
+// the two ways a caller reads or writes it, so tests written against Get and Put keep meaning the
+// same when their code under test moves to ranged reads and server-side prefix copies.
 type Op string
 
 // The Store operations.
@@ -44,7 +49,11 @@ func NewMemory() *Memory {
 	return &Memory{objs: make(map[string][]byte)}
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store        = (*Memory)(nil)
+	_ RangeGetter  = (*Memory)(nil)
+	_ PrefixPutter = (*Memory)(nil)
+)
 
 // FailNext makes the next call of op fail with err without touching the objects. Calls queue up:
 // two FailNext for one op fail its next two calls.
@@ -122,6 +131,67 @@ func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
 	return slices.Clone(nonNil(data)), nil
 }
 
+// GetRange implements RangeGetter. For faults and the hook it is an OpGet of key.
+func (m *Memory) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
+	if err := ValidKey(key); err != nil {
+		return nil, fmt.Errorf("objstore memory: get range: %w", err)
+	}
+	if off < 0 || n < 0 {
+		return nil, fmt.Errorf("objstore memory: get range of %q: offset %d, length %d", key, off, n)
+	}
+	after, err := m.begin(ctx, OpGet, key)
+	if err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	if after != nil {
+		return nil, after
+	}
+	data, ok := m.objs[key]
+	if !ok {
+		return nil, fmt.Errorf("objstore memory: get range of %q: %w", key, ErrNotFound)
+	}
+	return slices.Clone(nonNil(span(data, off, n))), nil
+}
+
+// span returns data[off:off+n] clipped to data.
+func span(data []byte, off, n int64) []byte {
+	size := int64(len(data))
+	if off >= size {
+		return data[:0]
+	}
+	return data[off : off+min(n, size-off)]
+}
+
+// PutWithPrefix implements PrefixPutter. For faults and the hook it is an OpPut of key; a
+// FailNextAfter fault applies it only when it would have succeeded.
+func (m *Memory) PutWithPrefix(ctx context.Context, key, src string, n int64, data []byte) error {
+	if err := ValidKey(key); err != nil {
+		return fmt.Errorf("objstore memory: put with prefix: %w", err)
+	}
+	if err := ValidKey(src); err != nil {
+		return fmt.Errorf("objstore memory: put %q with prefix: source: %w", key, err)
+	}
+	if n < 0 || key == src {
+		return fmt.Errorf("objstore memory: put %q with %d bytes of %q: want a length >= 0 and another object", key, n, src)
+	}
+	after, err := m.begin(ctx, OpPut, key)
+	if err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	prefix, ok := m.objs[src]
+	switch {
+	case !ok:
+		return fmt.Errorf("objstore memory: put %q with prefix: source %q: %w", key, src, ErrNotFound)
+	case int64(len(prefix)) < n:
+		return fmt.Errorf("objstore memory: put %q with prefix: source %q has %d bytes, want %d: %w", key, src, len(prefix), n, ErrShortSource)
+	}
+	whole := make([]byte, 0, int(n)+len(data))
+	m.storeOwned(key, append(append(whole, prefix[:n]...), data...))
+	return after
+}
+
 // Put implements Store.
 func (m *Memory) Put(ctx context.Context, key string, data []byte) error {
 	if err := ValidKey(key); err != nil {
@@ -155,11 +225,16 @@ func (m *Memory) CreateIfAbsent(ctx context.Context, key string, data []byte) er
 
 // store writes a copy of data; the caller holds m.mu.
 func (m *Memory) store(key string, data []byte) {
+	m.storeOwned(key, slices.Clone(nonNil(data)))
+}
+
+// storeOwned writes data, which no caller holds; the caller holds m.mu.
+func (m *Memory) storeOwned(key string, data []byte) {
 	if _, ok := m.objs[key]; !ok {
 		i, _ := slices.BinarySearch(m.keys, key)
 		m.keys = slices.Insert(m.keys, i, key)
 	}
-	m.objs[key] = slices.Clone(nonNil(data))
+	m.objs[key] = data
 }
 
 // List implements Store.

