@@ -111,11 +111,23 @@
 // (WithFileSizes) and then fill new file groups. Copy-on-write: every touched file group gets a
 // new base file with the same fileId and the new instant; stored rows keep their commit time and
 // sequence number, updated rows get the new ones. Rows stream into the Parquet writer in row
-// groups of about 4 MiB; only the base file being built is held in memory (the store takes whole
-// objects), so the default 64 MiB file size bounds memory. Record keys of base files are cached
-// per Table (files are immutable).
+// groups of about 4 MiB; only the part of the base file being built that the store does not copy
+// is held in memory, so the default 64 MiB file size bounds memory. Record keys of base files
+// are cached per Table, or across Tables with WithKeyCache (files are immutable), with their
+// range, so an upsert checks only the files whose key range holds one of its keys.
 //
-// Stored rows reach the new base file in one of two ways:
+// Stored rows reach the new base file in one of three ways:
+//   - Kept in place: the leading row groups that would be spliced (below) make up the beginning
+//     of the new file unchanged, at the same offsets. The new version is put with
+//     objstore.PutWithPrefix as "the first n bytes of the stored file, then the rest", so the
+//     store copies them (OSS: UploadPartCopy in a multipart upload; a directory:
+//     copy_file_range), and the stored file is read through ranged reads of its footer and
+//     the row groups that follow (storedFile): a top-up of a 16 MiB file group moves its new
+//     rows, not 16 MiB. The rest is written as a Parquet file of its own, whose pages move
+//     behind the kept bytes unchanged while its footer and offset index are shifted and the
+//     kept row groups' page index entries are copied (joinParquet). It applies from 256 KiB of
+//     kept bytes, for files laid out as fcsync writes them (TestTopUpKeepsLeadingRowGroupsInPlace
+//     checks the page index of the result; DuckDB reads it).
 //   - Spliced: a stored row group that holds no key the batch updates and has at least 2 MiB of
 //     uncompressed data is copied as it is, compressed pages, statistics and page index included,
 //     through parquet-go's WriteRowGroup copy path (no decoding, no re-encoding). It applies when
@@ -132,8 +144,8 @@
 //     them). So every row group but a file's last holds at least about 2 MiB however often a
 //     file group is topped up.
 //
-// The footer's hoodie_min_record_key and hoodie_max_record_key cover every row, spliced ones
-// included (their keys are known from routing, which read them), and so do the file's row count
+// The footer's hoodie_min_record_key and hoodie_max_record_key cover every row, kept and spliced
+// ones included (their keys are known from routing, which read them), and so do the file's row count
 // and the commit's sizes (those of the file written). No bloom filter is written either way.
 //
 // _hoodie_file_name differs from Hudi for spliced rows. Hudi's merge handle (0.14, as Spark's

@@ -123,6 +123,8 @@ type baseWriter struct {
 
 	collectKeys bool     // keep the record keys written
 	keys        []string // with collectKeys
+
+	kept *keptPrefix // stored row groups the file starts with, not written through w
 }
 
 func (fs *fileSchema) newWriter() *baseWriter {
@@ -247,6 +249,15 @@ func (bw *baseWriter) splice(rg parquet.RowGroup, keys []string, size int64) (er
 	return nil
 }
 
+// keep accounts for the rows of a stored row group that the new file keeps in place (see
+// keptPrefix): keys are its record keys in order, size its uncompressed bytes.
+func (bw *baseWriter) keep(keys []string, size int64) {
+	for _, k := range keys {
+		bw.track(k, 0)
+	}
+	bw.rowBytes += size
+}
+
 func (bw *baseWriter) track(key string, size int) {
 	if bw.collectKeys {
 		bw.keys = append(bw.keys, key)
@@ -322,20 +333,27 @@ type baseFile struct {
 	f      *parquet.File
 	fields []*pnode // top-level fields
 	names  []string
+	src    io.ReaderAt // the file's bytes
 }
 
 // openParquet opens a file held in memory. Malformed files are errors, never panics.
 func openParquet(data []byte) (bf *baseFile, err error) {
+	return openParquetAt(bytes.NewReader(data), int64(len(data)))
+}
+
+// openParquetAt opens a file of size bytes read through src (a storedFile reads only what
+// is decoded).
+func openParquetAt(src io.ReaderAt, size int64) (bf *baseFile, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			bf, err = nil, fmt.Errorf("%w: %v", errBadFile, r)
 		}
 	}()
-	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
+	f, err := parquet.OpenFile(src, size, parquet.SkipBloomFilters(true), parquet.SkipPageIndex(true))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errBadFile, err)
 	}
-	bf = &baseFile{f: f}
+	bf = &baseFile{f: f, src: src}
 	for _, c := range f.Root().Columns() {
 		n, err := buildNode(c)
 		if err != nil {
@@ -846,4 +864,21 @@ func (bf *baseFile) recordKeys() (keys []string, err error) {
 		}
 	}
 	return keys, nil
+}
+
+// grow sizes the buffer of a new version of file group f once: it is about as large per row as
+// the stored version, less the kept bytes that the store copies.
+func (bw *baseWriter) grow(f *plannedFile, kept int64) {
+	if f.prevRows > 0 {
+		perRow := f.prevSize / int64(f.prevRows)
+		bw.buf.Grow(int(max(0, f.prevSize-kept)+perRow*int64(len(f.inserts))) + 64<<10)
+	}
+}
+
+// keptBytes is the size of the stored row groups the file keeps in place.
+func (bw *baseWriter) keptBytes() int64 {
+	if bw.kept == nil {
+		return 0
+	}
+	return bw.kept.length
 }

@@ -708,10 +708,6 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 	name := f.name(a.instant).String()
 	rel := joinKey(f.partition, name)
 	bw := fs.newWriter()
-	if f.prev != nil && f.prevRows > 0 {
-		// The new version is about as large per row as the old one: size the buffer once.
-		bw.buf.Grow(int(f.prevSize*int64(f.prevRows+len(f.inserts))/int64(f.prevRows)) + 64<<10)
-	}
 	bw.collectKeys = p.upsert
 	seq := 0
 	var meta [numMeta]string
@@ -745,7 +741,17 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 	if err != nil {
 		return fmt.Errorf("file %s: %w", rel, err)
 	}
-	if err := t.store.Put(ctx, joinKey(t.root, rel), data); err != nil {
+	size := int64(len(data))
+	if k := bw.kept; k != nil {
+		// The file starts with the stored version's first row groups: the store copies them.
+		if data, err = joinParquet(k, data); err != nil {
+			return fmt.Errorf("file %s: join the row groups kept from %s: %w", rel, f.prev.path(), err)
+		}
+		size = k.length + int64(len(data))
+		if err := objstore.PutWithPrefix(ctx, t.store, joinKey(t.root, rel), joinKey(t.root, f.prev.path()), k.length, data); err != nil {
+			return fmt.Errorf("put %s: %w", rel, err)
+		}
+	} else if err := t.store.Put(ctx, joinKey(t.root, rel), data); err != nil {
 		return fmt.Errorf("put %s: %w", rel, err)
 	}
 	prev := "null"
@@ -753,7 +759,6 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 		prev = f.prev.name.instant
 	}
 	part := f.partition
-	size := int64(len(data))
 	f.stat = writeStat{
 		FileID: f.fileID, Path: &rel, PrevCommit: prev, NumWrites: int64(bw.rows),
 		NumUpdateWrites: updated, NumInserts: int64(len(f.inserts)), TotalWriteBytes: size,
@@ -769,17 +774,9 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 // number of updated records.
 func (t *Table) copyRows(ctx context.Context, p *prepared, a *attempt, f *plannedFile, bw *baseWriter, name string, newRow func(int32) error) (int64, error) {
 	prevRel := f.prev.path()
-	data := f.prevData
-	f.prevData = nil
-	if data == nil {
-		var err error
-		if data, err = t.store.Get(ctx, joinKey(t.root, prevRel)); err != nil {
-			return 0, readError(prevRel, err)
-		}
-	}
-	bf, err := openParquet(data)
+	bf, err := t.openStored(ctx, f)
 	if err != nil {
-		return 0, fmt.Errorf("base file %s: %w", prevRel, err)
+		return 0, err
 	}
 	var metaIdx [numMeta]int
 	for m, col := range metaColumns {
@@ -798,6 +795,7 @@ func (t *Table) copyRows(ctx context.Context, p *prepared, a *attempt, f *planne
 			return n, err
 		}
 	}
+	bw.grow(f, 0)
 	done := make(map[string]bool, len(f.updates))
 	var updated int64
 	var meta [numMeta]string
@@ -947,6 +945,25 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 	groups := bf.f.RowGroups()
 	meta := bf.f.Metadata().RowGroups
 	off := 0
+	// The leading row groups that would be spliced stay where they are (see keptPrefix).
+	if keys != nil {
+		k := 0
+		for k < len(groups) && k < len(meta) && off+int(meta[k].NumRows) <= len(keys) && spliceable(&meta[k], keys[off:off+int(meta[k].NumRows)], f.updates) {
+			off += int(meta[k].NumRows)
+			k++
+		}
+		if length, ok := prefixEnd(bf.f.Metadata(), k); ok && k > 0 && length >= keepMinBytes {
+			bw.kept = &keptPrefix{meta: bf.f.Metadata(), k: k, length: length, read: readerBytes(bf.src)}
+			for i := range k {
+				n := int(meta[i].NumRows)
+				bw.keep(keys[:n], uncompressedSize(&meta[i]))
+				keys = keys[n:]
+			}
+			groups, meta = groups[k:], meta[k:]
+		}
+		off = 0
+	}
+	bw.grow(f, bw.keptBytes())
 	for i, rg := range groups {
 		n := int(rg.NumRows())
 		// Rows re-encoded just before (fewer than spliceMinBytes of them) are not left in a
@@ -967,6 +984,40 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 		}
 	}
 	return updated, true, nil
+}
+
+// keepMinBytes is the size from which the leading row groups of a stored file are kept in
+// place rather than spliced (below it, copying them is cheaper than a multipart upload).
+const keepMinBytes = 256 << 10
+
+// openStored opens the stored version of a file group: from the bytes routing read, or through
+// ranged reads of the store.
+func (t *Table) openStored(ctx context.Context, f *plannedFile) (*baseFile, error) {
+	rel := f.prev.path()
+	if data := f.prevData; data != nil {
+		f.prevData = nil
+		bf, err := openParquet(data)
+		if err != nil {
+			return nil, fmt.Errorf("base file %s: %w", rel, err)
+		}
+		return bf, nil
+	}
+	if f.prevSize > 0 {
+		sf := &storedFile{ctx: ctx, store: t.store, key: joinKey(t.root, rel), size: f.prevSize}
+		if bf, err := openParquetAt(sf, f.prevSize); err == nil {
+			return bf, nil
+		}
+		// A size that does not match the object: read all of it.
+	}
+	data, err := t.store.Get(ctx, joinKey(t.root, rel))
+	if err != nil {
+		return nil, readError(rel, err)
+	}
+	bf, err := openParquet(data)
+	if err != nil {
+		return nil, fmt.Errorf("base file %s: %w", rel, err)
+	}
+	return bf, nil
 }
 
 // spliceMinBytes is the uncompressed size from which a stored row group that no record of the
