@@ -21,7 +21,8 @@ var crcTable = crc64.MakeTable(crc64.ECMA)
 type bucket struct {
 	versioning string // "", "Enabled" or "Suspended"
 	objs       map[string]*object
-	keys       []string // sorted
+	keys       []string           // sorted
+	uploads    map[string]*upload // by upload id
 }
 
 type object struct {
@@ -33,7 +34,9 @@ type object struct {
 	appendable  bool
 }
 
-func newBucket() *bucket { return &bucket{objs: make(map[string]*object)} }
+func newBucket() *bucket {
+	return &bucket{objs: make(map[string]*object), uploads: make(map[string]*upload)}
+}
 
 // search returns the index of the first key >= k.
 func (b *bucket) search(k string) int {
@@ -87,12 +90,92 @@ func (o *object) headers() http.Header {
 
 var errNoSuchKey = &ossError{status: 404, code: "NoSuchKey", message: "The specified key does not exist."}
 
-func (b *bucket) get(key string) (*reply, *ossError) {
+func (b *bucket) get(r *http.Request, key string) (*reply, *ossError) {
 	o, ok := b.objs[key]
 	if !ok {
 		return nil, errNoSuchKey
 	}
-	return &reply{status: 200, header: o.headers(), body: o.data}, nil
+	rep := &reply{status: 200, header: o.headers(), body: o.data}
+	spec := r.Header.Get("Range")
+	if spec == "" || r.Method != http.MethodGet {
+		return rep, nil
+	}
+	size := int64(len(o.data))
+	first, last, status := byteRange(spec, size, strings.EqualFold(r.Header.Get("x-oss-range-behavior"), "standard"))
+	switch status {
+	case 200:
+		return rep, nil // OSS ignores a range it does not take and sends the whole object
+	case 416:
+		return nil, &ossError{status: 416, code: "InvalidRange", message: "The requested range cannot be satisfied.",
+			header: http.Header{"Content-Range": {fmt.Sprintf("bytes */%d", size)}}}
+	}
+	rep.status = 206
+	rep.body = o.data[first : last+1]
+	rep.header.Set("Content-Length", strconv.FormatInt(last-first+1, 10))
+	rep.header.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, size))
+	return rep, nil // x-oss-hash-crc64ecma stays the whole object's, as on OSS
+}
+
+// byteRange resolves a Range header against an object of size bytes the way OSS does: 206 with
+// the first and last byte, 200 when OSS ignores the header and sends the whole object, or 416.
+//
+// A header OSS cannot parse is ignored. Of several ranges only the first counts. Without
+// x-oss-range-behavior: standard, a range that does not lie wholly inside the object is ignored
+// too; with it, a range that starts inside the object is cut at its end, a suffix longer than
+// the object is the whole object, and a range that starts at or past the end is 416 InvalidRange.
+func byteRange(spec string, size int64, standard bool) (first, last int64, status int) {
+	spec, ok := strings.CutPrefix(strings.TrimSpace(spec), "bytes=")
+	if !ok {
+		return 0, 0, 200
+	}
+	spec, _, _ = strings.Cut(spec, ",")
+	a, b, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return 0, 0, 200
+	}
+	num := func(s string) (int64, bool) {
+		if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+			return 0, false
+		}
+		v, err := strconv.ParseInt(s, 10, 64)
+		return v, err == nil
+	}
+	switch {
+	case a == "": // the last b bytes
+		n, ok := num(b)
+		if !ok || n == 0 {
+			return 0, 0, 200
+		}
+		switch {
+		case n <= size:
+			return size - n, size - 1, 206
+		case standard && size > 0:
+			return 0, size - 1, 206
+		case standard:
+			return 0, 0, 416
+		}
+		return 0, 0, 200
+	default:
+		first, ok := num(a)
+		if !ok {
+			return 0, 0, 200
+		}
+		last := size - 1
+		if b != "" {
+			if last, ok = num(b); !ok || last < first {
+				return 0, 0, 200
+			}
+		}
+		switch {
+		case first < size && last < size:
+			return first, last, 206
+		case !standard:
+			return 0, 0, 200
+		case first >= size:
+			return 0, 0, 416
+		}
+		return first, size - 1, 206
+	}
 }
 
 func (b *bucket) put(r *http.Request, key string, body []byte, now time.Time) (*reply, *ossError) {

@@ -8,6 +8,18 @@
 //
 //   - PutObject, GetObject, HeadObject, DeleteObject, AppendObject (position checked: 409
 //     PositionNotEqualToLength), PutBucket, GetBucketVersioning and PutBucketVersioning;
+//   - ranged GETs as OSS answers them: 206 with Content-Range; a range OSS cannot take (past the
+//     end, reversed, malformed) is ignored and the whole object sent with 200, unless the request
+//     says x-oss-range-behavior: standard, when a range past the end is cut at the end and one
+//     that starts at or past it is 416 InvalidRange; only the first of several ranges counts;
+//   - multipart uploads: InitiateMultipartUpload (POST ?uploads), UploadPart and UploadPartCopy
+//     (PUT ?partNumber&uploadId, the latter with x-oss-copy-source, x-oss-copy-source-range inside
+//     the source, x-oss-copy-source-if-match: 412 PreconditionFailed; appendable sources are
+//     refused), CompleteMultipartUpload (POST ?uploadId: parts listed in ascending order or 400
+//     InvalidPartOrder, each uploaded with that ETag or 400 InvalidPart, each but the last at
+//     least 100 KiB or 400 EntityTooSmall; the object appears only now) and AbortMultipartUpload
+//     (DELETE ?uploadId); a completed or aborted upload is 404 NoSuchUpload. Uploads lists the
+//     uploads in progress. encoding-type=url is honoured in the replies;
 //   - ListObjectsV2 (list-type=2) with prefix, delimiter, start-after, max-keys (default 100, at
 //     most 1000), opaque continuation tokens (NextContinuationToken, IsTruncated) and
 //     encoding-type=url;
@@ -30,7 +42,13 @@
 // to a fraction of all requests. Stats counts requests and faults, so a test can prove its faults
 // happened.
 //
+// Sub-resources (uploads, uploadId, partNumber, ...) are part of the signed canonical query, so
+// every request above is checked the same way, and every fault applies to them too.
+//
 // Not implemented (501 NotImplemented): virtual-hosted addressing, query-string (presigned)
-// signatures, V1 signatures, ranged and conditional GETs, multipart uploads, object versions
-// (a versioned bucket keeps only the newest object), ACLs and every other sub-resource.
+// signatures, V1 signatures, conditional GETs, ranged HEADs, CopyObject, ListParts,
+// ListMultipartUploads, x-oss-complete-all, copying an object version or with conditions other
+// than if-match, object versions (a versioned bucket keeps only the newest object), ACLs and every
+// other sub-resource. The code OSS gives for an appendable UploadPartCopy source is not documented;
+// the server says 400 InvalidArgument.
 package osstest

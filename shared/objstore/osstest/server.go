@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,12 @@ const (
 	OpGetObject           Op = "GetObject"
 	OpHeadObject          Op = "HeadObject"
 	OpDeleteObject        Op = "DeleteObject"
+
+	OpInitiateMultipartUpload Op = "InitiateMultipartUpload"
+	OpUploadPart              Op = "UploadPart"
+	OpUploadPartCopy          Op = "UploadPartCopy"
+	OpCompleteMultipartUpload Op = "CompleteMultipartUpload"
+	OpAbortMultipartUpload    Op = "AbortMultipartUpload"
 )
 
 // Credentials are the keys the server accepts. With a SecurityToken the server plays STS
@@ -207,6 +214,23 @@ func (s *Server) Object(bucketName, key string) ([]byte, bool) {
 	return append([]byte{}, o.data...), true
 }
 
+// Uploads returns the keys of a bucket's multipart uploads that are neither completed nor
+// aborted, one entry per upload, in lexical order.
+func (s *Server) Uploads(bucketName string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.buckets[bucketName]
+	if !ok {
+		return nil
+	}
+	var keys []string
+	for _, u := range b.uploads {
+		keys = append(keys, u.key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // Keys returns the keys of a bucket that start with prefix, in lexical order.
 func (s *Server) Keys(bucketName, prefix string) []string {
 	s.mu.Lock()
@@ -375,10 +399,20 @@ func (s *Server) apply(r *http.Request, t target, body []byte) (*reply, *ossErro
 	case OpAppendObject:
 		return b.append(r, t.key, body, now)
 	case OpGetObject, OpHeadObject:
-		return b.get(t.key)
+		return b.get(r, t.key)
 	case OpDeleteObject:
 		b.delete(t.key)
 		return &reply{status: 204}, nil
+	case OpInitiateMultipartUpload:
+		return b.initiate(r, t.bucket, t.key)
+	case OpUploadPart:
+		return b.uploadPart(r, t.key, body)
+	case OpUploadPartCopy:
+		return s.uploadPartCopy(r, b, t.key, now)
+	case OpCompleteMultipartUpload:
+		return b.complete(r, t.bucket, t.key, body, now)
+	case OpAbortMultipartUpload:
+		return b.abort(r, t.key)
 	}
 	return nil, &ossError{status: 501, code: "NotImplemented", message: "This operation is not implemented by the test server."}
 }
@@ -417,12 +451,30 @@ func parseTarget(r *http.Request) (target, *ossError) {
 		}
 		return t, nil
 	}
-	if r.Header.Get("Range") != "" || r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" ||
-		r.Header.Get("If-Modified-Since") != "" || r.Header.Get("If-Unmodified-Since") != "" {
-		return t, nil // ranged and conditional requests: not implemented
+	if r.Header.Get("If-Match") != "" || r.Header.Get("If-None-Match") != "" ||
+		r.Header.Get("If-Modified-Since") != "" || r.Header.Get("If-Unmodified-Since") != "" ||
+		(r.Header.Get("Range") != "" && r.Method != http.MethodGet) {
+		return t, nil // conditional requests and ranged HEADs: not implemented
 	}
+	copySource := r.Header.Get("x-oss-copy-source") != ""
 	switch {
-	case r.Method == http.MethodPut && !hasSubresource(q):
+	case r.Method == http.MethodPut && q.Has("partNumber") && q.Has("uploadId") && !hasSubresource(q, "partNumber", "uploadId"):
+		t.op = OpUploadPart
+		if copySource {
+			t.op = OpUploadPartCopy
+			for _, h := range []string{"x-oss-copy-source-if-none-match", "x-oss-copy-source-if-modified-since", "x-oss-copy-source-if-unmodified-since"} {
+				if r.Header.Get(h) != "" {
+					t.op = "" // not implemented
+				}
+			}
+		}
+	case r.Method == http.MethodPost && q.Has("uploads") && !hasSubresource(q, "uploads"):
+		t.op = OpInitiateMultipartUpload
+	case r.Method == http.MethodPost && q.Has("uploadId") && !hasSubresource(q, "uploadId") && r.Header.Get("x-oss-complete-all") == "":
+		t.op = OpCompleteMultipartUpload
+	case r.Method == http.MethodDelete && q.Has("uploadId") && !hasSubresource(q, "uploadId"):
+		t.op = OpAbortMultipartUpload
+	case r.Method == http.MethodPut && !hasSubresource(q) && !copySource: // with a copy source: CopyObject
 		t.op = OpPutObject
 	case r.Method == http.MethodPost && q.Has("append") && !hasSubresource(q, "append", "position"):
 		t.op = OpAppendObject

@@ -429,14 +429,43 @@ func TestWrongContentMD5IsRefused(t *testing.T) {
 func TestUnsupportedRequestsAreNotImplementedNotIgnored(t *testing.T) {
 	s := osstest.New(t, osstest.WithBucket(bucket))
 	c := client(s)
+	ctx := t.Context()
 	put(t, c, "k", []byte("0123456789"))
-	_, err := c.GetObject(t.Context(), &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr("k"), Range: oss.Ptr("bytes=0-1")})
-	if se := serviceError(t, err); se.StatusCode != 501 || se.Code != "NotImplemented" {
-		t.Fatalf("ranged GET: %d %s, want 501", se.StatusCode, se.Code)
+	tests := []struct {
+		name string
+		do   func() error
+	}{
+		{"a conditional GET", func() error {
+			_, err := c.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr("k"), IfMatch: oss.Ptr(`"x"`)})
+			return err
+		}},
+		{"GetBucketAcl", func() error {
+			_, err := c.GetBucketAcl(ctx, &oss.GetBucketAclRequest{Bucket: oss.Ptr(bucket)})
+			return err
+		}},
+		{"CopyObject", func() error {
+			_, err := c.CopyObject(ctx, &oss.CopyObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr("copy"), SourceKey: oss.Ptr("k")})
+			return err
+		}},
+		{"ListParts", func() error {
+			_, err := c.ListParts(ctx, &oss.ListPartsRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr("k"), UploadId: oss.Ptr("x")})
+			return err
+		}},
+		{"CompleteMultipartUpload with complete-all", func() error {
+			_, err := c.CompleteMultipartUpload(ctx, &oss.CompleteMultipartUploadRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr("k"),
+				UploadId: oss.Ptr("x"), CompleteAll: oss.Ptr("yes")})
+			return err
+		}},
 	}
-	_, err = c.GetBucketAcl(t.Context(), &oss.GetBucketAclRequest{Bucket: oss.Ptr(bucket)})
-	if se := serviceError(t, err); se.StatusCode != 501 {
-		t.Fatalf("GetBucketAcl: %d %s, want 501", se.StatusCode, se.Code)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if se := serviceError(t, tt.do()); se.StatusCode != 501 || se.Code != "NotImplemented" {
+				t.Fatalf("%d %s, want 501 NotImplemented", se.StatusCode, se.Code)
+			}
+		})
+	}
+	if keys := s.Keys(bucket, ""); !slices.Equal(keys, []string{"k"}) {
+		t.Fatalf("bucket holds %q after refused requests", keys)
 	}
 }
 
