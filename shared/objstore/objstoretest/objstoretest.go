@@ -3,6 +3,13 @@
 // objstore) and OSS through the osstest server (package objstore/oss) all run this one suite,
 // including a race of writers doing compare-and-swap through package state; StateRace runs that
 // race alone, e.g. against a server that injects faults.
+//
+// The optional capabilities objstore.RangeGetter and objstore.PrefixPutter are called directly
+// when the store has them, and through objstore.GetRange and objstore.PutWithPrefix (their
+// fallbacks) when it does not, so the same cases hold either way. The PutWithPrefix cases copy
+// prefixes both shorter and longer than 100 KiB, OSS's smallest part, from which the OSS store
+// copies on the server (a multipart upload) instead of reading the prefix and putting the whole
+// object.
 package objstoretest
 
 import (
@@ -11,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -37,6 +45,9 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"ListPagesInLexicalOrder", testListPaging},
 		{"ListStartsStrictlyAfterAfter", testListAfter},
 		{"DeleteRemovesAndToleratesMissing", testDelete},
+		{"GetRangeReadsPartOfAnObject", testGetRange},
+		{"PutWithPrefixWritesTheSourcesPrefixAndData", testPutWithPrefix},
+		{"PutWithPrefixRefusesAndLeavesTheKeyAlone", testPutWithPrefixRefusals},
 		{"InvalidKeysAreRejected", testInvalidKeys},
 		{"CanceledContextFails", testCanceled},
 		{"StateRaceLosesNoUpdate", func(t *testing.T, s objstore.Store) { StateRace{Writers: 8, Increments: 25}.Run(t, s) }},
@@ -325,11 +336,15 @@ func testInvalidKeys(t *testing.T, s objstore.Store) {
 				t.Errorf("ValidKey = %v, want ErrInvalidKey", err)
 			}
 			_, gerr := s.Get(ctx, key)
+			_, rerr := getRange(ctx, s, key, 0, 1)
 			ops := map[string]error{
-				"Get":            gerr,
-				"Put":            s.Put(ctx, key, []byte("x")),
-				"CreateIfAbsent": s.CreateIfAbsent(ctx, key, []byte("x")),
-				"Delete":         s.Delete(ctx, key),
+				"Get":                  gerr,
+				"GetRange":             rerr,
+				"PutWithPrefix key":    putWithPrefix(ctx, s, key, "inside", 1, []byte("x")),
+				"PutWithPrefix source": putWithPrefix(ctx, s, "elsewhere", key, 0, []byte("x")),
+				"Put":                  s.Put(ctx, key, []byte("x")),
+				"CreateIfAbsent":       s.CreateIfAbsent(ctx, key, []byte("x")),
+				"Delete":               s.Delete(ctx, key),
 			}
 			for op, err := range ops {
 				if !errors.Is(err, objstore.ErrInvalidKey) {
@@ -349,12 +364,16 @@ func testInvalidKeys(t *testing.T, s objstore.Store) {
 }
 
 func testCanceled(t *testing.T, s objstore.Store) {
+	mustPut(t, s, "src", []byte("source bytes"))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, gerr := s.Get(ctx, "k")
 	_, _, lerr := s.List(ctx, "", "", 0)
+	_, rerr := getRange(ctx, s, "src", 0, 4)
 	ops := map[string]error{
 		"Get":            gerr,
+		"GetRange":       rerr,
+		"PutWithPrefix":  putWithPrefix(ctx, s, "k", "src", 4, []byte("x")),
 		"Put":            s.Put(ctx, "k", []byte("x")),
 		"CreateIfAbsent": s.CreateIfAbsent(ctx, "k", []byte("x")),
 		"List":           lerr,
@@ -365,6 +384,229 @@ func testCanceled(t *testing.T, s objstore.Store) {
 			t.Errorf("%s with a canceled context = %v, want context.Canceled", op, err)
 		}
 	}
+}
+
+// getRange reads part of an object natively when s can, else through the fallback.
+func getRange(ctx context.Context, s objstore.Store, key string, off, n int64) ([]byte, error) {
+	if rg, ok := s.(objstore.RangeGetter); ok {
+		return rg.GetRange(ctx, key, off, n)
+	}
+	return objstore.GetRange(ctx, s, key, off, n)
+}
+
+// putWithPrefix writes key natively when s can, else through the fallback.
+func putWithPrefix(ctx context.Context, s objstore.Store, key, src string, n int64, data []byte) error {
+	if pp, ok := s.(objstore.PrefixPutter); ok {
+		return pp.PutWithPrefix(ctx, key, src, n, data)
+	}
+	return objstore.PutWithPrefix(ctx, s, key, src, n, data)
+}
+
+// minPart is OSS's smallest part but the last: the OSS store copies prefixes at least this long
+// on the server.
+const minPart = 100 << 10
+
+// randomBytes returns n bytes that no two calls with different seeds share.
+func randomBytes(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func testGetRange(t *testing.T, s objstore.Store) {
+	ctx := t.Context()
+	src := randomBytes(3*minPart, 7)
+	size := int64(len(src))
+	mustPut(t, s, "r/src", src)
+	mustPut(t, s, "r/empty", nil)
+	tests := []struct {
+		name     string
+		key      string
+		off, n   int64
+		from, to int64 // the expected bytes are src[from:to]
+	}{
+		{"the start", "r/src", 0, 10, 0, 10},
+		{"the middle", "r/src", 1000, 5000, 1000, 6000},
+		{"the whole object", "r/src", 0, size, 0, size},
+		{"one byte at the end", "r/src", size - 1, 1, size - 1, size},
+		{"clipped at the end", "r/src", size - 10, 100, size - 10, size},
+		{"a length far beyond the end", "r/src", 1, math.MaxInt64, 1, size},
+		{"nothing from the middle", "r/src", 20, 0, 20, 20},
+		{"from the end", "r/src", size, 10, 0, 0},
+		{"from past the end", "r/src", size + 5, 10, 0, 0},
+		{"nothing from past the end", "r/src", size + 5, 0, 0, 0},
+		{"an empty object", "r/empty", 0, 10, 0, 0},
+		{"nothing of an empty object", "r/empty", 0, 0, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := getRange(ctx, s, tt.key, tt.off, tt.n)
+			if err != nil {
+				t.Fatalf("GetRange(%q, %d, %d): %v", tt.key, tt.off, tt.n, err)
+			}
+			if want := src[tt.from:tt.to]; !bytes.Equal(got, want) {
+				t.Fatalf("GetRange(%q, %d, %d) = %d bytes, want %d bytes from offset %d", tt.key, tt.off, tt.n, len(got), len(want), tt.from)
+			}
+		})
+	}
+	for _, n := range []int64{0, 10} {
+		if _, err := getRange(ctx, s, "r/missing", 0, n); !errors.Is(err, objstore.ErrNotFound) {
+			t.Errorf("GetRange of a missing key, length %d = %v, want ErrNotFound", n, err)
+		}
+	}
+	if _, err := getRange(ctx, s, "r", 0, 10); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("GetRange of a prefix of an object's key = %v, want ErrNotFound", err)
+	}
+	for _, bad := range [][2]int64{{-1, 10}, {0, -1}} {
+		if got, err := getRange(ctx, s, "r/src", bad[0], bad[1]); err == nil {
+			t.Errorf("GetRange(offset %d, length %d) = %d bytes, want an error", bad[0], bad[1], len(got))
+		}
+	}
+	got, err := getRange(ctx, s, "r/src", 0, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(got)
+	if again := mustGet(t, s, "r/src"); !bytes.Equal(again, src) {
+		t.Error("changing the slice GetRange returned changed the object")
+	}
+}
+
+func testPutWithPrefix(t *testing.T, s objstore.Store) {
+	ctx := t.Context()
+	src := randomBytes(3*minPart, 11)
+	size := int64(len(src))
+	mustPut(t, s, "p/src", src)
+	small, big := []byte("new rows and a footer"), randomBytes(minPart+3, 13)
+	tests := []struct {
+		name string
+		n    int64
+		data []byte
+	}{
+		{"a short prefix and data", 1000, small},
+		{"a long prefix and data", 2 * minPart, small},
+		{"a long prefix and long data", 2*minPart + 17, big},
+		{"a short prefix and no data", 4096, nil},
+		{"a long prefix and no data", minPart + 1, []byte{}},
+		{"just under the server-copy size", minPart - 1, small},
+		{"exactly the server-copy size", minPart, small},
+		{"nothing of the source", 0, small},
+		{"nothing at all", 0, nil},
+		{"the whole source and data", size, small},
+		{"the whole source and no data", size, nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := fmt.Sprintf("p/out/%d/file.parquet", i)
+			data := bytes.Clone(tt.data)
+			if err := putWithPrefix(ctx, s, key, "p/src", tt.n, data); err != nil {
+				t.Fatalf("PutWithPrefix(%d bytes + %d): %v", tt.n, len(tt.data), err)
+			}
+			clear(data) // the store must have kept its own copy
+			want := append(slices.Clone(src[:tt.n]), tt.data...)
+			if got := mustGet(t, s, key); !bytes.Equal(got, want) {
+				t.Fatalf("Get = %d bytes, want %d: the first %d bytes of the source and the %d bytes of data", len(got), len(want), tt.n, len(tt.data))
+			}
+			if tail, err := getRange(ctx, s, key, tt.n, int64(len(tt.data))+1); err != nil || !bytes.Equal(tail, tt.data) {
+				t.Fatalf("GetRange of the appended part = %d bytes, %v; want the data", len(tail), err)
+			}
+		})
+	}
+	t.Run("replacing an existing object", func(t *testing.T) {
+		for _, old := range [][]byte{[]byte("an older, unrelated object"), randomBytes(4*minPart, 17)} {
+			mustPut(t, s, "p/replaced", old)
+			for _, n := range []int64{10, 2 * minPart} {
+				if err := putWithPrefix(ctx, s, "p/replaced", "p/src", n, small); err != nil {
+					t.Fatal(err)
+				}
+				if got, want := mustGet(t, s, "p/replaced"), append(slices.Clone(src[:n]), small...); !bytes.Equal(got, want) {
+					t.Fatalf("after replacing a %d-byte object with %d bytes of the source and data: Get = %d bytes, want %d", len(old), n, len(got), len(want))
+				}
+			}
+		}
+	})
+	t.Run("a written object as the next source", func(t *testing.T) {
+		// A top-up of a top-up: the result of one call is the source of the next.
+		if err := putWithPrefix(ctx, s, "p/gen1", "p/src", 2*minPart, small); err != nil {
+			t.Fatal(err)
+		}
+		if err := putWithPrefix(ctx, s, "p/gen2", "p/gen1", 2*minPart+5, big); err != nil {
+			t.Fatal(err)
+		}
+		want := append(append(slices.Clone(src[:2*minPart]), small[:5]...), big...)
+		if got := mustGet(t, s, "p/gen2"); !bytes.Equal(got, want) {
+			t.Fatalf("second generation = %d bytes, want %d", len(got), len(want))
+		}
+	})
+	if got := mustGet(t, s, "p/src"); !bytes.Equal(got, src) {
+		t.Error("PutWithPrefix changed its source")
+	}
+	want := []string{"p/gen1", "p/gen2", "p/replaced", "p/src"}
+	for i := range tests {
+		want = append(want, fmt.Sprintf("p/out/%d/file.parquet", i))
+	}
+	slices.Sort(want)
+	if got := listAll(t, s, "p/", "", 0); !slices.Equal(got, want) {
+		t.Errorf("the store holds %q, want %q", got, want)
+	}
+}
+
+func testPutWithPrefixRefusals(t *testing.T, s objstore.Store) {
+	ctx := t.Context()
+	src := randomBytes(3*minPart, 19)
+	size := int64(len(src))
+	mustPut(t, s, "q/src", src)
+	mustPut(t, s, "q/taken", []byte("the object already at the key"))
+	tests := []struct {
+		name, key, src string
+		n              int64
+		want           error // nil: any error
+	}{
+		{"a missing source", "q/new", "q/missing", 0, objstore.ErrNotFound},
+		{"a missing source, long prefix", "q/taken", "q/missing", 2 * minPart, objstore.ErrNotFound},
+		{"a prefix of a key as the source", "q/new", "q", 10, objstore.ErrNotFound},
+		{"one byte more than the source", "q/new", "q/src", size + 1, objstore.ErrShortSource},
+		{"far more than the source", "q/taken", "q/src", 10 * size, objstore.ErrShortSource},
+		{"a short source, short prefix", "q/taken", "q/short", 100, objstore.ErrShortSource},
+		{"the key as its own source", "q/src", "q/src", 10, nil},
+		{"a negative length", "q/new", "q/src", -1, nil},
+	}
+	mustPut(t, s, "q/short", []byte("only 16 bytes.."))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, hadBefore := get(t, s, tt.key)
+			err := putWithPrefix(ctx, s, tt.key, tt.src, tt.n, []byte("data"))
+			if err == nil || (tt.want != nil && !errors.Is(err, tt.want)) {
+				t.Fatalf("PutWithPrefix(%q, %q, %d) = %v, want an error wrapping %v", tt.key, tt.src, tt.n, err, tt.want)
+			}
+			if tt.want == objstore.ErrShortSource && errors.Is(err, objstore.ErrNotFound) {
+				t.Errorf("a short source is also ErrNotFound: %v", err)
+			}
+			after, hasAfter := get(t, s, tt.key)
+			if hadBefore != hasAfter || !bytes.Equal(before, after) {
+				t.Fatalf("a refused PutWithPrefix changed %q: %d bytes (exists %v), was %d bytes (exists %v)", tt.key, len(after), hasAfter, len(before), hadBefore)
+			}
+		})
+	}
+	if got := mustGet(t, s, "q/src"); !bytes.Equal(got, src) {
+		t.Error("a refused PutWithPrefix changed the source")
+	}
+}
+
+// get returns the object and whether it exists.
+func get(t *testing.T, s objstore.Store, key string) ([]byte, bool) {
+	t.Helper()
+	data, err := s.Get(t.Context(), key)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatalf("Get(%q): %v", key, err)
+	}
+	return data, true
 }
 
 type counter struct {

@@ -26,6 +26,31 @@
 // attempt id in every version and does exactly that. Get, Put, List and Delete are idempotent
 // and retried by the SDK (5xx, 401/408/429, RequestTimeTooSkewed and connection errors).
 //
+// # Ranges and prefix copies
+//
+// The store has both optional capabilities of package objstore. GetRange is a ranged GET with
+// x-oss-range-behavior: standard (OSS then cuts a range at the object's end and answers 416
+// InvalidRange for one that starts past it, which is an empty result; without the header OSS
+// would ignore such a range and send the whole object). A length of 0 is a HeadObject. A reply
+// that ignored the range anyway (200, as a proxy may cause) is checked against its CRC-64 and cut
+// here; a 206 of another range than asked is an error.
+//
+// PutWithPrefix copies a prefix of at least MinServerCopy (100 KiB, OSS's smallest part but the
+// last) on the server, so a Hudi writer topping up a base file sends only the new bytes:
+// HeadObject of the source (size and ETag), InitiateMultipartUpload, UploadPartCopy of the
+// prefix (if-match that ETag; a prefix over 5 GiB in several equal parts), UploadPart of the new
+// bytes, CompleteMultipartUpload. The object appears only at Complete, so a failure leaves the
+// key as it was, and the upload is aborted. A Complete that fails with a 5xx or a lost reply is
+// not sent again (a retry of one that landed would say NoSuchUpload): the whole upload is made
+// again, up to the store's attempts, which writes the same object. An abort that does not get
+// through, or an InitiateMultipartUpload whose reply was lost and which the SDK retried, leaves an
+// incomplete upload whose parts are billed as storage: the lake bucket's lifecycle rule
+// (infra/oss/lifecycle.xml) removes incomplete uploads after a day. A shorter prefix is read with a
+// ranged GET and put again with the new bytes in one PutObject.
+//
+// The credentials need oss:GetObject on the source (HeadObject, ranged GET, UploadPartCopy's
+// read), oss:PutObject on the key (the upload requests) and oss:AbortMultipartUpload on the key.
+//
 // # Errors
 //
 // Every error is an *Error naming the operation, bucket and key, with OSS's status, code and

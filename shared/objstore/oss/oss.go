@@ -213,19 +213,28 @@ func (s *Store) credentials(ctx context.Context) (credentials.Credentials, error
 // call prepares one operation: it validates the key and the context and returns the context that
 // collects the secrets to redact.
 func (s *Store) call(ctx context.Context, op, key string) (context.Context, *secrets, string, error) {
-	if err := objstore.ValidKey(key); err != nil {
-		return nil, nil, "", &Error{Op: op, Bucket: s.bucket, Key: s.prefix, detail: err.Error(), cause: err}
-	}
-	full := s.prefix + key
-	if len(full) > objstore.MaxKeyLen {
-		err := fmt.Errorf("%w: %d bytes with the store's prefix, longer than %d", objstore.ErrInvalidKey, len(full), objstore.MaxKeyLen)
-		return nil, nil, "", &Error{Op: op, Bucket: s.bucket, Key: s.prefix + "…", detail: err.Error(), cause: err}
+	full, kerr := s.fullKey(op, key)
+	if kerr != nil {
+		return nil, nil, "", kerr
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, nil, "", &Error{Op: op, Bucket: s.bucket, Key: full, detail: err.Error(), cause: err}
 	}
 	ss := &secrets{}
 	return context.WithValue(ctx, secretsKey{}, ss), ss, full, nil
+}
+
+// fullKey validates key and returns the object's name with the store's prefix.
+func (s *Store) fullKey(op, key string) (string, *Error) {
+	if err := objstore.ValidKey(key); err != nil {
+		return "", &Error{Op: op, Bucket: s.bucket, Key: s.prefix, detail: err.Error(), cause: err}
+	}
+	full := s.prefix + key
+	if len(full) > objstore.MaxKeyLen {
+		err := fmt.Errorf("%w: %d bytes with the store's prefix, longer than %d", objstore.ErrInvalidKey, len(full), objstore.MaxKeyLen)
+		return "", &Error{Op: op, Bucket: s.bucket, Key: s.prefix + "…", detail: err.Error(), cause: err}
+	}
+	return full, nil
 }
 
 // fail builds the error of a failed request; sentinels are added to what errors.Is finds.
@@ -470,12 +479,13 @@ func (s *Store) CheckVersioning(ctx context.Context) error {
 
 // Error is a failed store operation.
 type Error struct {
-	Op        string // "get", "put", "create", "list", "delete", "check versioning"
+	Op        string // "get", "get range", "put", "put with prefix", "create", "list", "delete", "check versioning"
 	Bucket    string
 	Key       string // the object key (with the store's prefix), or the listed prefix
 	Status    int    // HTTP status, when OSS answered
 	Code      string // OSS error code, when OSS answered
 	RequestID string // OSS request id, when OSS answered
+	at        string // the step or the other object that failed, when the operation has several
 	detail    string // redacted
 	sentinels []error
 	cause     error
@@ -484,6 +494,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("oss: " + e.Op + " oss://" + e.Bucket + "/" + e.Key + ": ")
+	if e.at != "" {
+		b.WriteString(e.at + ": ")
+	}
 	for _, s := range e.sentinels {
 		b.WriteString(s.Error() + ": ")
 	}
@@ -497,8 +510,8 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinels (objstore.ErrNotFound, objstore.ErrExists, ErrMaybeWritten,
-// ErrVersioned, objstore.ErrInvalidKey) and the cause.
+// Unwrap returns the sentinels (objstore.ErrNotFound, objstore.ErrExists, objstore.ErrShortSource,
+// ErrMaybeWritten, ErrVersioned, objstore.ErrInvalidKey) and the cause.
 func (e *Error) Unwrap() []error {
 	if e.cause == nil {
 		return e.sentinels

@@ -428,6 +428,9 @@ func TestSecretsNeverAppearInErrors(t *testing.T) {
 	if err := good.Put(ctx, "taken", nil); err != nil {
 		t.Fatal(err)
 	}
+	if err := good.Put(ctx, "big", make([]byte, oss.MinServerCopy)); err != nil {
+		t.Fatal(err)
+	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	var errs []error
@@ -454,6 +457,17 @@ func TestSecretsNeverAppearInErrors(t *testing.T) {
 	add(good.Put(ctx, "k", nil))
 	srv.FailNext("", 10, 500)
 	add(good.CreateIfAbsent(ctx, "k", nil))
+	_, err = good.GetRange(ctx, "missing", 0, 10)
+	add(err)
+	add(good.PutWithPrefix(ctx, "k", "missing", oss.MinServerCopy, nil))
+	add(good.PutWithPrefix(ctx, "k", "../escape", 1, nil))
+	echo := mk(bucket, creds(secret, token), oss.WithHTTPClient(&http.Client{Transport: echoSecrets{}}), oss.WithMaxAttempts(1))
+	_, err = echo.GetRange(ctx, "k", 0, 10)
+	add(err)
+	add(echo.PutWithPrefix(ctx, "k", "taken", 1, nil))
+	add(echo.PutWithPrefix(ctx, "k", "taken", oss.MinServerCopy, nil))
+	srv.FailNext(osstest.OpCompleteMultipartUpload, 10, 500)
+	add(good.PutWithPrefix(ctx, "k", "big", oss.MinServerCopy, []byte("x")))
 	for _, err := range errs {
 		text := err.Error() + fmt.Sprintf(" %v %+v %#v", err, err, err.Error())
 		if strings.Contains(text, secret) || strings.Contains(text, token) {
