@@ -101,8 +101,9 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 		return rep, err
 	}
 	next, from := map[string]int64{}, map[string]int64{}
+	var sources sourceOf
 	for _, r := range todo {
-		src := Source(r.Topic, r.Partition)
+		src := sources.of(&r)
 		if _, ok := from[src]; !ok {
 			from[src] = r.Offset
 		}
@@ -220,8 +221,9 @@ func (j *Job) checkTopics(recs []record.Record) error {
 // offset, and counts the rest as duplicates.
 func (j *Job) pending(recs []record.Record, done map[string]int64, rep *Report) []record.Record {
 	todo := make([]record.Record, 0, len(recs))
+	var src sourceOf
 	for _, r := range recs {
-		if next, ok := done[Source(r.Topic, r.Partition)]; ok && r.Offset < next {
+		if next, ok := done[src.of(&r)]; ok && r.Offset < next {
 			rep.Duplicates++
 			continue
 		}
@@ -245,15 +247,30 @@ func (j *Job) pending(recs []record.Record, done map[string]int64, rep *Report) 
 		out = append(out, r)
 	}
 	for _, r := range out {
-		src := Source(r.Topic, r.Partition)
-		span, ok := rep.Offsets[src]
+		key := src.of(&r)
+		span, ok := rep.Offsets[key]
 		if !ok {
 			span[0] = r.Offset
 		}
 		span[1] = r.Offset
-		rep.Offsets[src] = span
+		rep.Offsets[key] = span
 	}
 	return out
+}
+
+// sourceOf names the sources of records read in a row, making a new string only when the
+// topic partition changes (a batch holds runs of one partition).
+type sourceOf struct {
+	topic     string
+	partition int32
+	name      string
+}
+
+func (s *sourceOf) of(r *record.Record) string {
+	if s.name == "" || r.Topic != s.topic || r.Partition != s.partition {
+		s.topic, s.partition, s.name = r.Topic, r.Partition, Source(r.Topic, r.Partition)
+	}
+	return s.name
 }
 
 func (j *Job) dirty(r *record.Record, err error) DirtyRecord {

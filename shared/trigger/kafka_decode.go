@@ -86,6 +86,10 @@ func (d *kafkaDecoder) decode(b []byte) (KafkaEvent, error) {
 	}
 }
 
+// maxEstimate bounds the records allocated up front from the size of a payload's first element:
+// a trigger sends at most 10,000 records (CountBasedWindow).
+const maxEstimate = 10_000
+
 // array decodes the FC shapes.
 func (d *kafkaDecoder) array(s *jsonScanner) (KafkaEvent, error) {
 	s.i++ // '['
@@ -101,6 +105,7 @@ func (d *kafkaDecoder) array(s *jsonScanner) (KafkaEvent, error) {
 		}
 		var shape KafkaShape
 		var rec record.Record
+		at := s.i
 		switch s.peek() {
 		case '"':
 			shape = ShapeCloudEventStrings
@@ -118,6 +123,10 @@ func (d *kafkaDecoder) array(s *jsonScanner) (KafkaEvent, error) {
 		}
 		if n == 0 {
 			ev.Shape = shape
+			// Size the records for elements like the first one (and a tenth more).
+			if size := s.i - at; size > 0 {
+				ev.Records = make([]record.Record, 0, min(maxEstimate, len(s.b)/size+len(s.b)/size/10+1))
+			}
 		} else if shape != ev.Shape {
 			return KafkaEvent{}, fmt.Errorf("element %d: is %s but element 0 is %s: mixed shapes", n, describeShape(shape), describeShape(ev.Shape))
 		}

@@ -178,7 +178,8 @@ var compact = &thrift.CompactProtocol{}
 // make a Parquet file of its first kept.k row groups followed by the row groups of part (a whole
 // Parquet file of the same schema). part's pages are moved as they are; offsets in its footer
 // and offset index are shifted; the kept row groups' page index entries are copied from the
-// stored file. The footer is part's (schema, key/value metadata) with every row group.
+// stored file. The footer is part's (schema, key/value metadata) with every row group. The
+// result reuses part's memory.
 func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 	md, footerStart, err := readFooter(part)
 	if err != nil {
@@ -198,8 +199,8 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 	if dataEnd > footerStart {
 		return nil, errors.New("new part: row groups overlap the footer")
 	}
-	out := bytes.NewBuffer(make([]byte, 0, len(part)+int(kept.meta.NumRows/64)+64<<10))
-	out.Write(part[4:dataEnd])
+	// The page index and footer are built aside, then written over part's own after its pages.
+	var out bytes.Buffer
 
 	groups := make([]format.RowGroup, 0, kept.k+len(md.RowGroups))
 	for i := range kept.k {
@@ -226,7 +227,7 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 		}
 		return part[off : off+int64(n)], nil
 	}
-	pos := func() int64 { return kept.length + int64(out.Len()) }
+	pos := func() int64 { return kept.length + dataEnd - 4 + int64(out.Len()) }
 	for i := range groups {
 		for j := range groups[i].Columns {
 			c := &groups[i].Columns[j]
@@ -297,7 +298,7 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 	out.Write(footer)
 	out.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(footer))))
 	out.WriteString("PAR1")
-	return out.Bytes(), nil
+	return append(part[:dataEnd], out.Bytes()...)[4:], nil
 }
 
 // readFooter decodes the footer of a whole Parquet file and returns where it starts.

@@ -275,6 +275,7 @@ func (t *Table) prepare(b *Batch) (*prepared, error) {
 	if len(b.Rows) == 0 {
 		return p, nil
 	}
+	p.recs = make([]rec, 0, len(b.Rows))
 	// The layout is computed over the batch's columns, matched to the table's names.
 	batchCfg := *t.cfg
 	batchCfg.Columns = b.Columns
@@ -283,7 +284,7 @@ func (t *Table) prepare(b *Batch) (*prepared, error) {
 		return nil, err
 	}
 	p.lay = lay
-	index := map[string]int{}
+	index := make(map[string]int, len(b.Rows))
 	var total int64
 	for ri, row := range b.Rows {
 		if len(row) > len(b.Columns) {
@@ -305,7 +306,10 @@ func (t *Table) prepare(b *Batch) (*prepared, error) {
 			if r.key, err = lay.recordKey(at); err != nil {
 				return nil, fmt.Errorf("row %d: %w", ri, err)
 			}
-			dk := part + "\x00" + r.key
+			dk := r.key
+			if part != "" {
+				dk = part + "\x00" + r.key
+			}
 			if j, dup := index[dk]; dup {
 				if lay.preIdx < 0 || compareValues(b.Columns[lay.preIdx].Type, p.precombine(r), p.precombine(p.recs[j])) >= 0 {
 					p.recs[j] = r
@@ -708,6 +712,9 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 	name := f.name(a.instant).String()
 	rel := joinKey(f.partition, name)
 	bw := fs.newWriter()
+	if p.upsert {
+		bw.keys = make([]string, 0, f.prevRows+len(f.inserts))
+	}
 	bw.collectKeys = p.upsert
 	seq := 0
 	var meta [numMeta]string
