@@ -122,11 +122,12 @@ func (o op) readRange(full string, off, n int64, fail func(error, ...error) *Err
 func rangeBody(res *osssdk.GetObjectResult, off, n int64) ([]byte, error) {
 	switch res.StatusCode {
 	case 206:
-		first, last, err := parseContentRange(osssdk.ToString(res.ContentRange))
+		first, last, size, err := parseContentRange(osssdk.ToString(res.ContentRange))
 		if err != nil {
 			return nil, err
 		}
-		if first != off || last-first >= n {
+		if first != off || last-first >= n || (last-first < n-1 && last != size-1) { // short only at the end
+
 			return nil, fmt.Errorf("asked for %d bytes from %d, got Content-Range %q", n, off, osssdk.ToString(res.ContentRange))
 		}
 		want := last - first + 1
@@ -153,18 +154,19 @@ func rangeBody(res *osssdk.GetObjectResult, off, n int64) ([]byte, error) {
 }
 
 // parseContentRange parses "bytes first-last/size".
-func parseContentRange(v string) (first, last int64, err error) {
+func parseContentRange(v string) (first, last, size int64, err error) {
 	rest, ok := strings.CutPrefix(v, "bytes ")
-	span, _, ok2 := strings.Cut(rest, "/")
+	span, total, ok2 := strings.Cut(rest, "/")
 	a, b, ok3 := strings.Cut(span, "-")
 	if ok && ok2 && ok3 {
 		first, err1 := strconv.ParseInt(a, 10, 64)
 		last, err2 := strconv.ParseInt(b, 10, 64)
-		if err1 == nil && err2 == nil && first >= 0 && first <= last {
-			return first, last, nil
+		size, err3 := strconv.ParseInt(total, 10, 64)
+		if err1 == nil && err2 == nil && err3 == nil && first >= 0 && first <= last && last < size {
+			return first, last, size, nil
 		}
 	}
-	return 0, 0, fmt.Errorf("malformed Content-Range %q", v)
+	return 0, 0, 0, fmt.Errorf("malformed Content-Range %q", v)
 }
 
 // PutWithPrefix implements objstore.PrefixPutter. A prefix of at least MinServerCopy bytes is

@@ -346,6 +346,16 @@ func TestGetRangeCopesWithWhatAServerOrProxyMayDo(t *testing.T) {
 				res.Header.Set("Content-Range", "bytes 0-9/1000")
 			}
 		}}, "got Content-Range"},
+		{"a 206 cut short before the object's end is refused", nil, intercept{after: func(r *http.Request, res *http.Response) {
+			if res.StatusCode == 206 {
+				res.Header.Set("Content-Range", "bytes 100-120/1000")
+			}
+		}}, "got Content-Range"},
+		{"a malformed Content-Range is refused", nil, intercept{after: func(r *http.Request, res *http.Response) {
+			if res.StatusCode == 206 {
+				res.Header.Set("Content-Range", "bytes 100-149/120")
+			}
+		}}, "malformed Content-Range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
