@@ -60,19 +60,20 @@ func LoadPolicy(path string) (*Policy, error) {
 
 // AllowedActions are the only actions fcsync's function policies may grant, with what for.
 var AllowedActions = map[string]string{
-	"oss:GetObject":           "read state versions, records, table files",
-	"oss:PutObject":           "write them (create-if-absent is a PutObject with x-oss-forbid-overwrite)",
-	"oss:DeleteObject":        "prune old state versions, replace table files",
-	"oss:ListObjects":         "find the newest state version, a table's files (only under the job's prefixes)",
-	"oss:GetBucketVersioning": "the start-up check that the bucket never had versioning",
-	"log:PostLogStoreLogs":    "the function's log (logConfig)",
-	"mns:SendMessage":         "the failed-invocation destination of asynchronous (timer) invocations",
-	"odps:Describe":           "read a table's schema",
-	"odps:Update":             "tunnel uploads into a table",
-	"odps:Alter":              "add partitions and columns",
-	"odps:CreateInstance":     "run the DDL statements",
-	"odps:CreateTable":        "create a missing table (DataWorks' generated schema)",
-	"odps:List":               "look up the project's tables",
+	"oss:GetObject":            "read state versions, records, table files",
+	"oss:PutObject":            "write them (create-if-absent is a PutObject with x-oss-forbid-overwrite)",
+	"oss:DeleteObject":         "prune old state versions, replace table files",
+	"oss:AbortMultipartUpload": "abort a failed top-up of a Hudi base file (a multipart upload copying the stored part)",
+	"oss:ListObjects":          "find the newest state version, a table's files (only under the job's prefixes)",
+	"oss:GetBucketVersioning":  "the start-up check that the bucket never had versioning",
+	"log:PostLogStoreLogs":     "the function's log (logConfig)",
+	"mns:SendMessage":          "the failed-invocation destination of asynchronous (timer) invocations",
+	"odps:Describe":            "read a table's schema",
+	"odps:Update":              "tunnel uploads into a table",
+	"odps:Alter":               "add partitions and columns",
+	"odps:CreateInstance":      "run the DDL statements",
+	"odps:CreateTable":         "create a missing table (DataWorks' generated schema)",
+	"odps:List":                "look up the project's tables",
 }
 
 // grant is one action on one resource (under one condition).
@@ -129,8 +130,10 @@ func parseStore(loc string) (store, bool) {
 var (
 	objectRW = []string{"oss:GetObject", "oss:PutObject", "oss:DeleteObject"}
 	objectW  = []string{"oss:GetObject", "oss:PutObject"} // write-once records: never deleted by fcsync
-	odpsProj = []string{"odps:CreateInstance", "odps:CreateTable", "odps:List"}
-	odpsTab  = []string{"odps:Describe", "odps:Update", "odps:Alter"}
+	// A Hudi table: base file top-ups are multipart uploads that a failure aborts.
+	objectTable = []string{"oss:GetObject", "oss:PutObject", "oss:DeleteObject", "oss:AbortMultipartUpload"}
+	odpsProj    = []string{"odps:CreateInstance", "odps:CreateTable", "odps:List"}
+	odpsTab     = []string{"odps:Describe", "odps:Update", "odps:Alter"}
 )
 
 // Prefixes are the object-key prefixes of a function's jobs, by store variable, with the actions
@@ -150,7 +153,7 @@ func Prefixes(s Served, env map[string]string) map[string]map[string][]string {
 			add("FCSYNC_STATE", "dirty/"+j+"/", objectW)
 		case "stream":
 			if spec, ok := s.Stream[j]; ok {
-				add("FCSYNC_LAKE", strings.Trim(spec.Writer.Path, "/")+"/", objectRW) // the Hudi table, its commit log
+				add("FCSYNC_LAKE", strings.Trim(spec.Writer.Path, "/")+"/", objectTable) // the Hudi table, its commit log
 			}
 			add("FCSYNC_LAKE", "dirty/"+j+"/", objectW)
 		case "cdc":

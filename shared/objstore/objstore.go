@@ -72,7 +72,7 @@ func GetRange(ctx context.Context, s Store, key string, off, n int64) ([]byte, e
 	if off >= int64(len(data)) {
 		return data[:0], nil
 	}
-	return data[off:min(int64(len(data)), off+n)], nil
+	return data[off : off+min(n, int64(len(data))-off)], nil
 }
 
 // PutWithPrefix writes key as the first n bytes of src followed by data: natively if s is a

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -253,16 +254,41 @@ func (f *fileKeys) footprint() int64 {
 // a process opens on one store (WithKeyCache) spares each of them reading the base files the
 // others read or wrote. Upserts need the keys of every base file of the partitions they write.
 type KeyCache struct {
-	mu    sync.Mutex
-	max   int64
-	used  int64
-	m     map[string]*fileKeys
-	order []string
+	mu     sync.Mutex
+	max    int64
+	used   int64
+	m      map[string]*fileKeys
+	order  []string
+	newest map[string]string // file group (directory and file id) -> its cached version
 }
 
-// NewKeyCache makes a cache holding up to maxBytes of keys.
+// NewKeyCache makes a cache holding up to maxBytes of keys. It keeps one version per file
+// group, the newest it was given: a top-up's new version replaces the stored one.
 func NewKeyCache(maxBytes int64) *KeyCache {
-	return &KeyCache{max: maxBytes, m: map[string]*fileKeys{}}
+	return &KeyCache{max: maxBytes, m: map[string]*fileKeys{}, newest: map[string]string{}}
+}
+
+// fileGroupOf returns the file group of a base file path and its instant.
+func fileGroupOf(key string) (group, instant string, ok bool) {
+	dir, name := path.Split(key)
+	bn, ok := parseBaseFileName(name)
+	return dir + bn.fileID, bn.instant, ok
+}
+
+// remove drops a cached entry (c.mu held).
+func (c *KeyCache) remove(key string) {
+	f, ok := c.m[key]
+	if !ok {
+		return
+	}
+	c.used -= f.footprint()
+	delete(c.m, key)
+	if i := slices.Index(c.order, key); i >= 0 {
+		c.order = slices.Delete(c.order, i, i+1)
+	}
+	if g, _, ok := fileGroupOf(key); ok && c.newest[g] == key {
+		delete(c.newest, g)
+	}
 }
 
 func (c *KeyCache) get(key string) *fileKeys {
@@ -281,15 +307,24 @@ func (c *KeyCache) put(key string, f *fileKeys) {
 	if n > c.max {
 		return
 	}
+	group, instant, grouped := fileGroupOf(key)
+	if grouped {
+		if have, ok := c.newest[group]; ok {
+			if _, haveInstant, _ := fileGroupOf(have); haveInstant > instant {
+				return // an older version: the newer one is what writers route by
+			}
+			c.remove(have)
+		}
+	}
 	for c.used+n > c.max && len(c.order) > 0 {
-		old := c.order[0]
-		c.order = c.order[1:]
-		c.used -= c.m[old].footprint()
-		delete(c.m, old)
+		c.remove(c.order[0])
 	}
 	c.m[key] = f
 	c.order = append(c.order, key)
 	c.used += n
+	if grouped {
+		c.newest[group] = key
+	}
 }
 
 // keysOf returns the record keys of a base file (path relative to the table root).
