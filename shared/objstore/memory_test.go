@@ -27,7 +27,6 @@ func TestFallbacksOfTheOptionalCapabilitiesMeetTheStoreContract(t *testing.T) {
 	objstoretest.Run(t, func(*testing.T) objstore.Store { return plainStore{objstore.NewMemory()} })
 }
 
-
 var errInjected = errors.New("injected")
 
 func TestMemoryFailNextFailsOnceWithoutEffect(t *testing.T) {
