@@ -21,14 +21,37 @@ var errCrash = errors.New("injected crash")
 
 // crashTable holds the expected content of the crash test's table.
 type crashCase struct {
+	name  string
 	cfg   hudi.Config
 	first hudi.Batch
 	next  hudi.Batch
 	want  map[string]string // order_id -> status after both batches
+	end   int64             // the checkpoint after both batches
+	kept  bool              // the second batch tops up a file group keeping row groups in place
+}
+
+// newKeepCase is a crash case whose second batch tops up a file group of three row groups
+// (two full ones and a tail): the new base file keeps the full ones in place (PutWithPrefix).
+func newKeepCase() crashCase {
+	c := crashCase{name: "top-up keeping row groups", cfg: streamConfig, want: map[string]string{}, end: 9050, kept: true}
+	c.first.Rows = streamRows(9000, 1)
+	c.first.Columns, c.first.Checkpoints = streamColumns, map[string]int64{"orders/0": 9000}
+	for _, r := range c.first.Rows {
+		c.want[r[0].(string)] = r[4].(string)
+	}
+	u := updated(c.first.Rows[8990])
+	c.next.Rows = append(streamRows(49, 2), u)
+	for _, r := range c.next.Rows {
+		c.want[r[0].(string)] = r[4].(string)
+	}
+	c.next.Columns = streamColumns
+	c.next.Checkpoints = map[string]int64{"orders/0": 9050}
+	c.next.From = map[string]int64{"orders/0": 9000}
+	return c
 }
 
 func newCrashCase() crashCase {
-	c := crashCase{cfg: ordersConfig(hudi.Partitioning{Fields: []string{"user_name"}, HiveStyle: true}), want: map[string]string{}}
+	c := crashCase{name: "upserts by partition", cfg: ordersConfig(hudi.Partitioning{Fields: []string{"user_name"}, HiveStyle: true}), want: map[string]string{}, end: 12}
 	for i := 1; i <= 6; i++ {
 		c.first.Rows = append(c.first.Rows, order(i, []string{"ann", "bob"}[i%2], 1, baseTime))
 		c.want[fmt.Sprintf("o-%05d", i)] = "new"
@@ -52,10 +75,18 @@ func newCrashCase() crashCase {
 
 // setup creates the table with the first batch committed.
 func (c crashCase) setup(t *testing.T) *objstore.Memory {
-	m := objstore.NewMemory()
-	tbl := mustCreate(t, m, "lake/orders", c.cfg)
-	mustWrite(t, tbl, c.first)
+	m, _ := c.setupWarm(t)
 	return m
+}
+
+// setupWarm is setup that also returns the record keys the first write cached, as a warm
+// function instance keeps them for its next invocation.
+func (c crashCase) setupWarm(t *testing.T) (*objstore.Memory, *hudi.KeyCache) {
+	m := objstore.NewMemory()
+	cache := hudi.NewKeyCache(16 << 20)
+	tbl := mustCreate(t, m, "lake/orders", c.cfg, hudi.WithKeyCache(cache))
+	mustWrite(t, tbl, c.first)
+	return m, cache
 }
 
 // check verifies that every record is in the table exactly once with its final status, that the
@@ -74,8 +105,8 @@ func (c crashCase) check(t *testing.T, s objstore.Store) {
 	if !maps.Equal(got, c.want) {
 		t.Errorf("table = %v\nwant    %v", got, c.want)
 	}
-	if cp, err := tbl.Checkpoints(t.Context()); err != nil || cp["orders/0"] != 12 {
-		t.Errorf("Checkpoints = %v, %v; want orders/0 at 12", cp, err)
+	if cp, err := tbl.Checkpoints(t.Context()); err != nil || cp["orders/0"] != c.end {
+		t.Errorf("Checkpoints = %v, %v; want orders/0 at %d", cp, err, c.end)
 	}
 	assertNoLeftovers(t, s, "lake/orders")
 }
@@ -142,8 +173,9 @@ func listAll(t *testing.T, s objstore.Store, prefix string) []string {
 
 // countOps counts the store operations of one clean Write of c.next.
 func (c crashCase) countOps(t *testing.T) int {
-	m := c.setup(t)
-	tbl, err := hudi.Open(t.Context(), m, "lake/orders")
+	m, cache := c.setupWarm(t)
+	counter := newRangeCounter(m)
+	tbl, err := hudi.Open(t.Context(), counter, "lake/orders", hudi.WithKeyCache(cache))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,15 +183,23 @@ func (c crashCase) countOps(t *testing.T) int {
 	m.SetHook(func(context.Context, objstore.Op, string) error { n.Add(1); return nil })
 	mustWrite(t, tbl, c.next)
 	m.SetHook(nil)
+	if kept := len(counter.prefixed) > 0; kept != c.kept {
+		t.Fatalf("the write kept stored row groups in place: %v, want %v", kept, c.kept)
+	}
 	return int(n.Load())
 }
 
 // TestCrashAtAnyStepThenRetryKeepsEveryRecordOnce stops a Write at every store operation in
-// turn, as a process that dies there: the operation either fails, or lands with its reply lost,
+// turn (also in a top-up that keeps stored row groups in place), as a process that dies there: the operation either fails, or lands with its reply lost,
 // and every later operation of that process fails. A new process then opens the table and
 // retries the batch. Every record must be there exactly once.
 func TestCrashAtAnyStepThenRetryKeepsEveryRecordOnce(t *testing.T) {
-	c := newCrashCase()
+	for _, c := range []crashCase{newCrashCase(), newKeepCase()} {
+		t.Run(c.name, func(t *testing.T) { c.crashEverywhere(t) })
+	}
+}
+
+func (c crashCase) crashEverywhere(t *testing.T) {
 	total := c.countOps(t)
 	if total < 10 {
 		t.Fatalf("a write takes only %d store operations?", total)
@@ -167,8 +207,10 @@ func TestCrashAtAnyStepThenRetryKeepsEveryRecordOnce(t *testing.T) {
 	for _, landed := range []bool{false, true} {
 		for k := 1; k <= total; k++ {
 			t.Run(fmt.Sprintf("landed=%v/op%d", landed, k), func(t *testing.T) {
-				m := c.setup(t)
-				tbl, err := hudi.Open(t.Context(), m, "lake/orders")
+				// The crashing write runs in a warm instance (it reads the stored base
+				// file by ranges); the retry in a new one.
+				m, cache := c.setupWarm(t)
+				tbl, err := hudi.Open(t.Context(), m, "lake/orders", hudi.WithKeyCache(cache))
 				if err != nil {
 					t.Fatal(err)
 				}
