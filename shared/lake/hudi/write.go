@@ -9,6 +9,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -718,10 +719,13 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 	bw.collectKeys = p.upsert
 	seq := 0
 	var meta [numMeta]string
+	seqPrefix := a.instant + "_" + strconv.Itoa(idx) + "_" // <instant>_<file index>_<n>
+	var seqBuf []byte
 	newRow := func(ri int32) error {
 		r := p.recs[ri]
 		meta[metaCommitTime] = a.instant
-		meta[metaSeqNo] = fmt.Sprintf("%s_%d_%d", a.instant, idx, seq)
+		seqBuf = strconv.AppendInt(append(seqBuf[:0], seqPrefix...), int64(seq), 10)
+		meta[metaSeqNo] = string(seqBuf)
 		seq++
 		meta[metaRecordKey] = r.key
 		if !p.upsert {
