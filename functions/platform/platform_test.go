@@ -3,6 +3,10 @@ package platform
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -69,10 +73,51 @@ func TestMemoryLimitLeavesRoomBesideTheHeapAndYieldsToGOMEMLIMIT(t *testing.T) {
 			}
 		})
 	}
+	gc := []struct {
+		name  string
+		limit int64
+		env   map[string]string
+		want  bool
+	}{
+		{"a limit collects at the limit", 107374182, nil, true},
+		{"an explicit GOGC wins", 107374182, map[string]string{"GOGC": "100"}, false},
+		{"no limit leaves GOGC alone", 0, nil, false},
+	}
+	for _, c := range gc {
+		if got := CollectAtLimit(c.limit, func(k string) string { return c.env[k] }); got != c.want {
+			t.Errorf("%s: CollectAtLimit = %v, want %v", c.name, got, c.want)
+		}
+	}
 	if got := lambdaMemoryMB(func(string) string { return "1024" }); got != 1024 {
 		t.Fatalf("lambda memory size: got %d", got)
 	}
 	if got := lambdaMemoryMB(func(string) string { return "lots" }); got != 0 {
 		t.Fatalf("a malformed lambda memory size must read as unknown, got %d", got)
+	}
+}
+
+// TestLimitMemorySetsTheLimitAndCollectsAtIt runs LimitMemory in a child process (it changes
+// the runtime's settings once per process) and reads the settings back.
+func TestLimitMemorySetsTheLimitAndCollectsAtIt(t *testing.T) {
+	if os.Getenv("FCSYNC_LIMIT_MEMORY_CHILD") == "1" {
+		limit := LimitMemory(128, os.Getenv)
+		gotLimit := debug.SetMemoryLimit(-1)
+		gotGC := debug.SetGCPercent(-1)
+		if limit != 107374182 || gotLimit != limit || gotGC != -1 {
+			fmt.Printf("limit %d, runtime limit %d, GOGC %d\n", limit, gotLimit, gotGC)
+			os.Exit(1)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLimitMemorySetsTheLimitAndCollectsAtIt$")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = append(env, "FCSYNC_LIMIT_MEMORY_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }
