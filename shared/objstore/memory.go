@@ -113,31 +113,22 @@ func (m *Memory) begin(ctx context.Context, op Op, key string) (afterErr error, 
 
 // Get implements Store.
 func (m *Memory) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := ValidKey(key); err != nil {
-		return nil, fmt.Errorf("objstore memory: get: %w", err)
-	}
-	after, err := m.begin(ctx, OpGet, key)
-	if err != nil {
-		return nil, err
-	}
-	defer m.mu.Unlock()
-	if after != nil {
-		return nil, after
-	}
-	data, ok := m.objs[key]
-	if !ok {
-		return nil, fmt.Errorf("objstore memory: get %q: %w", key, ErrNotFound)
-	}
-	return slices.Clone(nonNil(data)), nil
+	return m.read(ctx, "get", key, func(data []byte) []byte { return data })
 }
 
 // GetRange implements RangeGetter. For faults and the hook it is an OpGet of key.
 func (m *Memory) GetRange(ctx context.Context, key string, off, n int64) ([]byte, error) {
-	if err := ValidKey(key); err != nil {
-		return nil, fmt.Errorf("objstore memory: get range: %w", err)
-	}
 	if off < 0 || n < 0 {
 		return nil, fmt.Errorf("objstore memory: get range of %q: offset %d, length %d", key, off, n)
+	}
+	return m.read(ctx, "get range of", key, func(data []byte) []byte { return span(data, off, n) })
+}
+
+// read returns a copy of part of an object (OpGet for faults and the hook); what names the
+// operation in errors.
+func (m *Memory) read(ctx context.Context, what, key string, part func([]byte) []byte) ([]byte, error) {
+	if err := ValidKey(key); err != nil {
+		return nil, fmt.Errorf("objstore memory: %s: %w", what, err)
 	}
 	after, err := m.begin(ctx, OpGet, key)
 	if err != nil {
@@ -149,9 +140,9 @@ func (m *Memory) GetRange(ctx context.Context, key string, off, n int64) ([]byte
 	}
 	data, ok := m.objs[key]
 	if !ok {
-		return nil, fmt.Errorf("objstore memory: get range of %q: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("objstore memory: %s %q: %w", what, key, ErrNotFound)
 	}
-	return slices.Clone(nonNil(span(data, off, n))), nil
+	return slices.Clone(nonNil(part(data))), nil
 }
 
 // span returns data[off:off+n] clipped to data.

@@ -228,47 +228,32 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 		return part[off : off+int64(n)], nil
 	}
 	pos := func() int64 { return kept.length + dataEnd - 4 + int64(out.Len()) }
-	for i := range groups {
-		for j := range groups[i].Columns {
-			c := &groups[i].Columns[j]
-			if c.ColumnIndexLength <= 0 {
-				c.ColumnIndexOffset, c.ColumnIndexLength = 0, 0
-				continue
-			}
-			b, err := from(i, c.ColumnIndexOffset, c.ColumnIndexLength)
-			if err != nil {
-				return nil, fmt.Errorf("row group %d column %d: column index: %w", i, j, err)
-			}
-			c.ColumnIndexOffset = pos()
-			out.Write(b)
-		}
+	kinds := []struct {
+		name  string
+		shift bool // offset indexes hold page offsets
+		at    func(c *format.ColumnChunk) (*int64, *int32)
+	}{
+		{"column index", false, func(c *format.ColumnChunk) (*int64, *int32) { return &c.ColumnIndexOffset, &c.ColumnIndexLength }},
+		{"offset index", true, func(c *format.ColumnChunk) (*int64, *int32) { return &c.OffsetIndexOffset, &c.OffsetIndexLength }},
 	}
-	for i := range groups {
-		for j := range groups[i].Columns {
-			c := &groups[i].Columns[j]
-			if c.OffsetIndexLength <= 0 {
-				c.OffsetIndexOffset, c.OffsetIndexLength = 0, 0
-				continue
-			}
-			b, err := from(i, c.OffsetIndexOffset, c.OffsetIndexLength)
-			if err != nil {
-				return nil, fmt.Errorf("row group %d column %d: offset index: %w", i, j, err)
-			}
-			if i >= kept.k {
-				var oi format.OffsetIndex
-				if err := thrift.Unmarshal(compact, b, &oi); err != nil {
-					return nil, fmt.Errorf("row group %d column %d: offset index: %w", i, j, err)
+	for _, kind := range kinds {
+		for i := range groups {
+			for j := range groups[i].Columns {
+				off, n := kind.at(&groups[i].Columns[j])
+				if *n <= 0 {
+					*off, *n = 0, 0
+					continue
 				}
-				for p := range oi.PageLocations {
-					oi.PageLocations[p].Offset += delta
+				b, err := from(i, *off, *n)
+				if err == nil && kind.shift && i >= kept.k {
+					b, err = shiftOffsetIndex(b, delta)
 				}
-				if b, err = thrift.Marshal(compact, &oi); err != nil {
-					return nil, err
+				if err != nil {
+					return nil, fmt.Errorf("row group %d column %d: %s: %w", i, j, kind.name, err)
 				}
+				*off, *n = pos(), int32(len(b))
+				out.Write(b)
 			}
-			c.OffsetIndexOffset = pos()
-			c.OffsetIndexLength = int32(len(b))
-			out.Write(b)
 		}
 	}
 	// Shift the new chunks' page offsets last: the index lookups above used part's offsets.
@@ -299,6 +284,18 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 	out.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(footer))))
 	out.WriteString("PAR1")
 	return append(part[:dataEnd], out.Bytes()...)[4:], nil
+}
+
+// shiftOffsetIndex moves the pages an encoded offset index lists by delta bytes.
+func shiftOffsetIndex(b []byte, delta int64) ([]byte, error) {
+	var oi format.OffsetIndex
+	if err := thrift.Unmarshal(compact, b, &oi); err != nil {
+		return nil, err
+	}
+	for p := range oi.PageLocations {
+		oi.PageLocations[p].Offset += delta
+	}
+	return thrift.Marshal(compact, &oi)
 }
 
 // readFooter decodes the footer of a whole Parquet file and returns where it starts.
