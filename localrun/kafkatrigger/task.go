@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fcsync/fcsync/shared/kafka"
@@ -13,24 +15,79 @@ import (
 	"github.com/fcsync/fcsync/shared/trigger"
 )
 
+// OffsetRange is what a batch holds of one partition: offsets First..Last
+// (both included), Records records.
+type OffsetRange struct {
+	Partition   int32
+	First, Last int64
+	Records     int
+}
+
 // BatchError is a batch that failed every attempt (or could not be sent at
-// all). Under ToleranceNone it stops its partition.
+// all). Under ToleranceNone it stops its consumer task.
 type BatchError struct {
-	Topic       string
+	Topic string
+	// Partition, FirstOffset and LastOffset describe the batch's first
+	// partition (the lowest number): the whole batch unless it mixes
+	// partitions (WithConsumerTasks).
 	Partition   int32
 	FirstOffset int64
 	LastOffset  int64
+	Ranges      []OffsetRange // every partition of the batch, by partition number
 	Records     int
 	Attempts    int // 0 when the batch could not be encoded or was too large
 	Err         error
 }
 
 func (e *BatchError) Error() string {
-	return fmt.Sprintf("kafkatrigger: topic %s partition %d offsets %d..%d (%d records): failed after %d attempts: %v",
-		e.Topic, e.Partition, e.FirstOffset, e.LastOffset, e.Records, e.Attempts, e.Err)
+	where := fmt.Sprintf("partition %d offsets %d..%d", e.Partition, e.FirstOffset, e.LastOffset)
+	if len(e.Ranges) > 1 {
+		where = "partitions " + describeRanges(e.Ranges)
+	}
+	return fmt.Sprintf("kafkatrigger: topic %s %s (%d records): failed after %d attempts: %v",
+		e.Topic, where, e.Records, e.Attempts, e.Err)
 }
 
 func (e *BatchError) Unwrap() error { return e.Err }
+
+func newBatchError(topic string, ranges []OffsetRange, records, attempts int, err error) *BatchError {
+	return &BatchError{Topic: topic, Partition: ranges[0].Partition, FirstOffset: ranges[0].First, LastOffset: ranges[0].Last,
+		Ranges: ranges, Records: records, Attempts: attempts, Err: err}
+}
+
+// describeRanges reads "0 offsets 8..11, 2 offsets 4..7".
+func describeRanges(rs []OffsetRange) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d offsets %d..%d", r.Partition, r.First, r.Last)
+	}
+	return b.String()
+}
+
+// offsetRanges returns what recs hold of each partition, by partition number.
+// Records of a partition are in offset order in a batch.
+func offsetRanges(recs []record.Record) []OffsetRange {
+	var out []OffsetRange
+	j := -1
+	for i := range recs {
+		r := &recs[i]
+		if j < 0 || out[j].Partition != r.Partition {
+			j = slices.IndexFunc(out, func(o OffsetRange) bool { return o.Partition == r.Partition })
+		}
+		if j < 0 {
+			j = len(out)
+			out = append(out, OffsetRange{Partition: r.Partition, First: r.Offset, Last: r.Offset, Records: 1})
+			continue
+		}
+		out[j].Last = r.Offset
+		out[j].Records++
+	}
+	slices.SortFunc(out, func(a, b OffsetRange) int { return int(a.Partition) - int(b.Partition) })
+	return out
+}
 
 // Idle timeouts handed to kafka.Client.Read: a drain reads offsets that exist,
 // so a long wait means they vanished; a run keeps polling until ctx ends.
@@ -39,93 +96,269 @@ const (
 	runIdle   = 24 * time.Hour
 )
 
-// partLoop consumes one partition: a reader goroutine feeds fetched records
-// to the batcher, which delivers and commits batch after batch.
-type partLoop struct {
-	t    *Trigger
+// partState is one partition of a consumer task.
+type partState struct {
 	p    int32
 	next int64 // the next offset to deliver, committed unless an ack was lost
 	stop int64 // drain: the offset to stop at; -1 for a run
 
-	batches        int   // batches formed so far (before size splits)
+	ch   chan []record.Record // from the partition's reader
+	q    []record.Record      // received, not yet composed into a batch
+	done bool                 // ch is closed: nothing more will come
+
 	redeliverUntil int64 // records below this offset that are delivered again are redeliveries
 }
 
-func (pl *partLoop) run(parent context.Context) error {
-	if pl.stop >= 0 && pl.next >= pl.stop {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	in := make(chan []record.Record, 4)
-	readErr := make(chan error, 1)
-	go func() {
-		readErr <- pl.read(ctx, pl.next, in)
-		close(in)
-	}()
-	err := pl.batch(ctx, in)
-	cancel()
-	for range in { // let the reader finish
-	}
-	rerr := <-readErr
-	switch {
-	case err != nil:
-		return err
-	case parent.Err() != nil:
-		if pl.stop >= 0 {
-			return fmt.Errorf("kafkatrigger: topic %s partition %d: drain interrupted at offset %d: %w", pl.t.client.Topic(), pl.p, pl.next, context.Cause(parent))
+// taskLoop is one consumer task: it owns some partitions, reads each with its
+// own goroutine, and fills one batch at a time from all of them, delivering
+// and committing batch after batch.
+type taskLoop struct {
+	t     *Trigger
+	id    int
+	parts []*partState // by partition number
+	// wait: composing a batch waits for each partition's next records (a
+	// drain of several partitions, so that its batches do not depend on when
+	// fetches complete); otherwise it takes what has arrived.
+	wait  bool
+	ready chan struct{} // a reader sent records or finished
+
+	buf     []record.Record // the next batch, composed; at most the count window
+	turn    int             // the index of the partition to take from next
+	batches int             // batches formed so far (before size splits)
+}
+
+func (tl *taskLoop) state(p int32) *partState {
+	for _, ps := range tl.parts {
+		if ps.p == p {
+			return ps
 		}
-		return nil
-	case rerr != nil:
-		return fmt.Errorf("kafkatrigger: partition %d: %w", pl.p, rerr)
 	}
 	return nil
 }
 
-// read hands copies of the fetched records to in, from offset from to the
-// stop offset (or for ever).
-func (pl *partLoop) read(ctx context.Context, from int64, in chan<- []record.Record) error {
-	end, idle := pl.stop, drainIdle
+// where names the task's partitions and their next offsets for errors.
+func (tl *taskLoop) where() string {
+	if len(tl.parts) == 1 {
+		return fmt.Sprintf("partition %d", tl.parts[0].p)
+	}
+	var ps []string
+	for _, s := range tl.parts {
+		ps = append(ps, strconv.Itoa(int(s.p)))
+	}
+	return fmt.Sprintf("task %d (partitions %s)", tl.id, strings.Join(ps, ", "))
+}
+
+func (tl *taskLoop) nextOffsets() string {
+	var b strings.Builder
+	for i, ps := range tl.parts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if len(tl.parts) > 1 {
+			fmt.Fprintf(&b, "%d:", ps.p)
+		}
+		b.WriteString(strconv.FormatInt(ps.next, 10))
+	}
+	return b.String()
+}
+
+func (tl *taskLoop) run(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	// Readers run under their own context: the first read error cancels the
+	// other readers, and the batcher delivers what was read before it ends.
+	rctx, cancelRead := context.WithCancelCause(ctx)
+	defer cancelRead(nil)
+	tl.ready = make(chan struct{}, 1)
+	readers := 0
+	for _, ps := range tl.parts {
+		ps.ch = make(chan []record.Record, 4)
+		if ps.stop >= 0 && ps.next >= ps.stop {
+			close(ps.ch)
+			continue
+		}
+		readers++
+		go func() {
+			if err := tl.read(rctx, ps); err != nil && rctx.Err() == nil {
+				cancelRead(fmt.Errorf("kafkatrigger: partition %d: %w", ps.p, err))
+			}
+			close(ps.ch)
+			tl.signal()
+		}()
+	}
+	if readers == 0 {
+		return nil
+	}
+	err := tl.batch(ctx)
+	var rerr error
+	if rctx.Err() != nil && parent.Err() == nil {
+		rerr = context.Cause(rctx)
+	}
+	cancelRead(nil)
+	cancel()
+	for _, ps := range tl.parts { // let the readers finish
+		for range ps.ch {
+		}
+	}
+	switch {
+	case err != nil:
+		return err
+	case parent.Err() != nil:
+		if tl.parts[0].stop >= 0 {
+			return fmt.Errorf("kafkatrigger: topic %s %s: drain interrupted at offset %s: %w", tl.t.client.Topic(), tl.where(), tl.nextOffsets(), context.Cause(parent))
+		}
+		return nil
+	case rerr != nil:
+		return rerr
+	}
+	return nil
+}
+
+// signal wakes the batcher when it waits for records.
+func (tl *taskLoop) signal() {
+	select {
+	case tl.ready <- struct{}{}:
+	default:
+	}
+}
+
+// read hands copies of the fetched records of ps to its channel, from its
+// next offset to its stop offset (or for ever).
+func (tl *taskLoop) read(ctx context.Context, ps *partState) error {
+	from, end, idle := ps.next, ps.stop, drainIdle
 	if end < 0 {
 		end, idle = math.MaxInt64, runIdle
 	}
 	fn := func(_ int32, batch []record.Record) error {
+		if len(batch) == 0 {
+			return nil
+		}
 		select {
-		case in <- slices.Clone(batch):
+		case ps.ch <- slices.Clone(batch):
+			tl.signal()
 			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
 	for {
-		st, err := pl.t.client.Read(ctx, map[int32]kafka.Range{pl.p: {Start: from, End: end}}, fn, kafka.WithIdleTimeout(idle))
+		st, err := tl.t.client.Read(ctx, map[int32]kafka.Range{ps.p: {Start: from, End: end}}, fn, kafka.WithIdleTimeout(idle))
 		if err != nil {
 			return err
 		}
-		from = st.Next[pl.p]
+		from = st.Next[ps.p]
 		if from >= end {
 			return nil
 		}
-		if pl.stop >= 0 {
+		if ps.stop >= 0 {
 			return fmt.Errorf("no record arrived for %s at offset %d, before the drain's end %d", idle, from, end)
 		}
 	}
 }
 
-// batch forms batches from in by count and time window and delivers them.
-// It returns when in is closed (after delivering everything), when ctx ends,
-// or with the error that stops the partition.
-func (pl *partLoop) batch(ctx context.Context, in <-chan []record.Record) error {
-	o := &pl.t.o
-	var buf []record.Record
+// receive moves the next records of ps from its reader into ps.q, waiting
+// for them when the task waits (and until ctx ends). It reports whether it
+// got any.
+func (tl *taskLoop) receive(ctx context.Context, ps *partState) bool {
+	for !ps.done {
+		var recs []record.Record
+		var ok bool
+		if tl.wait {
+			select {
+			case recs, ok = <-ps.ch:
+			case <-ctx.Done():
+				return false
+			}
+		} else {
+			select {
+			case recs, ok = <-ps.ch:
+			default:
+				return false
+			}
+		}
+		if !ok {
+			ps.done = true
+			return false
+		}
+		if len(recs) > 0 {
+			ps.q = recs
+			return true
+		}
+	}
+	return false
+}
+
+// fill composes the next batch up to the count window: it takes from the
+// task's partitions in turn, up to an equal share of the window from each
+// (rounded up), and goes round again while there is room and records.
+func (tl *taskLoop) fill(ctx context.Context) {
+	count := tl.t.o.count
+	share := (count + len(tl.parts) - 1) / len(tl.parts)
+	for idle := 0; len(tl.buf) < count && idle < len(tl.parts); {
+		ps := tl.parts[tl.turn]
+		tl.turn = (tl.turn + 1) % len(tl.parts)
+		want, took := min(share, count-len(tl.buf)), 0
+		for took < want {
+			if len(ps.q) == 0 && !tl.receive(ctx, ps) {
+				break
+			}
+			n := min(want-took, len(ps.q))
+			tl.buf = append(tl.buf, ps.q[:n]...)
+			ps.q = ps.q[n:]
+			took += n
+		}
+		if took == 0 {
+			idle++
+		} else {
+			idle = 0
+		}
+	}
+}
+
+// pending counts the records received and not yet delivered.
+func (tl *taskLoop) pending() int {
+	n := len(tl.buf)
+	for _, ps := range tl.parts {
+		n += len(ps.q)
+	}
+	return n
+}
+
+// closed reports that every reader finished and everything it sent was
+// received. After a fill that left room in the batch it is exact: fill then
+// looked at every partition's channel.
+func (tl *taskLoop) closed() bool {
+	for _, ps := range tl.parts {
+		if !ps.done {
+			return false
+		}
+	}
+	return true
+}
+
+// batch composes batches by count and time window and delivers them. It
+// returns when every reader finished (after delivering everything), when ctx
+// ends, or with the error that stops the task.
+func (tl *taskLoop) batch(ctx context.Context) error {
+	o := &tl.t.o
 	var timer <-chan time.Time
-	closed := false
+	fired := false // the time window ended with records waiting
 	for {
-		// Deliver what is due: full batches; everything once the input is
-		// closed; with no time window, whatever has arrived.
-		for len(buf) >= o.count || (closed || o.window == 0) && len(buf) > 0 {
-			n := min(len(buf), o.count)
-			lost, err := pl.deliver(ctx, buf[:n])
+		empty := tl.pending() == 0
+		tl.fill(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		closed := tl.closed()
+		if empty && timer == nil && o.window > 0 && !closed && tl.pending() > 0 {
+			timer = o.after(o.window) // the first record of a batch arrived
+		}
+		// Deliver what is due: full batches; everything once the readers
+		// finished; with no time window, whatever has arrived; one batch when
+		// the time window ended.
+		for len(tl.buf) >= o.count || (closed || o.window == 0 || fired) && len(tl.buf) > 0 {
+			n := min(len(tl.buf), o.count)
+			lost, err := tl.deliver(ctx, tl.buf[:n])
 			if err != nil {
 				return err
 			}
@@ -133,66 +366,30 @@ func (pl *partLoop) batch(ctx context.Context, in <-chan []record.Record) error 
 				return nil
 			}
 			if !lost {
-				buf = buf[n:]
+				tl.buf = tl.buf[n:]
 			}
-			timer = nil
-			if len(buf) > 0 && o.window > 0 && !closed {
+			fired, timer = false, nil
+			tl.fill(ctx) // what arrived meanwhile joins the rest
+			if ctx.Err() != nil {
+				return nil
+			}
+			closed = tl.closed()
+			if tl.pending() > 0 && o.window > 0 && !closed {
 				timer = o.after(o.window)
-			}
-			if o.window == 0 && !closed {
-				buf, closed = takeReady(in, buf, o.count) // what arrived meanwhile joins the rest
 			}
 		}
 		if closed {
 			return nil
 		}
 		select {
-		case recs, ok := <-in:
-			if !ok {
-				closed = true
-				continue
-			}
-			if len(buf) == 0 && o.window > 0 {
-				timer = o.after(o.window)
-			}
-			buf = append(buf, recs...)
-			if o.window == 0 {
-				buf, closed = takeReady(in, buf, o.count)
-			}
+		case <-tl.ready:
 		case <-timer:
 			timer = nil
-			if len(buf) > 0 {
-				lost, err := pl.deliver(ctx, buf[:min(len(buf), o.count)])
-				if err != nil {
-					return err
-				}
-				if !lost {
-					buf = buf[min(len(buf), o.count):]
-				}
-				if len(buf) > 0 {
-					timer = o.after(o.window)
-				}
-			}
+			fired = tl.pending() > 0
 		case <-ctx.Done():
 			return nil
 		}
 	}
-}
-
-// takeReady appends what in holds right now, up to count records in buf.
-func takeReady(in <-chan []record.Record, buf []record.Record, count int) ([]record.Record, bool) {
-	for len(buf) < count {
-		select {
-		case recs, ok := <-in:
-			if !ok {
-				return buf, true
-			}
-			buf = append(buf, recs...)
-		default:
-			return buf, false
-		}
-	}
-	return buf, false
 }
 
 // piece is one payload of a batch after size splits.
@@ -203,18 +400,18 @@ type piece struct {
 }
 
 // deliver sends one batch (split when its payload is too large), handles
-// failures by the error tolerance and commits. lost reports a lost
-// acknowledgement: the batch is to be delivered again.
-func (pl *partLoop) deliver(ctx context.Context, recs []record.Record) (lost bool, err error) {
-	t := pl.t
+// failures by the error tolerance and commits every partition in it. lost
+// reports a lost acknowledgement: the batch is to be delivered again.
+func (tl *taskLoop) deliver(ctx context.Context, recs []record.Record) (lost bool, err error) {
+	t := tl.t
 	o := &t.o
-	pl.batches++
-	shape := o.shapes[(pl.batches-1)%len(o.shapes)]
-	redelivery := recs[0].Offset < pl.redeliverUntil
-	loseAck := !redelivery && o.ackLossEvery > 0 && pl.batches%o.ackLossEvery == 0
-	duplicate := o.dupEvery > 0 && pl.batches%o.dupEvery == 0
+	tl.batches++
+	shape := o.shapes[(tl.batches-1)%len(o.shapes)]
+	redelivery := recs[0].Offset < tl.state(recs[0].Partition).redeliverUntil
+	loseAck := !redelivery && o.ackLossEvery > 0 && tl.batches%o.ackLossEvery == 0
+	duplicate := o.dupEvery > 0 && tl.batches%o.dupEvery == 0
 
-	pieces := pl.encode(recs, shape, nil)
+	pieces := tl.encode(recs, shape, nil)
 	if len(pieces) > 1 {
 		t.count(func(s *Stats) { s.Splits += int64(len(pieces) - 1) })
 	}
@@ -232,110 +429,140 @@ func (pl *partLoop) deliver(ctx context.Context, recs []record.Record) (lost boo
 		if ierr != nil && ctx.Err() != nil {
 			return false, nil // stopping: the batch stays undelivered and uncommitted
 		}
-		first, last := pc.recs[0].Offset, pc.recs[len(pc.recs)-1].Offset
+		ranges := offsetRanges(pc.recs)
 		if ierr != nil {
-			berr := &BatchError{Topic: t.client.Topic(), Partition: pl.p, FirstOffset: first, LastOffset: last, Records: len(pc.recs), Attempts: attempts, Err: ierr}
+			berr := newBatchError(t.client.Topic(), ranges, len(pc.recs), attempts, ierr)
 			t.count(func(s *Stats) { s.Failures++; s.Batches++ })
 			if o.tolerance == ToleranceNone {
 				return false, berr
 			}
 			t.count(func(s *Stats) { s.Skipped += int64(len(pc.recs)) })
-			if err := pl.deadLetter(pc, berr); err != nil {
+			if err := tl.deadLetter(pc, berr); err != nil {
 				return false, err
 			}
 			t.o.log.Warn("kafkatrigger: batch skipped", "err", berr)
 		} else {
-			again := 0
-			for _, r := range pc.recs {
-				if r.Offset < pl.redeliverUntil {
+			fresh := map[int32]int64{}
+			var again, total int64
+			for i := range pc.recs {
+				r := &pc.recs[i]
+				if r.Offset < tl.state(r.Partition).redeliverUntil {
 					again++
+				} else {
+					fresh[r.Partition]++
+					total++
 				}
 			}
-			fresh := int64(len(pc.recs) - again)
-			t.count(func(s *Stats) { s.Batches++; s.Records += fresh; s.Redelivered += int64(again) })
-			t.partStats(pl.p, func(ps *PartitionStats) { ps.Records += fresh })
+			t.count(func(s *Stats) { s.Batches++; s.Records += total; s.Redelivered += again })
+			for p, n := range fresh {
+				t.partStats(p, func(ps *PartitionStats) { ps.Records += n })
+			}
 		}
 		if !loseAck {
-			if err := pl.commit(ctx, last+1); err != nil {
+			if err := tl.commit(ctx, ranges); err != nil {
 				return false, err
 			}
 		}
 	}
 	if loseAck {
-		pl.redeliverUntil = recs[len(recs)-1].Offset + 1
+		for _, r := range offsetRanges(recs) {
+			tl.state(r.Partition).redeliverUntil = r.Last + 1
+		}
 		t.count(func(s *Stats) { s.AckLosses++ })
 		return true, nil
 	}
 	return false, nil
 }
 
-// encode makes the payloads of a batch, halving it until each fits.
-func (pl *partLoop) encode(recs []record.Record, shape trigger.KafkaShape, out []piece) []piece {
-	payload, err := trigger.EncodeKafka(recs, shape, pl.t.o.encode...)
+// encode makes the payloads of a batch, halving it until each fits. The
+// halves keep the batch's order, so each partition's records stay in order.
+func (tl *taskLoop) encode(recs []record.Record, shape trigger.KafkaShape, out []piece) []piece {
+	payload, err := trigger.EncodeKafka(recs, shape, tl.t.o.encode...)
 	switch {
 	case err != nil:
 		return append(out, piece{recs: recs, err: err})
-	case len(payload) <= pl.t.o.maxPayload:
+	case len(payload) <= tl.t.o.maxPayload:
 		return append(out, piece{recs: recs, payload: payload})
 	case len(recs) == 1:
-		return append(out, piece{recs: recs, err: fmt.Errorf("the record's payload is %d bytes, over the %d-byte invoke limit", len(payload), pl.t.o.maxPayload)})
+		return append(out, piece{recs: recs, err: fmt.Errorf("the record's payload is %d bytes, over the %d-byte invoke limit", len(payload), tl.t.o.maxPayload)})
 	}
 	h := len(recs) / 2
-	out = pl.encode(recs[:h], shape, out)
-	return pl.encode(recs[h:], shape, out)
+	out = tl.encode(recs[:h], shape, out)
+	return tl.encode(recs[h:], shape, out)
 }
 
-// commit stores next as the group's offset for the partition.
-func (pl *partLoop) commit(ctx context.Context, next int64) error {
-	t := pl.t
-	if next <= pl.next {
+// commit stores, for every partition of a delivered batch, the next offset
+// past its last record as the group's offset (in one request).
+func (tl *taskLoop) commit(ctx context.Context, ranges []OffsetRange) error {
+	t := tl.t
+	offsets := make(map[int32]int64, len(ranges))
+	for _, r := range ranges {
+		if r.Last+1 > tl.state(r.Partition).next {
+			offsets[r.Partition] = r.Last + 1
+		}
+	}
+	if len(offsets) == 0 {
 		return nil
 	}
-	if err := t.client.Commit(ctx, t.group, map[int32]int64{pl.p: next}); err != nil {
+	if err := t.client.Commit(ctx, t.group, offsets); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	pl.next = next
 	t.mu.Lock()
-	t.next[pl.p] = next
+	defer t.mu.Unlock()
 	t.stats.Commits++
-	ps := t.stats.Partitions[pl.p]
-	ps.Next = next
-	t.stats.Partitions[pl.p] = ps
-	t.mu.Unlock()
+	for p, next := range offsets {
+		tl.state(p).next = next
+		t.next[p] = next
+		ps := t.stats.Partitions[p]
+		ps.Next = next
+		t.stats.Partitions[p] = ps
+	}
 	return nil
 }
 
 // deadLetterLine is one skipped batch in the dead-letter file.
 type deadLetterLine struct {
-	Topic       string          `json:"topic"`
-	Partition   int32           `json:"partition"`
-	FirstOffset int64           `json:"firstOffset"`
-	LastOffset  int64           `json:"lastOffset"`
-	Records     int             `json:"records"`
-	Attempts    int             `json:"attempts"`
-	Error       string          `json:"error"`
-	Payload     json.RawMessage `json:"payload"`
+	Topic       string            `json:"topic"`
+	Partition   int32             `json:"partition"`
+	FirstOffset int64             `json:"firstOffset"`
+	LastOffset  int64             `json:"lastOffset"`
+	Partitions  []deadLetterRange `json:"partitions"`
+	Records     int               `json:"records"`
+	Attempts    int               `json:"attempts"`
+	Error       string            `json:"error"`
+	Payload     json.RawMessage   `json:"payload"`
 }
 
-func (pl *partLoop) deadLetter(pc piece, berr *BatchError) error {
-	w := pl.t.o.deadLetter
+type deadLetterRange struct {
+	Partition   int32 `json:"partition"`
+	FirstOffset int64 `json:"firstOffset"`
+	LastOffset  int64 `json:"lastOffset"`
+	Records     int   `json:"records"`
+}
+
+func (tl *taskLoop) deadLetter(pc piece, berr *BatchError) error {
+	w := tl.t.o.deadLetter
 	if w == nil {
 		return nil
 	}
-	line, err := json.Marshal(deadLetterLine{
+	line := deadLetterLine{
 		Topic: berr.Topic, Partition: berr.Partition, FirstOffset: berr.FirstOffset, LastOffset: berr.LastOffset,
 		Records: berr.Records, Attempts: berr.Attempts, Error: berr.Err.Error(), Payload: pc.payload,
-	})
+	}
+	for _, r := range berr.Ranges {
+		line.Partitions = append(line.Partitions, deadLetterRange{Partition: r.Partition, FirstOffset: r.First, LastOffset: r.Last, Records: r.Records})
+	}
+	b, err := json.Marshal(line)
 	if err != nil {
 		return fmt.Errorf("kafkatrigger: dead letter for %s: %w", berr.Error(), err)
 	}
-	pl.t.dlMu.Lock()
-	defer pl.t.dlMu.Unlock()
-	if _, err := w.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("kafkatrigger: write dead letter for partition %d offsets %d..%d: %w", berr.Partition, berr.FirstOffset, berr.LastOffset, err)
+	tl.t.dlMu.Lock()
+	defer tl.t.dlMu.Unlock()
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("kafkatrigger: write dead letter for %s: %w", berr.Error(), err)
 	}
 	return nil
 }

@@ -48,7 +48,8 @@ type Tolerance string
 
 // Error tolerances.
 const (
-	// ToleranceNone stops a partition at a batch that failed every attempt.
+	// ToleranceNone stops a consumer task (its partitions) at a batch that
+	// failed every attempt.
 	ToleranceNone Tolerance = "NONE"
 	// ToleranceAll skips such a batch (dead-lettering it when configured).
 	ToleranceAll Tolerance = "ALL"
@@ -64,6 +65,7 @@ type options struct {
 	encode       []trigger.KafkaOption
 	reset        OffsetReset
 	maxTasks     int
+	consumers    int
 	retry        RetryPolicy
 	tolerance    Tolerance
 	deadLetter   io.Writer
@@ -91,7 +93,7 @@ func WithBatch(count int, window time.Duration) Option {
 }
 
 // WithShapes sets the payload shape, or several taken in turn batch after
-// batch (per partition). Default trigger.ShapeCloudEvents.
+// batch (per consumer task). Default trigger.ShapeCloudEvents.
 func WithShapes(shapes ...trigger.KafkaShape) Option {
 	return func(o *options) {
 		if len(shapes) == 0 {
@@ -123,14 +125,30 @@ func WithOffsetReset(r OffsetReset) Option {
 	}
 }
 
-// WithMaxTasks bounds the invocations in flight across partitions; 0 (the
-// default) allows one per partition.
+// WithMaxTasks bounds the invocations in flight across consumer tasks; 0
+// (the default) allows one per task.
 func WithMaxTasks(n int) Option {
 	return func(o *options) {
 		if n < 0 {
 			o.errs = append(o.errs, fmt.Errorf("max tasks %d is negative", n))
 		}
 		o.maxTasks = n
+	}
+}
+
+// WithConsumerTasks shares the topic's partitions among n consumer tasks, as
+// EventBridge's Kafka source does with runOptions.maximumTasks below the
+// number of partitions: the partitions, by number, are dealt to the tasks in
+// turn (partition index i to task i mod n), and each task fills one batch at
+// a time from all its partitions, so a batch mixes partitions. 0 (the
+// default) gives every partition its own task, whose batches hold that
+// partition alone; n at or above the number of partitions does the same.
+func WithConsumerTasks(n int) Option {
+	return func(o *options) {
+		if n < 0 {
+			o.errs = append(o.errs, fmt.Errorf("consumer tasks %d is negative", n))
+		}
+		o.consumers = n
 	}
 }
 
@@ -156,12 +174,16 @@ func WithErrorsTolerance(t Tolerance) Option {
 }
 
 // WithDeadLetter writes each batch skipped under ToleranceAll to w as one JSON
-// line: {"topic","partition","firstOffset","lastOffset","records","attempts",
-// "error","payload"}, payload being the batch's JSON payload (null when it
-// could not be encoded).
+// line: {"topic","partition","firstOffset","lastOffset","partitions",
+// "records","attempts","error","payload"}: partition, firstOffset and
+// lastOffset describe the batch's first partition (the lowest number),
+// partitions lists every partition of the batch as {"partition",
+// "firstOffset","lastOffset","records"}, and payload is the batch's JSON
+// payload (null when it could not be encoded).
 func WithDeadLetter(w io.Writer) Option { return func(o *options) { o.deadLetter = w } }
 
-// WithDuplicateEvery delivers every nth batch of a partition twice (0: never).
+// WithDuplicateEvery delivers every nth batch of a consumer task twice (0:
+// never).
 func WithDuplicateEvery(n int) Option {
 	return func(o *options) {
 		if n < 0 {
@@ -171,9 +193,10 @@ func WithDuplicateEvery(n int) Option {
 	}
 }
 
-// WithAckLossEvery loses the acknowledgement of every nth batch of a partition
-// (0: never, 1 is refused: nothing would ever be committed): its offsets are
-// not committed and its records are delivered again. A batch that starts with
+// WithAckLossEvery loses the acknowledgement of every nth batch of a consumer
+// task (0: never, 1 is refused: nothing would ever be committed): the offsets
+// of none of its partitions are committed and its records are delivered
+// again, at the head of the task's next batch. A batch that starts with
 // redelivered records never loses its acknowledgement.
 func WithAckLossEvery(n int) Option {
 	return func(o *options) {
@@ -280,9 +303,10 @@ type Stats struct {
 
 // PartitionStats is one partition's progress.
 type PartitionStats struct {
+	Task    int   // the consumer task that owns the partition (0, 1, ...)
 	Next    int64 // the next offset to deliver (committed, unless an ack was lost)
 	Records int64
-	Stopped string // why the partition stopped, "" while it runs or after it drained
+	Stopped string // why the partition's task stopped, "" while it runs or after it drained
 }
 
 // Stats returns a snapshot of the counters.
@@ -368,14 +392,14 @@ func (t *Trigger) startOffsets(ctx context.Context, parts []int32) (start, fresh
 	return start, fresh, nil
 }
 
-// Run consumes the topic until ctx ends or every partition stopped. It returns
-// nil when ctx ended, or the errors of partitions that stopped (a batch that
-// failed every attempt under ToleranceNone, a failed commit or read).
+// Run consumes the topic until ctx ends or every consumer task stopped. It
+// returns nil when ctx ended, or the errors of tasks that stopped (a batch
+// that failed every attempt under ToleranceNone, a failed commit or read).
 func (t *Trigger) Run(ctx context.Context) error { return t.run(ctx, false) }
 
 // Drain consumes each partition up to the high watermark it has when Drain
 // starts, delivers the last partial batches without waiting for the time
-// window, and returns the errors of partitions that stopped.
+// window, and returns the errors of consumer tasks that stopped.
 func (t *Trigger) Drain(ctx context.Context) error { return t.run(ctx, true) }
 
 func (t *Trigger) run(ctx context.Context, drain bool) error {
@@ -399,29 +423,43 @@ func (t *Trigger) run(ctx context.Context, drain bool) error {
 	if err := t.client.Commit(ctx, t.group, fresh); err != nil {
 		return fmt.Errorf("kafkatrigger: %w", err)
 	}
-	t.mu.Lock()
-	for _, p := range parts {
-		t.next[p] = start[p]
-		ps := t.stats.Partitions[p]
-		ps.Next, ps.Stopped = start[p], ""
-		t.stats.Partitions[p] = ps
+	n := len(parts)
+	if t.o.consumers > 0 {
+		n = min(t.o.consumers, n)
 	}
-	t.mu.Unlock()
-	t.o.log.Info("kafkatrigger: starting", "topic", t.client.Topic(), "group", t.group, "partitions", len(parts), "drain", drain)
-
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i, p := range parts {
+	tasks := make([]*taskLoop, n)
+	for i := range tasks {
+		tasks[i] = &taskLoop{t: t, id: i}
+	}
+	for i, p := range parts { // parts are sorted by number
 		stop := int64(-1) // run until ctx ends
 		if drain {
 			stop = end[p]
 		}
+		tl := tasks[i%n]
+		tl.parts = append(tl.parts, &partState{p: p, next: start[p], stop: stop})
+	}
+	t.mu.Lock()
+	for i, p := range parts {
+		t.next[p] = start[p]
+		ps := t.stats.Partitions[p]
+		ps.Task, ps.Next, ps.Stopped = i%n, start[p], ""
+		t.stats.Partitions[p] = ps
+	}
+	t.mu.Unlock()
+	t.o.log.Info("kafkatrigger: starting", "topic", t.client.Topic(), "group", t.group, "partitions", len(parts), "tasks", n, "drain", drain)
+
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, tl := range tasks {
+		tl.wait = drain && len(tl.parts) > 1
 		wg.Go(func() {
-			pl := &partLoop{t: t, p: p, next: start[p], stop: stop}
-			if err := pl.run(ctx); err != nil {
+			if err := tl.run(ctx); err != nil {
 				errs[i] = err
-				t.partStats(p, func(ps *PartitionStats) { ps.Stopped = err.Error() })
-				t.o.log.Error("kafkatrigger: partition stopped", "topic", t.client.Topic(), "partition", p, "err", err)
+				for _, ps := range tl.parts {
+					t.partStats(ps.p, func(st *PartitionStats) { st.Stopped = err.Error() })
+				}
+				t.o.log.Error("kafkatrigger: consumer task stopped", "topic", t.client.Topic(), "task", i, "partitions", len(tl.parts), "err", err)
 			}
 		})
 	}

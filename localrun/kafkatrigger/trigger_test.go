@@ -75,19 +75,26 @@ func produce(t *testing.T, c *kfake.Cluster, p int32, from, n int) []*kgo.Record
 // delivery is one invocation as the function saw it.
 type delivery struct {
 	shape     trigger.KafkaShape
-	partition int32
-	offsets   []int64
+	partition int32   // of the first record
+	offsets   []int64 // of every record, in the payload's order
+	labels    []string
+	parts     map[int32][]int64 // offsets per partition
 	recs      []record.Record
 	attempt   int
 	failed    bool
 }
 
+// label is the batch's records as "partition:offset" words, in the payload's order.
+func (d delivery) label() string { return strings.Join(d.labels, " ") }
+
 // recorder is the function under the trigger: it decodes every payload with
-// trigger.DecodeKafkaEvent, checks that a batch holds one partition in offset order, and
-// records what it saw. fail, when set, decides whether an invocation fails.
+// trigger.DecodeKafkaEvent, checks that a batch holds one partition (each of its
+// partitions, when mixed) in offset order, and records what it saw. fail, when set,
+// decides whether an invocation fails.
 type recorder struct {
-	opts []trigger.KafkaOption
-	fail func(d delivery) error
+	opts  []trigger.KafkaOption
+	mixed bool // batches may mix partitions (WithConsumerTasks)
+	fail  func(d delivery) error
 
 	mu         sync.Mutex
 	deliveries []delivery
@@ -102,13 +109,20 @@ func (r *recorder) Invoke(ctx context.Context, payload []byte) error {
 		r.problems = append(r.problems, fmt.Sprintf("payload does not decode: %v", err))
 		return err
 	}
-	d := delivery{shape: ev.Shape, recs: ev.Records, attempt: Attempt(ctx)}
+	d := delivery{shape: ev.Shape, recs: ev.Records, attempt: Attempt(ctx), parts: map[int32][]int64{}}
 	for i, rec := range ev.Records {
-		if i > 0 && (rec.Partition != d.partition || rec.Offset <= d.offsets[i-1]) {
-			r.problems = append(r.problems, fmt.Sprintf("batch not one partition in offset order: %s after %d/%d", rec.Where(), d.partition, d.offsets[i-1]))
+		if i == 0 {
+			d.partition = rec.Partition
 		}
-		d.partition = rec.Partition
+		if !r.mixed && rec.Partition != d.partition {
+			r.problems = append(r.problems, fmt.Sprintf("batch not one partition: %s after partition %d", rec.Where(), d.partition))
+		}
+		if prev := d.parts[rec.Partition]; len(prev) > 0 && rec.Offset <= prev[len(prev)-1] {
+			r.problems = append(r.problems, fmt.Sprintf("batch not in offset order: %s after offset %d", rec.Where(), prev[len(prev)-1]))
+		}
 		d.offsets = append(d.offsets, rec.Offset)
+		d.parts[rec.Partition] = append(d.parts[rec.Partition], rec.Offset)
+		d.labels = append(d.labels, fmt.Sprintf("%d:%d", rec.Partition, rec.Offset))
 	}
 	if len(ev.Records) == 0 {
 		r.problems = append(r.problems, "empty batch")
@@ -131,6 +145,33 @@ func (r *recorder) delivered(p int32) []delivery {
 	var out []delivery
 	for _, d := range r.deliveries {
 		if d.partition == p && !d.failed {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// offsetsIn concatenates what the successful deliveries held of partition p, in order
+// (for batches that mix partitions).
+func (r *recorder) offsetsIn(p int32) []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []int64
+	for _, d := range r.deliveries {
+		if !d.failed {
+			out = append(out, d.parts[p]...)
+		}
+	}
+	return out
+}
+
+// succeeded returns the successful deliveries, in order.
+func (r *recorder) succeeded() []delivery {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []delivery
+	for _, d := range r.deliveries {
+		if !d.failed {
 			out = append(out, d)
 		}
 	}
@@ -745,6 +786,7 @@ func TestNewRejectsBadSettingsNamingThem(t *testing.T) {
 		{"ack loss every batch", WithAckLossEvery(1), "ack loss every 1"},
 		{"payload limit", WithMaxPayloadBytes(64 << 20), "max payload bytes"},
 		{"tasks", WithMaxTasks(-2), "max tasks -2"},
+		{"consumer tasks", WithConsumerTasks(-1), "consumer tasks -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
