@@ -132,7 +132,8 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // demoStream drives the stream function over the same topic with the emulated Kafka trigger
-// (batches of 200, every payload shape in turn, every 3rd batch delivered twice, every 5th
+// (two consumer tasks over the three partitions, so one task's batches mix two partitions;
+// batches of 200, every payload shape in turn, every 3rd batch delivered twice, every 5th
 // acknowledgement lost) into a Hudi table, and shows what landed.
 func demoStream(ctx context.Context, dir string, addrs []string, out io.Writer) error {
 	jobPath := filepath.Join(dir, "jobs", "demo_orders_rt.yaml")
@@ -141,9 +142,10 @@ func demoStream(ctx context.Context, dir string, addrs []string, out io.Writer) 
 	}
 	lake := filepath.Join(dir, "lake")
 	fmt.Fprintln(out, "\n== the same topic in real time: emulated Kafka trigger → stream function → Hudi table ==")
-	fmt.Fprintln(out, "batches of 200 in every payload shape, every 3rd batch delivered twice, every 5th acknowledgement lost:")
+	fmt.Fprintln(out, "2 consumer tasks over 3 partitions (one task's batches mix two), batches of 200 in every payload shape,")
+	fmt.Fprintln(out, "every 3rd batch delivered twice, every 5th acknowledgement lost:")
 	st, totals, err := driveStream(ctx, addrs, "orders", "fcsync-demo-rt", jobPath, lake, false,
-		kafkatrigger.WithBatch(200, time.Second), kafkatrigger.WithShapes(trigger.KafkaShapes...),
+		kafkatrigger.WithConsumerTasks(2), kafkatrigger.WithBatch(200, time.Second), kafkatrigger.WithShapes(trigger.KafkaShapes...),
 		kafkatrigger.WithDuplicateEvery(3), kafkatrigger.WithAckLossEvery(5), kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))
 	if err != nil {
 		return err

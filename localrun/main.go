@@ -34,7 +34,7 @@ func init() {
 		{"backfill", "--job FILE --from T1 --to T2 [--brokers B] [--warehouse DIR] [--state DIR]", "run every scheduled tick in [T1, T2], with a progress bar", runBackfill},
 		{"ddl", "--job FILE", "print the MaxCompute DDL DataWorks would generate for the job", runDDL},
 		{"preview", "--job FILE --input RECORDS.jsonl [--at TIME]", "run the job's columns (batch) or processing chain and mapping (stream) on given Kafka records; print rows and dirty records", runPreview},
-		{"stream", "--job FILE [--brokers B] [--lake DIR] [--count-window N] [--time-window D] [--shapes S,...] [--duplicate-every N] [--ack-loss-every N] [--follow]", "drive the stream function with an emulated Kafka trigger (EventBridge batching, retries, redeliveries)", runStream},
+		{"stream", "--job FILE [--brokers B] [--lake DIR] [--count-window N] [--time-window D] [--shapes S,...] [--duplicate-every N] [--ack-loss-every N] [--consumer-tasks N] [--follow]", "drive the stream function with an emulated Kafka trigger (EventBridge batching, retries, redeliveries)", runStream},
 		{"sample", "--brokers B --topic T [--from TIME] [--count N]", "print N records of a topic from TIME on, as preview --input reads them", runSample},
 		{"simulate", "--job FILE [--brokers B] [--from TIME] [--count N]", "sample the stream job's topic, process and show what would be written; writes nothing", runSimulate},
 		{"query", "--table DIR [--partition ds=...]", "print a table's rows as JSON lines (a Hudi snapshot, or a warehouse table)", runQuery},

@@ -430,6 +430,7 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	shapes := fs.String("shapes", "cloudevents", "payload shapes, comma-separated, used in turn: cloudevents, cloudevents-strings, rawdata, lambda")
 	dupEvery := fs.Int("duplicate-every", 0, "deliver every Nth batch twice (0: never)")
 	ackLoss := fs.Int("ack-loss-every", 0, "lose every Nth batch's acknowledgement, so it is delivered again (0: never)")
+	tasks := fs.Int("consumer-tasks", 0, "runOptions.maximumTasks: consumer tasks sharing the topic's partitions; fewer than the partitions mixes partitions in a batch (0: one per partition)")
 	follow := fs.Bool("follow", false, "keep consuming until interrupted (default: stop when the topic is drained)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -467,7 +468,7 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	st, totals, err := driveStream(ctx, addrs, *topic, *group, absJob, *lake, *follow,
 		kafkatrigger.WithBatch(*count, *window), kafkatrigger.WithShapes(sh...),
 		kafkatrigger.WithDuplicateEvery(*dupEvery), kafkatrigger.WithAckLossEvery(*ackLoss),
-		kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))
+		kafkatrigger.WithConsumerTasks(*tasks), kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))
 	if totals != nil {
 		printStream(out, st, totals)
 	}
