@@ -136,7 +136,7 @@ func (tl *taskLoop) state(p int32) *partState {
 	return nil
 }
 
-// where names the task's partitions and their next offsets for errors.
+// where names the task's partitions for errors.
 func (tl *taskLoop) where() string {
 	if len(tl.parts) == 1 {
 		return fmt.Sprintf("partition %d", tl.parts[0].p)
@@ -148,8 +148,14 @@ func (tl *taskLoop) where() string {
 	return fmt.Sprintf("task %d (partitions %s)", tl.id, strings.Join(ps, ", "))
 }
 
+// nextOffsets reads "offset 5", or "offsets 0:5, 2:7" for several partitions.
 func (tl *taskLoop) nextOffsets() string {
 	var b strings.Builder
+	if len(tl.parts) > 1 {
+		b.WriteString("offsets ")
+	} else {
+		b.WriteString("offset ")
+	}
 	for i, ps := range tl.parts {
 		if i > 0 {
 			b.WriteString(", ")
@@ -205,7 +211,7 @@ func (tl *taskLoop) run(parent context.Context) error {
 		return err
 	case parent.Err() != nil:
 		if tl.parts[0].stop >= 0 {
-			return fmt.Errorf("kafkatrigger: topic %s %s: drain interrupted at offset %s: %w", tl.t.client.Topic(), tl.where(), tl.nextOffsets(), context.Cause(parent))
+			return fmt.Errorf("kafkatrigger: topic %s %s: drain interrupted at %s: %w", tl.t.client.Topic(), tl.where(), tl.nextOffsets(), context.Cause(parent))
 		}
 		return nil
 	case rerr != nil:

@@ -515,3 +515,33 @@ func TestConsumerTasksInvokeOneBatchAtATimeEach(t *testing.T) {
 		}
 	}
 }
+
+func TestConsumerTasksInterruptedDrainNamesEveryPartitionsOffsetAndARestartRedelivers(t *testing.T) {
+	c := newCluster(t, 2)
+	produce(t, c, 0, 0, 6)
+	produce(t, c, 1, 0, 6)
+	cl := dial(t, c)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	rec := &recorder{mixed: true, fail: func(d delivery) error {
+		if d.parts[0][0] == 2 { // the second batch: the drain is cut off while it is in flight
+			cancel()
+			return errors.New("cut off")
+		}
+		return nil
+	}}
+	err := newTrigger(t, cl, "g", rec, WithBatch(4, 0), WithConsumerTasks(1)).Drain(ctx)
+	if err == nil || !strings.Contains(err.Error(), "task 0 (partitions 0, 1): drain interrupted at offsets 0:2, 1:2") {
+		t.Fatalf("Drain = %v, want an interruption naming both partitions' offsets", err)
+	}
+	if got := committed(t, cl, "g", 0, 1); !maps.Equal(got, map[int32]int64{0: 2, 1: 2}) {
+		t.Errorf("committed %v, want 2 and 2 (the first batch only)", got)
+	}
+	again := &recorder{mixed: true}
+	if err := newTrigger(t, cl, "g", again, WithBatch(4, 0), WithConsumerTasks(1)).Drain(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := labels(again.succeeded()), []string{"0:2 0:3 1:2 1:3", "0:4 0:5 1:4 1:5"}; !slices.Equal(got, want) {
+		t.Errorf("after a restart delivered %v, want %v", got, want)
+	}
+}
