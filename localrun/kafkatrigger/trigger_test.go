@@ -645,59 +645,80 @@ func TestARecordOverThePayloadLimitFailsItsBatch(t *testing.T) {
 }
 
 func TestTimeWindowSendsAPartialBatchOnlyWhenItEnds(t *testing.T) {
-	c := newCluster(t, 1)
-	cl := dial(t, c)
-	type arm struct {
-		d  time.Duration
-		ch chan time.Time
+	tests := []struct {
+		name  string
+		parts int32
+		tasks int
+	}{
+		{"one partition", 1, 0},
+		{"one task over three partitions", 3, 1},
 	}
-	arms := make(chan arm, 100)
-	timer := WithTimer(func(d time.Duration) <-chan time.Time {
-		a := arm{d, make(chan time.Time, 1)}
-		arms <- a
-		return a.ch
-	})
-	var fired atomic.Int64
-	var early atomic.Bool
-	deliveries := make(chan struct{}, 100)
-	rec := &recorder{}
-	rec.fail = func(d delivery) error {
-		if int64(len(rec.deliveries)) >= fired.Load() { // a batch per firing at most
-			early.Store(true)
-		}
-		deliveries <- struct{}{}
-		return nil
-	}
-	tr, err := New(cl, "g", rec, append(quiet(), WithBatch(100, 5*time.Second), timer)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- tr.Run(ctx) }()
-	produce(t, c, 0, 0, 3)
-	for len(offsetsOf(rec.delivered(0))) < 3 {
-		select {
-		case a := <-arms:
-			if a.d != 5*time.Second {
-				t.Errorf("time window armed for %s, want 5s", a.d)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCluster(t, tt.parts)
+			cl := dial(t, c)
+			type arm struct {
+				d  time.Duration
+				ch chan time.Time
 			}
-			fired.Add(1)
-			a.ch <- time.Now()
-		case <-deliveries:
-		case err := <-done:
-			t.Fatalf("Run ended early: %v", err)
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run after cancel = %v, want nil", err)
-	}
-	if early.Load() {
-		t.Error("a partial batch was sent before its time window ended")
-	}
-	if got := offsetsOf(rec.delivered(0)); !slices.Equal(got, span(0, 3)) {
-		t.Errorf("delivered %v, want 0..2", got)
+			arms := make(chan arm, 100)
+			timer := WithTimer(func(d time.Duration) <-chan time.Time {
+				a := arm{d, make(chan time.Time, 1)}
+				arms <- a
+				return a.ch
+			})
+			var fired atomic.Int64
+			var early atomic.Bool
+			deliveries := make(chan struct{}, 100)
+			rec := &recorder{mixed: true}
+			rec.fail = func(d delivery) error {
+				if int64(len(rec.deliveries)) >= fired.Load() { // a batch per firing at most
+					early.Store(true)
+				}
+				deliveries <- struct{}{}
+				return nil
+			}
+			tr, err := New(cl, "g", rec, append(quiet(), WithBatch(100, 5*time.Second), WithConsumerTasks(tt.tasks), timer)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan error, 1)
+			go func() { done <- tr.Run(ctx) }()
+			for p := range tt.parts {
+				produce(t, c, p, 0, 3)
+			}
+			for n := 0; n < 3*int(tt.parts); {
+				select {
+				case a := <-arms:
+					if a.d != 5*time.Second {
+						t.Errorf("time window armed for %s, want 5s", a.d)
+					}
+					fired.Add(1)
+					a.ch <- time.Now()
+				case <-deliveries:
+					n = 0
+					for p := range tt.parts {
+						n += len(rec.offsetsIn(p))
+					}
+				case err := <-done:
+					t.Fatalf("Run ended early: %v", err)
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run after cancel = %v, want nil", err)
+			}
+			rec.check(t)
+			if early.Load() {
+				t.Error("a partial batch was sent before its time window ended")
+			}
+			for p := range tt.parts {
+				if got := rec.offsetsIn(p); !slices.Equal(got, span(0, 3)) {
+					t.Errorf("partition %d: delivered %v, want 0..2", p, got)
+				}
+			}
+		})
 	}
 }
 
