@@ -34,6 +34,7 @@ var (
 	_ Store        = (*Dir)(nil)
 	_ RangeGetter  = (*Dir)(nil)
 	_ PrefixPutter = (*Dir)(nil)
+	_ Sizer        = (*Dir)(nil)
 )
 
 // tmpPattern names temporary files (os.CreateTemp replaces the star). The backslash keeps them out
@@ -115,6 +116,22 @@ func (d *Dir) GetRange(ctx context.Context, key string, off, n int64) ([]byte, e
 		return nil, fmt.Errorf("objstore dir: get range of %q: %w", key, err)
 	}
 	return buf[:got], nil
+}
+
+// Size implements Sizer: it stats the object's file.
+func (d *Dir) Size(ctx context.Context, key string) (int64, error) {
+	p, err := d.path(ctx, "size", key)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil && missing(err), err == nil && !fi.Mode().IsRegular():
+		return 0, fmt.Errorf("objstore dir: size of %q: %w", key, ErrNotFound)
+	case err != nil:
+		return 0, fmt.Errorf("objstore dir: size of %q: %w", key, err)
+	}
+	return fi.Size(), nil
 }
 
 // PutWithPrefix implements PrefixPutter. It writes a temporary file next to the key, copies the

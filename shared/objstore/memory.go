@@ -13,10 +13,11 @@ const DefaultListLimit = 1000
 
 // Op names a Store operation, for Memory's fault injection.
 //
-// GetRange counts as OpGet and PutWithPrefix as OpPut (with the key written, not the source):
-// a hook or fault that targets the read of an object or the write of one applies whichever of
-// the two ways a caller reads or writes it, so tests written against Get and Put keep meaning the
-// same when their code under test moves to ranged reads and server-side prefix copies.
+// GetRange and Size count as OpGet, PutWithPrefix as OpPut (with the key written, not the
+// source): a hook or fault that targets the read of an object or the write of one applies
+// whichever way a caller reads, sizes or writes it, so tests written against Get and Put keep
+// meaning the same when their code under test moves to ranged reads, size lookups and
+// server-side prefix copies.
 type Op string
 
 // The Store operations.
@@ -53,6 +54,7 @@ var (
 	_ Store        = (*Memory)(nil)
 	_ RangeGetter  = (*Memory)(nil)
 	_ PrefixPutter = (*Memory)(nil)
+	_ Sizer        = (*Memory)(nil)
 )
 
 // FailNext makes the next call of op fail with err without touching the objects. Calls queue up:
@@ -122,6 +124,26 @@ func (m *Memory) GetRange(ctx context.Context, key string, off, n int64) ([]byte
 		return nil, fmt.Errorf("objstore memory: get range of %q: offset %d, length %d", key, off, n)
 	}
 	return m.read(ctx, "get range of", key, func(data []byte) []byte { return span(data, off, n) })
+}
+
+// Size implements Sizer. For faults and the hook it is an OpGet of key.
+func (m *Memory) Size(ctx context.Context, key string) (int64, error) {
+	if err := ValidKey(key); err != nil {
+		return 0, fmt.Errorf("objstore memory: size: %w", err)
+	}
+	after, err := m.begin(ctx, OpGet, key)
+	if err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	if after != nil {
+		return 0, after
+	}
+	data, ok := m.objs[key]
+	if !ok {
+		return 0, fmt.Errorf("objstore memory: size of %q: %w", key, ErrNotFound)
+	}
+	return int64(len(data)), nil
 }
 
 // read returns a copy of part of an object (OpGet for faults and the hook); what names the

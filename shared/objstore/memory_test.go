@@ -24,6 +24,9 @@ func TestFallbacksOfTheOptionalCapabilitiesMeetTheStoreContract(t *testing.T) {
 	if _, ok := any(plainStore{}).(objstore.PrefixPutter); ok {
 		t.Fatal("plainStore has PutWithPrefix")
 	}
+	if _, ok := any(plainStore{}).(objstore.Sizer); ok {
+		t.Fatal("plainStore has Size")
+	}
 	objstoretest.Run(t, func(*testing.T) objstore.Store { return plainStore{objstore.NewMemory()} })
 }
 
@@ -169,5 +172,38 @@ func TestMemoryRangeReadsAreGetsAndPrefixPutsArePutsForFaultsAndHooks(t *testing
 	m.FailNext(objstore.OpGet, errInjected)
 	if _, err := m.GetRange(ctx, "src", 0, 1); !errors.Is(err, errInjected) {
 		t.Fatalf("GetRange after FailNext(OpGet) = %v, want the injected fault", err)
+	}
+}
+
+func TestMemorySizeIsAGetForFaultsAndHooks(t *testing.T) {
+	ctx := t.Context()
+	m := objstore.NewMemory()
+	if err := m.Put(ctx, "k", []byte("12345")); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
+		seen = append(seen, string(op)+" "+key)
+		return nil
+	})
+	if n, err := m.Size(ctx, "k"); err != nil || n != 5 {
+		t.Fatalf("Size = %d, %v; want 5", n, err)
+	}
+	m.SetHook(nil)
+	if want := []string{"Get k"}; !slices.Equal(seen, want) {
+		t.Errorf("hook saw %q, want %q", seen, want)
+	}
+	for _, after := range []bool{false, true} {
+		if after {
+			m.FailNextAfter(objstore.OpGet, errInjected)
+		} else {
+			m.FailNext(objstore.OpGet, errInjected)
+		}
+		if n, err := m.Size(ctx, "k"); !errors.Is(err, errInjected) {
+			t.Fatalf("Size after a fault on OpGet (after %v) = %d, %v; want the injected fault", after, n, err)
+		}
+	}
+	if n, err := m.Size(ctx, "k"); err != nil || n != 5 {
+		t.Fatalf("Size once the faults are used up = %d, %v; want 5", n, err)
 	}
 }

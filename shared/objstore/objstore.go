@@ -5,6 +5,10 @@
 //
 // Implementations: Memory (tests), Dir (a local directory; create-if-absent is atomic through
 // link(2)), and OSS (package objstore/oss, issue 4).
+//
+// Beyond Store, a store may have optional capabilities, each with a function that uses it when the
+// store has it and falls back to Get and Put when it does not: RangeGetter (GetRange), PrefixPutter
+// (PutWithPrefix) and Sizer (Size). All three implementations have all of them.
 package objstore
 
 import (
@@ -54,6 +58,12 @@ type PrefixPutter interface {
 	PutWithPrefix(ctx context.Context, key, src string, n int64, data []byte) error
 }
 
+// Sizer is a Store that tells an object's size without reading it (OSS: HeadObject).
+type Sizer interface {
+	// Size returns the object's length in bytes, or ErrNotFound.
+	Size(ctx context.Context, key string) (int64, error)
+}
+
 // ErrShortSource is returned by PutWithPrefix when the source object is shorter than the prefix.
 var ErrShortSource = errors.New("source object is shorter than the prefix")
 
@@ -73,6 +83,18 @@ func GetRange(ctx context.Context, s Store, key string, off, n int64) ([]byte, e
 		return data[:0], nil
 	}
 	return data[off : off+min(n, int64(len(data))-off)], nil
+}
+
+// Size returns an object's length: natively if s is a Sizer, else by reading it.
+func Size(ctx context.Context, s Store, key string) (int64, error) {
+	if sz, ok := s.(Sizer); ok {
+		return sz.Size(ctx, key)
+	}
+	data, err := s.Get(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	return int64(len(data)), nil
 }
 
 // PutWithPrefix writes key as the first n bytes of src followed by data: natively if s is a

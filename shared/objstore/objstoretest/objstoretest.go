@@ -4,9 +4,9 @@
 // including a race of writers doing compare-and-swap through package state; StateRace runs that
 // race alone, e.g. against a server that injects faults.
 //
-// The optional capabilities objstore.RangeGetter and objstore.PrefixPutter are called directly
-// when the store has them, and through objstore.GetRange and objstore.PutWithPrefix (their
-// fallbacks) when it does not, so the same cases hold either way. The PutWithPrefix cases copy
+// The optional capabilities objstore.RangeGetter, objstore.PrefixPutter and objstore.Sizer are
+// called directly when the store has them, and through objstore.GetRange, objstore.PutWithPrefix
+// and objstore.Size (their fallbacks) when it does not, so the same cases hold either way. The PutWithPrefix cases copy
 // prefixes both shorter and longer than 100 KiB, OSS's smallest part, from which the OSS store
 // copies on the server (a multipart upload) instead of reading the prefix and putting the whole
 // object.
@@ -48,6 +48,7 @@ func Run(t *testing.T, newStore func(t *testing.T) objstore.Store) {
 		{"GetRangeReadsPartOfAnObject", testGetRange},
 		{"PutWithPrefixWritesTheSourcesPrefixAndData", testPutWithPrefix},
 		{"PutWithPrefixRefusesAndLeavesTheKeyAlone", testPutWithPrefixRefusals},
+		{"SizeTellsTheCurrentObjectsLength", testSize},
 		{"InvalidKeysAreRejected", testInvalidKeys},
 		{"CanceledContextFails", testCanceled},
 		{"StateRaceLosesNoUpdate", func(t *testing.T, s objstore.Store) { StateRace{Writers: 8, Increments: 25}.Run(t, s) }},
@@ -337,9 +338,11 @@ func testInvalidKeys(t *testing.T, s objstore.Store) {
 			}
 			_, gerr := s.Get(ctx, key)
 			_, rerr := getRange(ctx, s, key, 0, 1)
+			_, serr := size(ctx, s, key)
 			ops := map[string]error{
 				"Get":                  gerr,
 				"GetRange":             rerr,
+				"Size":                 serr,
 				"PutWithPrefix key":    putWithPrefix(ctx, s, key, "inside", 1, []byte("x")),
 				"PutWithPrefix source": putWithPrefix(ctx, s, "elsewhere", key, 0, []byte("x")),
 				"Put":                  s.Put(ctx, key, []byte("x")),
@@ -370,9 +373,11 @@ func testCanceled(t *testing.T, s objstore.Store) {
 	_, gerr := s.Get(ctx, "k")
 	_, _, lerr := s.List(ctx, "", "", 0)
 	_, rerr := getRange(ctx, s, "src", 0, 4)
+	_, serr := size(ctx, s, "src")
 	ops := map[string]error{
 		"Get":            gerr,
 		"GetRange":       rerr,
+		"Size":           serr,
 		"PutWithPrefix":  putWithPrefix(ctx, s, "k", "src", 4, []byte("x")),
 		"Put":            s.Put(ctx, "k", []byte("x")),
 		"CreateIfAbsent": s.CreateIfAbsent(ctx, "k", []byte("x")),
@@ -400,6 +405,14 @@ func putWithPrefix(ctx context.Context, s objstore.Store, key, src string, n int
 		return pp.PutWithPrefix(ctx, key, src, n, data)
 	}
 	return objstore.PutWithPrefix(ctx, s, key, src, n, data)
+}
+
+// size tells an object's length natively when s can, else through the fallback.
+func size(ctx context.Context, s objstore.Store, key string) (int64, error) {
+	if sz, ok := s.(objstore.Sizer); ok {
+		return sz.Size(ctx, key)
+	}
+	return objstore.Size(ctx, s, key)
 }
 
 // minPart is OSS's smallest part but the last: the OSS store copies prefixes at least this long
@@ -593,6 +606,46 @@ func testPutWithPrefixRefusals(t *testing.T, s objstore.Store) {
 	}
 	if got := mustGet(t, s, "q/src"); !bytes.Equal(got, src) {
 		t.Error("a refused PutWithPrefix changed the source")
+	}
+}
+
+func testSize(t *testing.T, s objstore.Store) {
+	ctx := t.Context()
+	tests := []struct {
+		name, key string
+		puts      [][]byte // put in turn; the last one's length is the size
+	}{
+		{"an empty object", "s/empty", [][]byte{nil}},
+		{"a short object", "s/short", [][]byte{[]byte("twelve bytes")}},
+		{"a long object", "s/deep/long", [][]byte{randomBytes(minPart+7, 23)}},
+		{"an object replaced by a shorter one", "s/shrunk", [][]byte{randomBytes(5000, 29), []byte("tiny")}},
+		{"an object replaced by a longer one", "s/grown", [][]byte{[]byte("tiny"), randomBytes(5000, 31)}},
+		{"an object replaced by an empty one", "s/emptied", [][]byte{[]byte("gone soon"), {}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, data := range tt.puts {
+				mustPut(t, s, tt.key, data)
+			}
+			want := int64(len(tt.puts[len(tt.puts)-1]))
+			if got, err := size(ctx, s, tt.key); err != nil || got != want {
+				t.Fatalf("Size(%q) = %d, %v; want %d", tt.key, got, err, want)
+			}
+		})
+	}
+	if err := s.CreateIfAbsent(ctx, "s/created", []byte("created, not put")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := size(ctx, s, "s/created"); err != nil || got != int64(len("created, not put")) {
+		t.Errorf("Size of a created object = %d, %v; want %d", got, err, len("created, not put"))
+	}
+	if err := s.Delete(ctx, "s/short"); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"s/missing", "s/short", "s", "s/deep"} { // never there, deleted, prefixes of keys
+		if got, err := size(ctx, s, key); !errors.Is(err, objstore.ErrNotFound) {
+			t.Errorf("Size(%q) = %d, %v; want ErrNotFound", key, got, err)
+		}
 	}
 }
 
