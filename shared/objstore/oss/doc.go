@@ -23,12 +23,13 @@
 // an attempt's outcome is unknown: when a later attempt gets 409, or when it gives up, its error
 // wraps ErrMaybeWritten as well (with 409 also objstore.ErrExists). Callers that must know whose
 // object it is read it back and look for their own mark: package state puts a writer and an
-// attempt id in every version and does exactly that. Get, Put, List and Delete are idempotent
-// and retried by the SDK (5xx, 401/408/429, RequestTimeTooSkewed and connection errors).
+// attempt id in every version and does exactly that. Get, Put, Size, List and Delete are
+// idempotent and retried by the SDK (5xx, 401/408/429, RequestTimeTooSkewed and connection errors).
 //
-// # Ranges and prefix copies
+// # Ranges, sizes and prefix copies
 //
-// The store has both optional capabilities of package objstore. GetRange is a ranged GET with
+// The store has all the optional capabilities of package objstore. Size is a HeadObject (the
+// reply's Content-Length; a reply without one is an error, not 0). GetRange is a ranged GET with
 // x-oss-range-behavior: standard (OSS then cuts a range at the object's end and answers 416
 // InvalidRange for one that starts past it, which is an empty result; without the header OSS
 // would ignore such a range and send the whole object). A length of 0 is a HeadObject. A reply
@@ -48,8 +49,9 @@
 // (infra/oss/lifecycle.xml) removes incomplete uploads after a day. A shorter prefix is read with a
 // ranged GET and put again with the new bytes in one PutObject.
 //
-// The credentials need oss:GetObject on the source (HeadObject, ranged GET, UploadPartCopy's
-// read), oss:PutObject on the key (the upload requests) and oss:AbortMultipartUpload on the key.
+// The credentials need oss:GetObject on the objects Size and GetRange read and on
+// PutWithPrefix's source (HeadObject, ranged GET, UploadPartCopy's read), oss:PutObject on the
+// key (the upload requests) and oss:AbortMultipartUpload on the key.
 //
 // # Errors
 //

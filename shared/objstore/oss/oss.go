@@ -107,7 +107,10 @@ type Store struct {
 	noRetry func(*osssdk.Options)
 }
 
-var _ objstore.Store = (*Store)(nil)
+var (
+	_ objstore.Store = (*Store)(nil)
+	_ objstore.Sizer = (*Store)(nil)
+)
 
 // New returns a Store. It checks the configuration but makes no request; call CheckVersioning
 // at start-up.
@@ -302,6 +305,25 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	return nil, s.fail("get", full, ss, last)
 }
 
+// Size implements objstore.Sizer with a HeadObject (retried by the SDK): the object's
+// Content-Length, without its bytes.
+func (s *Store) Size(ctx context.Context, key string) (int64, error) {
+	ctx, ss, full, err := s.call(ctx, "size", key)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.client.HeadObject(ctx, &osssdk.HeadObjectRequest{Bucket: &s.bucket, Key: &full})
+	switch {
+	case isCode(err, 404, "NoSuchKey"):
+		return 0, s.fail("size", full, ss, err, objstore.ErrNotFound)
+	case err != nil:
+		return 0, s.fail("size", full, ss, err)
+	case res.Headers.Get("Content-Length") == "" || res.ContentLength < 0:
+		return 0, s.fail("size", full, ss, fmt.Errorf("Content-Length %q in the reply: want a length", res.Headers.Get("Content-Length")))
+	}
+	return res.ContentLength, nil
+}
+
 var crcTable = crc64.MakeTable(crc64.ECMA)
 
 func checkCRC(data []byte, header *string) error {
@@ -479,7 +501,7 @@ func (s *Store) CheckVersioning(ctx context.Context) error {
 
 // Error is a failed store operation.
 type Error struct {
-	Op        string // "get", "get range", "put", "put with prefix", "create", "list", "delete", "check versioning"
+	Op        string // "get", "get range", "size", "put", "put with prefix", "create", "list", "delete", "check versioning"
 	Bucket    string
 	Key       string // the object key (with the store's prefix), or the listed prefix
 	Status    int    // HTTP status, when OSS answered

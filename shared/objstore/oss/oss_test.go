@@ -468,6 +468,10 @@ func TestSecretsNeverAppearInErrors(t *testing.T) {
 	add(echo.PutWithPrefix(ctx, "k", "taken", oss.MinServerCopy, nil))
 	srv.FailNext(osstest.OpCompleteMultipartUpload, 10, 500)
 	add(good.PutWithPrefix(ctx, "k", "big", oss.MinServerCopy, []byte("x")))
+	_, err = good.Size(ctx, "missing")
+	add(err)
+	_, err = echo.Size(ctx, "k")
+	add(err)
 	for _, err := range errs {
 		text := err.Error() + fmt.Sprintf(" %v %+v %#v", err, err, err.Error())
 		if strings.Contains(text, secret) || strings.Contains(text, token) {
