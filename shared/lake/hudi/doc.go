@@ -299,9 +299,9 @@
 // does when .hoodie/archived holds .archive files). Cleaning keeps base files bounded, which is
 // where the storage goes: a timeline file is a few KiB. No deletes. No bloom filter in the
 // footer: a Table that has not cached a file's keys (a cold function instance) reads the keys
-// of every base file of the partitions it upserts into, whole; it keeps the bytes of the files
-// the batch rewrites, up to 16 MiB per partition, and reads the others again by ranges when it
-// writes them. The stream function shares a KeyCache between the Tables it opens, so a warm
+// of every base file of the partitions it upserts into: a file up to 256 KiB whole (kept for
+// rewriting it, up to 16 MiB per partition), of a bigger one the footer and the record key
+// column's chunks only (TestColdUpsertReadsOnlyTheKeysOfABigBaseFile). The stream function shares a KeyCache between the Tables it opens, so a warm
 // instance reads only what it writes. Records of insert-only tables are keyed by their
 // sequence number, as Hudi's auto-generated keys are. Kept and spliced rows keep the
 // _hoodie_file_name of the file they were written to (see above).

@@ -99,6 +99,11 @@ func (s *storedFile) fetch(off, end int64) error {
 			from = e
 		}
 	}
+	return s.add(from, to)
+}
+
+// add reads bytes [from, to) of the file into a new span (s.mu held).
+func (s *storedFile) add(from, to int64) error {
 	data, err := objstore.GetRange(s.ctx, s.store, s.key, from, to-from)
 	if err != nil {
 		return err
@@ -108,6 +113,39 @@ func (s *storedFile) fetch(off, end int64) error {
 	}
 	s.fetched += int64(len(data))
 	s.spans = append(s.spans, fetched{off: from, data: data})
+	return nil
+}
+
+// prefetchColumn reads the chunks of one top-level leaf column of every row group, each in one
+// request, so that decoding the column does not fetch the file in blocks.
+func (s *storedFile) prefetchColumn(bf *baseFile, name string) error {
+	col := -1
+	for i, n := range bf.names {
+		if n == name && bf.fields[i].kind == kindLeaf {
+			col = bf.fields[i].lo
+		}
+	}
+	if col < 0 {
+		return nil // recordKeys says what is missing
+	}
+	md := bf.f.Metadata()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range md.RowGroups {
+		if col >= len(md.RowGroups[i].Columns) {
+			return fmt.Errorf("%w: row group %d has no column %d", errBadFile, i, col)
+		}
+		from, to := chunkSpan(&md.RowGroups[i].Columns[col])
+		if from < 0 || to > s.size || from >= to {
+			return fmt.Errorf("%w: row group %d: column chunk at %d..%d of %d bytes", errBadFile, i, from, to, s.size)
+		}
+		if sp := s.span(from); sp != nil && to <= sp.off+int64(len(sp.data)) {
+			continue
+		}
+		if err := s.add(from, to); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

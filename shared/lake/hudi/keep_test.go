@@ -194,3 +194,60 @@ func checkPageIndex(t *testing.T, data []byte) {
 		t.Fatal("the file has no offset index")
 	}
 }
+
+func (r *rangeCounter) Size(ctx context.Context, key string) (int64, error) {
+	return objstore.Size(ctx, r.Store, key)
+}
+
+// TestColdUpsertReadsOnlyTheKeysOfABigBaseFile: a Table with nothing cached (a cold function
+// instance) routes an upsert by the record keys of the stored base files; of a file bigger than
+// a megabyte it reads the footer and the record key column, not the file, and still finds the
+// key it updates.
+func TestColdUpsertReadsOnlyTheKeysOfABigBaseFile(t *testing.T) {
+	cases := []struct {
+		name         string
+		batch        func(first []schema.Row) []schema.Row
+		updated      int
+		wantRewrites bool
+	}{
+		{"new keys only", func([]schema.Row) []schema.Row { return streamRows(20, 2) }, 0, false},
+		{"an update of a stored key", func(first []schema.Row) []schema.Row { return []schema.Row{updated(first[4000])} }, 1, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			mem := objstore.NewMemory()
+			opts := []hudi.Option{hudi.WithFileSizes(64<<20, 0)} // no top-ups: only routing reads the file
+			tbl := mustCreate(t, mem, "lake/orders", streamConfig, opts...)
+			first := streamRows(9000, 1)
+			mustWrite(t, tbl, hudi.Batch{Columns: streamColumns, Rows: first})
+			snap, err := tbl.Snapshot(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			oldKey := "lake/orders/" + snap.Files()[0]
+			size, err := objstore.Size(t.Context(), mem, oldKey)
+			if err != nil || size < 2<<20 {
+				t.Fatalf("the stored file has %d bytes (%v); the test needs more than 2 MiB", size, err)
+			}
+			s := newRangeCounter(mem)
+			cold, err := hudi.Open(t.Context(), s, "lake/orders", opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := mustWrite(t, cold, hudi.Batch{Columns: streamColumns, Rows: c.batch(first)})
+			if res.Updated != c.updated {
+				t.Fatalf("updated %d rows, want %d", res.Updated, c.updated)
+			}
+			if s.whole[oldKey] != 0 {
+				t.Errorf("read the stored file whole %d times", s.whole[oldKey])
+			}
+			if !c.wantRewrites && s.ranged[oldKey] > size/4 {
+				t.Errorf("read %d of the stored file's %d bytes to route new keys", s.ranged[oldKey], size)
+			}
+			rows := rowsByKey(t, cold)
+			if want := 9000 + len(c.batch(first)) - c.updated; len(rows) != want {
+				t.Errorf("snapshot has %d rows, want %d", len(rows), want)
+			}
+		})
+	}
+}

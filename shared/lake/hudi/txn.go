@@ -333,18 +333,35 @@ func (t *Table) keysOf(ctx context.Context, rel string) (*fileKeys, error) {
 	return f, err
 }
 
-// keysAndData is keysOf that also returns the file's bytes when it had to read them (nil when
-// the keys were cached).
+// keysAndData is keysOf that also returns the file's bytes when it read them whole (nil when
+// the keys were cached or read by ranges). A file up to wholeRead bytes is read in one request;
+// of a bigger one only the footer and the record key column's chunks are read (its size comes
+// from objstore.Size), so routing a cold instance's first batch does not hold base files of up
+// to the maximum file size in memory.
 func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte, error) {
 	key := joinKey(t.root, rel)
 	if f := t.keys.get(key); f != nil {
 		return f, nil, nil
 	}
-	data, err := t.store.Get(ctx, key)
+	head, err := objstore.GetRange(ctx, t.store, key, 0, wholeRead)
 	if err != nil {
 		return nil, nil, readError(rel, err)
 	}
-	bf, err := openParquet(data)
+	var bf *baseFile
+	var size int64
+	var data []byte
+	if len(head) < wholeRead {
+		data, size = head, int64(len(head))
+		bf, err = openParquet(data)
+	} else {
+		if size, err = objstore.Size(ctx, t.store, key); err != nil {
+			return nil, nil, readError(rel, err)
+		}
+		sf := &storedFile{ctx: ctx, store: t.store, key: key, size: size, spans: []fetched{{off: 0, data: head}}}
+		if bf, err = openParquetAt(sf, size); err == nil {
+			err = sf.prefetchColumn(bf, metaColumns[metaRecordKey])
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("base file %s: %w", rel, err)
 	}
@@ -352,10 +369,13 @@ func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte,
 	if err != nil {
 		return nil, nil, fmt.Errorf("base file %s: %w", rel, err)
 	}
-	f := newFileKeys(keys, int64(len(data)))
+	f := newFileKeys(keys, size)
 	t.keys.put(key, f)
 	return f, data, nil
 }
+
+// wholeRead is the size up to which a base file's keys are read with the whole file.
+const wholeRead = 256 << 10
 
 // instantMarks are the timeline files of one instant.
 type instantMarks struct {
