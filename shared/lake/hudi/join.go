@@ -7,10 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
@@ -166,9 +167,12 @@ type keptPrefix struct {
 	read   func(off int64, n int32) ([]byte, error) // bytes of the stored file
 }
 
-// readerBytes reads n bytes at off from r.
-func readerBytes(r io.ReaderAt) func(off int64, n int32) ([]byte, error) {
+// readerBytes reads n bytes at off from r, a file of size bytes.
+func readerBytes(r io.ReaderAt, size int64) func(off int64, n int32) ([]byte, error) {
 	return func(off int64, n int32) ([]byte, error) {
+		if off < 0 || n < 0 || off+int64(n) > size {
+			return nil, fmt.Errorf("%w: %d bytes at %d of a file of %d", errBadFile, n, off, size)
+		}
 		b := make([]byte, n)
 		if _, err := r.ReadAt(b, off); err != nil {
 			return nil, err
@@ -186,18 +190,29 @@ func chunkSpan(c *format.ColumnChunk) (start, end int64) {
 	return start, start + c.MetaData.TotalCompressedSize
 }
 
-// prefixEnd is the end of the first k row groups' pages, or false when a chunk of theirs is not
-// laid out as fcsync's files are (pages between the magic and the row groups that follow).
-func prefixEnd(md *format.FileMetaData, k int) (int64, bool) {
-	var end int64
+// prefixEnd is the end of the first k row groups' pages, or false when they cannot be kept in
+// place for a file of the given schema and size: their column chunks must tile the bytes from
+// the magic number to that end exactly, in the order fcsync writes them, hold the schema's leaves
+// with their physical types, and the row groups that follow must start after them. A stored
+// footer that says otherwise (another writer, a damaged file) only means the file is copied.
+func prefixEnd(md *format.FileMetaData, k int, schema *parquet.Schema, size int64) (int64, bool) {
+	leaves := schema.Columns()
+	end := int64(4)
 	for i := range k {
-		for j := range md.RowGroups[i].Columns {
-			c := &md.RowGroups[i].Columns[j]
+		cols := md.RowGroups[i].Columns
+		if len(cols) != len(leaves) {
+			return 0, false
+		}
+		for j := range cols {
+			c := &cols[j]
 			s, e := chunkSpan(c)
-			if s < 4 || c.FilePath != "" || c.CryptoMetadata.Value != nil || len(c.EncryptedColumnMetadata) > 0 {
+			leaf, found := schema.Lookup(leaves[j]...)
+			if s != end || e <= s || e > size || c.FilePath != "" || c.CryptoMetadata.Value != nil ||
+				len(c.EncryptedColumnMetadata) > 0 || !slices.Equal(c.MetaData.PathInSchema, leaves[j]) ||
+				!found || leaf.Node.Type().PhysicalType() == nil || c.MetaData.Type != *leaf.Node.Type().PhysicalType() {
 				return 0, false
 			}
-			end = max(end, e)
+			end = e
 		}
 	}
 	for i := k; i < len(md.RowGroups); i++ {
@@ -214,7 +229,8 @@ var compact = &thrift.CompactProtocol{}
 
 // joinParquet returns the bytes that, after the first kept.length bytes of the stored file,
 // make a Parquet file of its first kept.k row groups followed by the row groups of part (a whole
-// Parquet file of the same schema). part's pages are moved as they are; offsets in its footer
+// Parquet file whose leaves the kept row groups hold, see prefixEnd). part's pages are moved as
+// they are; offsets in its footer
 // and offset index are shifted; the kept row groups' page index entries are copied from the
 // stored file. The footer is part's (schema, key/value metadata) with every row group. The
 // result reuses part's memory.
@@ -222,9 +238,6 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 	md, footerStart, err := readFooter(part)
 	if err != nil {
 		return nil, fmt.Errorf("new part: %w", err)
-	}
-	if !reflect.DeepEqual(md.Schema, kept.meta.Schema) {
-		return nil, errors.New("the stored file has another schema")
 	}
 	delta := kept.length - 4
 	dataEnd := int64(4)
@@ -283,6 +296,12 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 					continue
 				}
 				b, err := from(i, *off, *n)
+				if errors.Is(err, errBadFile) && i < kept.k {
+					// The stored footer points outside its file: the chunk goes without this
+					// index (it is optional), as a reader of the stored file would have to.
+					*off, *n = 0, 0
+					continue
+				}
 				if err == nil && kind.shift && i >= kept.k {
 					b, err = shiftOffsetIndex(b, delta)
 				}
@@ -298,7 +317,9 @@ func joinParquet(kept *keptPrefix, part []byte) ([]byte, error) {
 	for i := kept.k; i < len(groups); i++ {
 		for j := range groups[i].Columns {
 			c := &groups[i].Columns[j]
-			c.FileOffset += delta
+			if c.FileOffset > 0 {
+				c.FileOffset += delta
+			}
 			c.MetaData.DataPageOffset += delta
 			if c.MetaData.DictionaryPageOffset > 0 {
 				c.MetaData.DictionaryPageOffset += delta

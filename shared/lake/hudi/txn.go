@@ -343,14 +343,22 @@ func (t *Table) keysAndData(ctx context.Context, rel string) (*fileKeys, []byte,
 	if f := t.keys.get(key); f != nil {
 		return f, nil, nil
 	}
-	head, err := objstore.GetRange(ctx, t.store, key, 0, wholeRead)
+	_, ranged := t.store.(objstore.RangeGetter)
+	_, sized := t.store.(objstore.Sizer)
+	var head []byte
+	var err error
+	if ranged && sized {
+		head, err = objstore.GetRange(ctx, t.store, key, 0, wholeRead)
+	} else {
+		head, err = t.store.Get(ctx, key) // a store without ranges: one read of all of it
+	}
 	if err != nil {
 		return nil, nil, readError(rel, err)
 	}
 	var bf *baseFile
 	var size int64
 	var data []byte
-	if len(head) < wholeRead {
+	if len(head) < wholeRead || !ranged || !sized {
 		data, size = head, int64(len(head))
 		bf, err = openParquet(data)
 	} else {

@@ -429,6 +429,7 @@ type plannedFile struct {
 	updates   map[string]int32 // record key -> rec, for keys stored in prev
 	inserts   []int32          // recs new to the table
 	stat      writeStat
+	keys      *fileKeys // of the file written, with upserts
 }
 
 func (f *plannedFile) name(instant string) baseFileName {
@@ -684,6 +685,15 @@ func (t *Table) run(ctx context.Context, p *prepared, a *attempt) (Result, outco
 		res.Files++
 	}
 	out, err := t.commit(ctx, p, a, op)
+	if out == outCommitted {
+		// Only committed files: a newer uncommitted version would keep the committed one out
+		// of the cache (it holds one version per file group).
+		for _, f := range a.files {
+			if f.keys != nil {
+				t.keys.put(joinKey(t.root, joinKey(f.partition, f.name(a.instant).String())), f.keys)
+			}
+		}
+	}
 	return res, out, err
 }
 
@@ -776,7 +786,7 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 		PartitionPath: &part, FileSizeInBytes: size, RuntimeStats: &runtimeStats{},
 	}
 	if p.upsert {
-		t.keys.put(joinKey(t.root, rel), newFileKeys(bw.keys, size))
+		f.keys = newFileKeys(bw.keys, size) // cached once the commit is decided
 	}
 	return nil
 }
@@ -963,8 +973,8 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 			off += int(meta[k].NumRows)
 			k++
 		}
-		if length, ok := prefixEnd(bf.f.Metadata(), k); ok && k > 0 && length >= keepMinBytes {
-			bw.kept = &keptPrefix{meta: bf.f.Metadata(), k: k, length: length, read: readerBytes(bf.src)}
+		if length, ok := prefixEnd(bf.f.Metadata(), k, bw.fs.schema, bf.f.Size()); ok && k > 0 && length >= keepMinBytes {
+			bw.kept = &keptPrefix{meta: bf.f.Metadata(), k: k, length: length, read: readerBytes(bf.src, bf.f.Size())}
 			for i := range k {
 				n := int(meta[i].NumRows)
 				bw.keep(keys[:n], uncompressedSize(&meta[i]))
@@ -1002,7 +1012,7 @@ func (t *Table) copyFlat(p *prepared, a *attempt, f *plannedFile, bw *baseWriter
 const keepMinBytes = 256 << 10
 
 // openStored opens the stored version of a file group: from the bytes routing read, or through
-// ranged reads of the store.
+// ranged reads of the store (one read of the whole file when the store has none).
 func (t *Table) openStored(ctx context.Context, f *plannedFile) (*baseFile, error) {
 	rel := f.prev.path()
 	if data := f.prevData; data != nil {
@@ -1013,7 +1023,7 @@ func (t *Table) openStored(ctx context.Context, f *plannedFile) (*baseFile, erro
 		}
 		return bf, nil
 	}
-	if f.prevSize > 0 {
+	if _, ranged := t.store.(objstore.RangeGetter); ranged && f.prevSize > 0 {
 		sf := &storedFile{ctx: ctx, store: t.store, key: joinKey(t.root, rel), size: f.prevSize}
 		if bf, err := openParquetAt(sf, f.prevSize); err == nil {
 			return bf, nil
