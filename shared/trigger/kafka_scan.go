@@ -46,8 +46,10 @@ func (s *jsonScanner) fail(format string, args ...any) error {
 // ws skips blanks.
 func (s *jsonScanner) ws() {
 	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
+		switch c := s.b[s.i]; {
+		case c > ' ': // the usual case: compact JSON
+			return
+		case c == ' ', c == '\t', c == '\n', c == '\r':
 			s.i++
 			s.spaced = true
 		default:
