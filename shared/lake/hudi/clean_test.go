@@ -626,10 +626,11 @@ func TestACleanNeverSharesItsInstantWithACommit(t *testing.T) {
 }
 
 // TestCleanRetainingMoreCommitsThanTheLogListsReadsTheTimeline cleans, retaining 35 commits,
-// a table whose commit log lists only the last 32 (its writer retained the default 10).
+// a table whose commit log lists only the last 32 (its writer retained the default 10 and did
+// not archive).
 func TestCleanRetainingMoreCommitsThanTheLogListsReadsTheTimeline(t *testing.T) {
 	m := objstore.NewMemory()
-	w := newWorkload(t, m, hudi.WithAutoClean(false))
+	w := newWorkload(t, m, hudi.WithAutoClean(false), hudi.WithAutoArchive(false))
 	for range 40 {
 		w.commit(t, w.batch(1, 3))
 	}

@@ -21,9 +21,18 @@ const (
 	OptCleanerPolicy = "hoodie.cleaner.policy"
 	// OptAutoClean cleans after every commit (WithAutoClean; default true).
 	OptAutoClean = "hoodie.clean.automatic"
+	// OptKeepMinCommits is the number of completed commits archiving leaves in the active
+	// timeline (WithArchiveKeep; above hoodie.cleaner.commits.retained, default 20).
+	OptKeepMinCommits = "hoodie.keep.min.commits"
+	// OptKeepMaxCommits is the number of completed commits above which archiving starts
+	// (WithArchiveKeep; above hoodie.keep.min.commits, default 30).
+	OptKeepMaxCommits = "hoodie.keep.max.commits"
+	// OptAutoArchive archives after every commit (WithAutoArchive; default true).
+	OptAutoArchive = "hoodie.archive.automatic"
 )
 
-var optionKeys = []string{OptAutoClean, OptCommitsRetained, OptCleanerPolicy, OptMaxFileSize, OptSmallFileLimit}
+var optionKeys = []string{OptAutoArchive, OptAutoClean, OptCommitsRetained, OptCleanerPolicy, OptKeepMaxCommits,
+	OptKeepMinCommits, OptMaxFileSize, OptSmallFileLimit}
 
 // ParseOptions reads writer options from a configuration tree, such as a stream job's
 // writer.options:
@@ -33,6 +42,12 @@ var optionKeys = []string{OptAutoClean, OptCommitsRetained, OptCleanerPolicy, Op
 //	hoodie.cleaner.commits.retained: 10        # 1 to 10000 (default 10)
 //	hoodie.cleaner.policy: KEEP_LATEST_COMMITS # the only policy
 //	hoodie.clean.automatic: true               # clean after every commit (default true)
+//	hoodie.keep.min.commits: 20                # above commits.retained (default 20)
+//	hoodie.keep.max.commits: 30                # above keep.min (default 30)
+//	hoodie.archive.automatic: true             # archive after every commit (default true)
+//
+// As Hudi's write config does, keep.min must be above commits.retained (with their defaults
+// for unset keys: commits.retained 20 or more needs keep.min set) and keep.max above keep.min.
 //
 // Numbers and booleans may be given as strings. An unknown key or a bad value is an error
 // naming it (where is the tree's place, e.g. "writer.options"). A nil or empty tree gives no
@@ -79,10 +94,45 @@ func ParseOptions(where string, m map[string]any) ([]Option, error) {
 	if hasMax || hasSmall {
 		opts = append(opts, WithFileSizes(maxSize, small))
 	}
-	if n, ok, err := size(OptCommitsRetained, 1, maxRetained); err != nil {
+	retained, hasRetained, err := size(OptCommitsRetained, 1, maxRetained)
+	if err != nil {
 		return nil, err
-	} else if ok {
-		opts = append(opts, WithCleanRetained(int(n)))
+	}
+	if hasRetained {
+		opts = append(opts, WithCleanRetained(int(retained)))
+	} else {
+		retained = defaultRetained
+	}
+	keepMin, hasMin, err := size(OptKeepMinCommits, 1, maxKeep)
+	if err != nil {
+		return nil, err
+	}
+	if !hasMin {
+		keepMin = defaultKeepMin
+	}
+	keepMax, hasMax, err := size(OptKeepMaxCommits, 1, maxKeep)
+	if err != nil {
+		return nil, err
+	}
+	if !hasMax {
+		keepMax = defaultKeepMax
+	}
+	switch {
+	case keepMax <= keepMin:
+		return nil, fmt.Errorf("%s: %d must be greater than %s (%d)", config.Join(where, OptKeepMaxCommits), keepMax, OptKeepMinCommits, keepMin)
+	case keepMin <= retained:
+		return nil, fmt.Errorf("%s: %d must be greater than %s (%d), or archiving could drop commits cleaning still retains",
+			config.Join(where, OptKeepMinCommits), keepMin, OptCommitsRetained, retained)
+	}
+	if hasMin || hasMax {
+		opts = append(opts, WithArchiveKeep(int(keepMin), int(keepMax)))
+	}
+	if v, ok := m[OptAutoArchive]; ok {
+		on, err := config.Bool(config.Join(where, OptAutoArchive), v)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, WithAutoArchive(on))
 	}
 	if v, ok := m[OptCleanerPolicy]; ok {
 		p, err := config.String(config.Join(where, OptCleanerPolicy), v)

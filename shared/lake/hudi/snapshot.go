@@ -44,18 +44,31 @@ func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 			slices.Sort(tl.completed)
 		}
 	}
-	committed := func(instant string) bool {
-		if tl.isCompleted(instant) {
-			return true
-		}
-		// Instants older than the active timeline were archived, and were completed.
-		return tl.archived && len(tl.completed) > 0 && instant < tl.completed[0]
-	}
 	var files []fileSlice
 	if err := listBaseFiles(ctx, t.store, t.root, "", false, func(p string, n baseFileName) {
 		files = append(files, fileSlice{partition: p, name: n})
 	}); err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	// Instants older than the active timeline were archived, and were completed (Hudi's rule).
+	// For fcsync's tables so is every instant up to the newest archived commit: that holds even
+	// while an archived .commit is still (or again) in the active timeline.
+	upto := ""
+	if tl.archived && t.log != nil {
+		for _, f := range files {
+			if i := f.name.instant; !tl.isCompleted(i) && (len(tl.completed) == 0 || i >= tl.completed[0]) {
+				if upto, err = t.archivedUpto(ctx, ""); err != nil {
+					return nil, fmt.Errorf("%s: %w", where, err)
+				}
+				break
+			}
+		}
+	}
+	committed := func(instant string) bool {
+		if tl.isCompleted(instant) || instant <= upto {
+			return true
+		}
+		return tl.archived && len(tl.completed) > 0 && instant < tl.completed[0]
 	}
 	s := &Snapshot{t: t, files: latestSlices(files, committed)}
 	if len(tl.completed) > 0 {

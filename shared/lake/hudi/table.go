@@ -48,6 +48,10 @@ type options struct {
 	keys        *KeyCache
 	retained    int  // commits whose snapshots cleaning keeps readable
 	autoClean   bool // clean after every commit
+	keepMin     int  // completed commits archiving leaves in the active timeline
+	keepMax     int  // completed commits above which archiving starts
+	keepSet     bool // keepMin and keepMax were set (WithArchiveKeep)
+	autoArchive bool // archive after every commit
 }
 
 // WithClock sets the clock instants are taken from (default time.Now). Instants always
@@ -83,6 +87,19 @@ func WithCleanRetained(n int) Option { return func(o *options) { o.retained = n 
 // hoodie.clean.automatic; default on). Clean cleans on demand either way.
 func WithAutoClean(on bool) Option { return func(o *options) { o.autoClean = on } }
 
+// WithArchiveKeep sets how many completed commits the active timeline keeps (Hudi's
+// hoodie.keep.min.commits and hoodie.keep.max.commits): once it holds more than max, the
+// oldest are archived down to min. min must be above the commits cleaning retains
+// (WithCleanRetained) and below max. Default: 20 and 30, or, when WithCleanRetained(n) retains
+// 20 or more, n+1 and n+11 (Hudi raises them the same way).
+func WithArchiveKeep(min, max int) Option {
+	return func(o *options) { o.keepMin, o.keepMax, o.keepSet = min, max, true }
+}
+
+// WithAutoArchive turns archiving after every successful commit on or off (Hudi's
+// hoodie.archive.automatic; default on). Archive archives on demand either way.
+func WithAutoArchive(on bool) Option { return func(o *options) { o.autoArchive = on } }
+
 // WithMaxAttempts sets how often Write rewrites its files after losing a race to a concurrent
 // commit before it gives up (default 10).
 func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
@@ -104,6 +121,7 @@ func newOptions(opts []Option) (options, error) {
 		maxAttempts: 10,
 		retained:    defaultRetained,
 		autoClean:   true,
+		autoArchive: true,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -117,11 +135,20 @@ func newOptions(opts []Option) (options, error) {
 		return o, fmt.Errorf("max attempts %d: want at least 1", o.maxAttempts)
 	case o.retained < 1 || o.retained > maxRetained:
 		return o, fmt.Errorf("commits retained by cleaning %d: want 1 to %d", o.retained, maxRetained)
+	case o.keepSet && (o.keepMin <= o.retained || o.keepMax <= o.keepMin || o.keepMax > maxKeep):
+		return o, fmt.Errorf("commits kept by archiving %d/%d: want commits retained by cleaning (%d) < min < max <= %d",
+			o.keepMin, o.keepMax, o.retained, maxKeep)
 	case strings.ContainsFunc(o.writerID, func(r rune) bool { return r < 0x20 || r == 0x7f }) || len(o.writerID) > 128:
 		return o, errors.New("writer id: control characters or longer than 128 bytes")
 	}
 	if o.writerID == "" {
 		o.writerID = "w-" + uuid.NewString()[:8]
+	}
+	if !o.keepSet {
+		o.keepMin, o.keepMax = defaultKeepMin, defaultKeepMax
+		if o.keepMin <= o.retained { // as Hudi's ArchivalUtils raises them
+			o.keepMin, o.keepMax = o.retained+1, o.retained+1+defaultKeepMax-defaultKeepMin
+		}
 	}
 	return o, nil
 }
@@ -149,6 +176,7 @@ type Table struct {
 	committed   map[string]bool // final commit status of instants below a known log head
 	partitions  map[string]bool // partitions known to have partition metadata
 	keys        *KeyCache
+	arch        archiveState // the archived timeline as last read
 }
 
 // Detect reports whether root holds a Hudi table (.hoodie/hoodie.properties exists).

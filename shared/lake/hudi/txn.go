@@ -128,7 +128,7 @@ func (t *Table) publish(ctx context.Context, h *logHead) error {
 
 // isCommitted reports whether instant is a completed commit as seen from the log head whose
 // instant is head: the head itself is; instants above it are not (yet); an instant below it is
-// if its .commit exists. The answer for instants below a head is final and cached: every
+// if its .commit exists or it is archived (at or below the newest archived commit). The answer for instants below a head is final and cached: every
 // decided commit below the head has its .commit, and an undecided instant below the head can
 // never commit (commit instants increase).
 func (t *Table) isCommitted(ctx context.Context, head, instant string) (bool, error) {
@@ -150,6 +150,16 @@ func (t *Table) isCommitted(ctx context.Context, head, instant string) (bool, er
 		return false, fmt.Errorf("look up commit %s: %w", instant, err)
 	}
 	ok = len(keys) > 0 && keys[0] == key
+	if !ok {
+		// Archived? Every completed commit up to the newest archived one is (see Archiving).
+		// The archive file is written before the .commit is deleted, so having seen no .commit
+		// the archive state read now covers the instant if it was archived.
+		upto, err := t.archivedUpto(ctx, instant)
+		if err != nil {
+			return false, fmt.Errorf("look up commit %s: %w", instant, err)
+		}
+		ok = instant <= upto
+	}
 	t.mu.Lock()
 	t.committed[instant] = ok
 	t.mu.Unlock()
@@ -393,8 +403,9 @@ type instantMarks struct {
 
 // timelineScan is the instants of a part of the timeline, ascending.
 type timelineScan struct {
-	marks map[string]*instantMarks
-	order []string
+	marks    map[string]*instantMarks
+	order    []string
+	archived bool // .hoodie/archived holds archive files (seen only when the scan reaches it)
 }
 
 // scanTimeline lists the instants above from ("": all) and below upto ("": no bound).
@@ -413,7 +424,9 @@ func (t *Table) scanTimeline(ctx context.Context, from, upto string) (*timelineS
 		for _, k := range keys {
 			name := strings.TrimPrefix(k, prefix)
 			if name == "" || name[0] > '9' {
-				return tl, nil // archived/, hoodie.properties: past the instants
+				// archived/, hoodie.properties: past the instants
+				tl.archived = strings.HasPrefix(name, "archived/") && strings.Contains(name, archiveFilePrefix)
+				return tl, nil
 			}
 			instant, action, ok := strings.Cut(name, ".")
 			if !ok || strings.Contains(name, "/") || !validInstant(instant) {

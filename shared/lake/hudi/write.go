@@ -56,6 +56,7 @@ type Result struct {
 	Skipped  bool   // the batch's checkpoints were already committed: nothing was written
 	Attempts int    // times the files were written (more than 1 after losing races)
 	Cleaned  int    // old base files the clean after the commit deleted (WithAutoClean)
+	Archived int    // commits the archiving after the commit archived (WithAutoArchive)
 }
 
 // rec is one record of a batch, after de-duplication.
@@ -161,6 +162,13 @@ func (t *Table) Write(ctx context.Context, b Batch) (Result, error) {
 				res.Cleaned = cr.Deleted
 				if err != nil {
 					t.o.logger.Warn("hudi: clean after commit", "table", t.root, "instant", a.instant, "err", err)
+				}
+			}
+			if a.committed != nil && t.o.autoArchive {
+				ar, err := t.archive(ctx, a.committed)
+				res.Archived = len(ar.Commits)
+				if err != nil {
+					t.o.logger.Warn("hudi: archive after commit", "table", t.root, "instant", a.instant, "err", err)
 				}
 			}
 			return res, nil
@@ -1205,9 +1213,14 @@ func (t *Table) conflicts(ctx context.Context, p *prepared, a *attempt, base, h 
 		if r.Seq == h.number {
 			data = h.state.Commit
 		} else {
+			var ok bool
 			var err error
-			if data, err = t.store.Get(ctx, t.instantKey(r.Instant, suffixCommit)); err != nil {
+			if data, ok, err = getOptional(ctx, t.store, t.instantKey(r.Instant, suffixCommit)); err != nil {
 				return "", fmt.Errorf("read commit %s: %w", r.Instant, err)
+			} else if !ok {
+				// Archived meanwhile: many commits landed, redoing is cheaper than reading
+				// the archive.
+				return fmt.Sprintf("commit %s is archived already", r.Instant), nil
 			}
 		}
 		m, err := parseCommit(data)
