@@ -128,6 +128,9 @@ func assertNoLeftovers(t *testing.T, s objstore.Store, root string) {
 			done[name] = true
 		}
 	}
+	for _, i := range archivedCommits(t, s, root) {
+		done[i+".commit"] = true
+	}
 	for _, k := range keys {
 		base := path.Base(k)
 		if strings.HasSuffix(k, ".parquet") {

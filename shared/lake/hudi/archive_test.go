@@ -1,0 +1,339 @@
+package hudi_test
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fcsync/fcsync/shared/lake/hudi"
+	"github.com/fcsync/fcsync/shared/objstore"
+	"github.com/fcsync/fcsync/shared/schema"
+)
+
+// activeCommits lists the completed commit instants of the active timeline.
+func activeCommits(t *testing.T, s objstore.Store, root string) []string {
+	t.Helper()
+	var out []string
+	for _, k := range listAll(t, s, root+"/.hoodie/") {
+		name := strings.TrimPrefix(k, root+"/.hoodie/")
+		if i, ok := strings.CutSuffix(name, ".commit"); ok && !strings.Contains(name, "/") {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// archivedCommits lists the completed commits of the archived timeline, failing the test when
+// one is archived twice.
+func archivedCommits(t *testing.T, s objstore.Store, root string) []string {
+	t.Helper()
+	recs, err := hudi.ReadArchivedTimeline(t.Context(), s, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, r := range recs {
+		seen[r.Action+"/"+r.State+"/"+r.Instant]++
+	}
+	var out []string
+	for k, n := range seen {
+		if n > 1 {
+			t.Errorf("%s archived %d times", k, n)
+		}
+		if i, ok := strings.CutPrefix(k, "commit/COMPLETED/"); ok {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestArchivingStartsAboveKeepMaxAndLeavesKeepMin(t *testing.T) {
+	tests := []struct {
+		name             string
+		retained, lo, hi int
+		commits          int
+		active           []int // completed commits in the active timeline after each commit
+	}{
+		{"keep 2 to 4", 1, 2, 4, 9, []int{1, 2, 3, 4, 2, 3, 4, 2, 3}},
+		{"keep 3 to 5, retaining 2", 2, 3, 5, 8, []int{1, 2, 3, 4, 5, 3, 4, 5}},
+		{"never below the retained commits", 5, 6, 7, 9, []int{1, 2, 3, 4, 5, 6, 7, 6, 7}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := objstore.NewMemory()
+			w := newWorkload(t, m, hudi.WithCleanRetained(tt.retained), hudi.WithArchiveKeep(tt.lo, tt.hi))
+			w.noSnaps = true
+			var all []string
+			for i := range tt.commits {
+				res := w.commit(t, w.batch(2, 2))
+				all = append(all, res.Instant)
+				active := activeCommits(t, m, w.root)
+				if len(active) != tt.active[i] {
+					t.Errorf("after commit %d: %d active commits, want %d", i+1, len(active), tt.active[i])
+				}
+				archived := archivedCommits(t, m, w.root)
+				if got := slices.Concat(archived, active); !slices.Equal(got, all) {
+					t.Errorf("after commit %d: archived %v + active %v, want every commit once: %v", i+1, archived, active, all)
+				}
+			}
+			w.check(t)
+		})
+	}
+}
+
+func TestActiveTimelineStaysBetweenKeepMinAndMaxOverManyCommits(t *testing.T) {
+	m := objstore.NewMemory()
+	w := newWorkload(t, m) // defaults: retain 10 commits, keep 20 to 30
+	w.noSnaps = true
+	files := 0
+	for i := range 75 {
+		w.commit(t, w.batch(1, 2))
+		n := len(activeCommits(t, m, w.root))
+		if n > 30 || (i >= 20 && n < 20) {
+			t.Fatalf("after commit %d: %d active commits", i+1, n)
+		}
+		files = max(files, len(listAll(t, m, w.root+"/.hoodie/2")))
+	}
+	if got := len(archivedCommits(t, m, w.root)); got != 75-len(activeCommits(t, m, w.root)) || got < 40 {
+		t.Errorf("%d commits archived", got)
+	}
+	// Three files per commit and per clean, at most 31 of each (one clean may be pending).
+	if files > 31*3*2 {
+		t.Errorf("the active timeline peaked at %d files", files)
+	}
+	w.check(t)
+}
+
+// TestSnapshotAndWritersAreUnchangedByArchiving archives a table written without archiving and
+// checks that the snapshot is the same, and that new processes go on writing it: upserts of
+// records whose base files were written by archived commits, and the checkpoints.
+func TestSnapshotAndWritersAreUnchangedByArchiving(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s objstore.Store) {
+		w := newWorkload(t, s, hudi.WithAutoArchive(false), hudi.WithCleanRetained(2))
+		w.noSnaps = true
+		for i := range 12 {
+			b := w.batch(3, 2)
+			b.Checkpoints = map[string]int64{"orders/0": int64(i + 1)}
+			w.commit(t, b)
+		}
+		before := rowsByKey(t, w.tbl)
+		tbl, err := hudi.Open(t.Context(), s, w.root, hudi.WithCleanRetained(2), hudi.WithArchiveKeep(3, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tbl.Archive(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Commits) != 9 || res.File != ".commits_.archive.1_1-0-1" {
+			t.Fatalf("Archive = %+v, want 9 commits in .commits_.archive.1_1-0-1", res)
+		}
+		if again, err := tbl.Archive(t.Context()); err != nil || again.File != "" {
+			t.Fatalf("second Archive = %+v, %v: want nothing to do", again, err)
+		}
+		cold, err := hudi.Open(t.Context(), s, w.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := rowsByKey(t, cold); !maps.EqualFunc(before, after, func(a, b map[string]any) bool { return fmt.Sprint(a) == fmt.Sprint(b) }) {
+			t.Errorf("the snapshot changed: %d rows before, %d after", len(before), len(after))
+		}
+		// A new process updates every stored order (their files belong to archived commits)
+		// and adds some: no record may be duplicated or lost.
+		wr, err := hudi.Open(t.Context(), s, w.root, hudi.WithCleanRetained(2), hudi.WithArchiveKeep(3, 5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, err := wr.Checkpoints(t.Context())
+		if err != nil || cp["orders/0"] != 12 {
+			t.Fatalf("Checkpoints = %v, %v", cp, err)
+		}
+		w.tbl = wr
+		for i := range 4 {
+			b := w.batch(2, len(w.want))
+			b.Checkpoints = map[string]int64{"orders/0": int64(13 + i)}
+			w.commit(t, b)
+		}
+		w.check(t)
+		if got := append(archivedCommits(t, s, w.root), activeCommits(t, s, w.root)...); len(got) != 16 {
+			t.Errorf("%d commits archived or active, want 16", len(got))
+		}
+		assertNoLeftovers(t, s, w.root)
+	})
+}
+
+// TestArchiveRecordsDescribeTheArchivedInstants reads the archive back and compares each
+// record with the timeline file it came from.
+func TestArchiveRecordsDescribeTheArchivedInstants(t *testing.T) {
+	m := objstore.NewMemory()
+	w := newWorkload(t, m, hudi.WithAutoArchive(false), hudi.WithCleanRetained(1))
+	w.noSnaps = true
+	for range 6 {
+		w.commit(t, w.batch(3, 3))
+	}
+	commitJSON := map[string][]byte{}
+	for _, i := range activeCommits(t, m, w.root) {
+		data, err := m.Get(t.Context(), w.root+"/.hoodie/"+i+".commit")
+		if err != nil {
+			t.Fatal(err)
+		}
+		commitJSON[i] = data
+	}
+	cleans := cleanInstants(t, m, w.root)
+	tbl, err := hudi.Open(t.Context(), m, w.root, hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tbl.Archive(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := hudi.ReadArchivedTimeline(t.Context(), m, w.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		got = append(got, r.Action+" "+r.State+" "+r.Instant)
+		if r.File != res.File {
+			t.Errorf("record in %s, want %s", r.File, res.File)
+		}
+	}
+	var want []string
+	for _, c := range res.Cleans {
+		want = append(want, "clean REQUESTED "+c, "clean INFLIGHT "+c, "clean COMPLETED "+c)
+	}
+	for _, c := range res.Commits {
+		want = append(want, "commit REQUESTED "+c, "commit INFLIGHT "+c, "commit COMPLETED "+c)
+	}
+	if !slices.Equal(got, want) || len(res.Commits) != 4 || len(res.Cleans) == 0 {
+		t.Fatalf("archived records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, c := range res.Cleans {
+		if !slices.Contains(cleans, c) {
+			t.Errorf("archived clean %s was not a completed clean", c)
+		}
+	}
+	for _, r := range recs {
+		switch {
+		case r.Action == "commit" && r.State == "COMPLETED":
+			var j struct {
+				PartitionToWriteStats map[string][]map[string]any
+				ExtraMetadata         map[string]string
+				OperationType         string
+			}
+			if err := json.Unmarshal(commitJSON[r.Instant], &j); err != nil {
+				t.Fatal(err)
+			}
+			meta, _ := r.Record["hoodieCommitMetadata"].(map[string]any)
+			if meta == nil || meta["operationType"] != j.OperationType || meta["compacted"] != false || meta["version"] != nil {
+				t.Fatalf("commit %s: metadata %v", r.Instant, meta)
+			}
+			extra := meta["extraMetadata"].(map[string]any)
+			if extra["schema"] != j.ExtraMetadata["schema"] || extra["fcsync.checkpoints"] != j.ExtraMetadata["fcsync.checkpoints"] || extra["ROLLING_STAT"] != "" {
+				t.Errorf("commit %s: extraMetadata %v", r.Instant, extra)
+			}
+			stats := meta["partitionToWriteStats"].(map[string]any)
+			if len(stats) != len(j.PartitionToWriteStats) {
+				t.Errorf("commit %s: %d partitions, want %d", r.Instant, len(stats), len(j.PartitionToWriteStats))
+			}
+			for p, list := range j.PartitionToWriteStats {
+				gotList, _ := stats[p].([]any)
+				if len(gotList) != len(list) {
+					t.Fatalf("commit %s partition %s: %d stats, want %d", r.Instant, p, len(gotList), len(list))
+				}
+				for k, s := range list {
+					g := gotList[k].(map[string]any)
+					for _, f := range []string{"fileId", "path", "prevCommit", "partitionPath"} {
+						if g[f] != s[f] {
+							t.Errorf("commit %s: %s = %v, want %v", r.Instant, f, g[f], s[f])
+						}
+					}
+					for _, f := range []string{"numWrites", "numInserts", "numUpdateWrites", "fileSizeInBytes", "totalWriteBytes"} {
+						if fmt.Sprint(g[f]) != fmt.Sprint(s[f]) {
+							t.Errorf("commit %s: %s = %v, want %v", r.Instant, f, g[f], s[f])
+						}
+					}
+				}
+			}
+		case r.Action == "commit" && r.State == "REQUESTED":
+			meta, _ := r.Record["hoodieCommitMetadata"].(map[string]any)
+			if meta == nil || meta["operationType"] != "UNKNOWN" || len(meta["partitionToWriteStats"].(map[string]any)) != 0 {
+				t.Errorf("requested commit %s: metadata %v", r.Instant, meta)
+			}
+		case r.Action == "clean" && r.State == "COMPLETED":
+			meta, _ := r.Record["hoodieCleanMetadata"].(map[string]any)
+			if meta == nil || meta["startCleanTime"] != r.Instant || r.Record["hoodieCleanerPlan"] != nil {
+				t.Errorf("clean %s: metadata %v", r.Instant, meta)
+			}
+		case r.Action == "clean":
+			plan, _ := r.Record["hoodieCleanerPlan"].(map[string]any)
+			if plan == nil || plan["policy"] != "KEEP_LATEST_COMMITS" || r.Record["hoodieCleanMetadata"] != nil {
+				t.Errorf("clean %s %s: plan %v", r.State, r.Instant, plan)
+			}
+		}
+		if r.Record["version"] != nil {
+			t.Errorf("%s %s: version %v, want null as Hudi writes it", r.Action, r.Instant, r.Record["version"])
+		}
+	}
+}
+
+// TestGoldenArchiveFile compares the archive file of a small deterministic table with a hex
+// dump in testdata/golden (go test -update rewrites it).
+func TestGoldenArchiveFile(t *testing.T) {
+	m := objstore.NewMemory()
+	opts := []hudi.Option{hudi.WithClock(fakeClock()), hudi.WithIDs(fakeIDs()), hudi.WithWriterID("golden"),
+		hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3)}
+	tbl := mustCreate(t, m, "lake/items", goldenItemsConfig(), opts...)
+	for i := range 4 {
+		mustWrite(t, tbl, hudi.Batch{Columns: goldenItemsConfig().Columns, Rows: goldenItemRows(i)})
+	}
+	keys := listAll(t, m, "lake/items/.hoodie/archived/")
+	if len(keys) != 1 || path.Base(keys[0]) != ".commits_.archive.1_1-0-1" {
+		t.Fatalf("archive files %v", keys)
+	}
+	data, err := m.Get(t.Context(), keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "archived.commits_.archive.1_1-0-1.hex", []byte(hex.Dump(data)))
+}
+
+func TestArchiveOptionsAreValidatedAsHudiDoes(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []hudi.Option
+		ok   bool
+	}{
+		{"defaults", nil, true},
+		{"defaults follow a large retention", []hudi.Option{hudi.WithCleanRetained(40)}, true},
+		{"min above retained", []hudi.Option{hudi.WithCleanRetained(5), hudi.WithArchiveKeep(6, 7)}, true},
+		{"min equal to retained", []hudi.Option{hudi.WithCleanRetained(5), hudi.WithArchiveKeep(5, 9)}, false},
+		{"max equal to min", []hudi.Option{hudi.WithArchiveKeep(20, 20)}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := hudi.Create(t.Context(), objstore.NewMemory(), "t", ordersConfig(hudi.Partitioning{}), tt.opts...)
+			if (err == nil) != tt.ok {
+				t.Errorf("Create = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func goldenItemsConfig() hudi.Config {
+	return hudi.Config{Name: "items", Columns: []schema.Column{{Name: "id", Type: schema.Int}, {Name: "name", Type: schema.String}},
+		RecordKey: []string{"id"}}
+}
+
+// goldenItemRows updates item 1 and adds item i+2.
+func goldenItemRows(i int) []schema.Row {
+	return []schema.Row{{int64(1), fmt.Sprintf("one-v%d", i)}, {int64(i + 2), fmt.Sprintf("item-%d", i+2)}}
+}
