@@ -337,3 +337,67 @@ func goldenItemsConfig() hudi.Config {
 func goldenItemRows(i int) []schema.Row {
 	return []schema.Row{{int64(1), fmt.Sprintf("one-v%d", i)}, {int64(i + 2), fmt.Sprintf("item-%d", i+2)}}
 }
+
+// TestCrashAtAnyStepOfAnArchivingLeavesEveryCommitActiveOrArchived crashes an archiving at
+// every store operation (before or after it lands): the table stays readable, every commit is
+// active or archived (never archived twice), and the next archiving finishes the job, after
+// which every commit is in exactly one place and writers go on.
+func TestCrashAtAnyStepOfAnArchivingLeavesEveryCommitActiveOrArchived(t *testing.T) {
+	opts := []hudi.Option{hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 4)}
+	start := newWorkload(t, objstore.NewMemory(), append(opts, hudi.WithAutoArchive(false))...)
+	start.noSnaps = true
+	var all []string
+	for range 7 {
+		all = append(all, start.commit(t, start.batch(3, 3)).Instant)
+	}
+	setup := func(t *testing.T) (*objstore.Memory, *workload) {
+		m, w := start.clone(t, opts...)
+		return m, w
+	}
+	m, w := setup(t)
+	total := countStoreOps(m, func() {
+		if res, err := w.tbl.Archive(t.Context()); err != nil || len(res.Commits) != 5 {
+			t.Fatalf("Archive = %+v, %v", res, err)
+		}
+	})
+	for _, landed := range []bool{false, true} {
+		for k := 1; k <= total; k++ {
+			t.Run(fmt.Sprintf("landed=%v/op%d", landed, k), func(t *testing.T) {
+				m, w := setup(t)
+				crashed, op := crashAt(m, k, landed)
+				_, err := w.tbl.Archive(t.Context())
+				m.SetHook(nil)
+				if !crashed.Load() {
+					t.Fatalf("no crash at op %d (err %v)", k, err)
+				}
+				t.Logf("crash at %s: %v", *op, err)
+				w.check(t)
+				archived, active := archivedCommits(t, m, w.root), activeCommits(t, m, w.root)
+				for _, c := range all {
+					if !slices.Contains(archived, c) && !slices.Contains(active, c) {
+						t.Errorf("commit %s is neither active nor archived", c)
+					}
+				}
+				// A new process archives again: the interrupted archiving is completed.
+				tbl, err := hudi.Open(t.Context(), m, w.root, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := tbl.Archive(t.Context()); err != nil {
+					t.Fatalf("Archive after the crash: %v", err)
+				}
+				archived, active = archivedCommits(t, m, w.root), activeCommits(t, m, w.root)
+				if got := slices.Concat(archived, active); !slices.Equal(got, all) {
+					t.Errorf("archived %v + active %v, want every commit once: %v", archived, active, all)
+				}
+				if len(active) != 2 {
+					t.Errorf("%d active commits, want 2", len(active))
+				}
+				w.tbl = tbl
+				w.commit(t, w.batch(2, 4))
+				w.check(t)
+				assertNoLeftovers(t, m, w.root)
+			})
+		}
+	}
+}
