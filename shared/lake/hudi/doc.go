@@ -11,10 +11,13 @@
 //	res, err := tbl.Write(ctx, hudi.Batch{Columns, Rows, Checkpoints, From})
 //	snap, err := tbl.Snapshot(ctx); snap.Scan(ctx, fn, hudi.Where(...)); hudi.WriteJSON(ctx, w, snap)
 //	res, err := tbl.Clean(ctx)                                           // also after every Write
+//	res, err := tbl.Archive(ctx)                                         // also after every Write
+//	recs, err := hudi.ReadArchivedTimeline(ctx, store, root)
 //	hudi.Detect(ctx, store, root)
 //
 // Options: WithClock and WithIDs (deterministic instants and file ids, for golden tests),
-// WithLogger, WithWriterID, WithFileSizes, WithMaxAttempts, WithCleanRetained, WithAutoClean.
+// WithLogger, WithWriterID, WithFileSizes, WithMaxAttempts, WithCleanRetained, WithAutoClean,
+// WithArchiveKeep, WithAutoArchive.
 // ParseOptions turns a job's writer options, named as Hudi's write configs, into Options:
 //
 //	hoodie.parquet.max.file.size     base file size to aim for, bytes: 1 KiB to 1 GiB (64 MiB)
@@ -23,6 +26,10 @@
 //	hoodie.cleaner.commits.retained  newest commits whose snapshots stay readable: 1 to 10000 (10)
 //	hoodie.cleaner.policy            KEEP_LATEST_COMMITS, the only one
 //	hoodie.clean.automatic           clean after every commit (true)
+//	hoodie.keep.min.commits          completed commits archiving leaves active: above
+//	                                 commits.retained (20)
+//	hoodie.keep.max.commits          archive once more are active: above keep.min (30)
+//	hoodie.archive.automatic         archive after every commit (true)
 //
 // Unknown keys and bad values are errors naming them. Tables that fcsync did not create
 // (Spark's test tables) open read-only.
@@ -38,6 +45,8 @@
 //	<root>/.hoodie/<instant>.clean                Avro HoodieCleanMetadata: the clean is complete
 //	<root>/.hoodie/.aux/fcsync/table.json         fcsync's table descriptor (Config)
 //	<root>/.hoodie/.aux/fcsync/state/commits/N    the commit log (package state), see below
+//	<root>/.hoodie/.aux/fcsync/archive.json       newest archive file version (a hint)
+//	<root>/.hoodie/archived/.commits_.archive.N_1-0-1  archived instants (Hudi log file)
 //	<root>/<partition>/.hoodie_partition_metadata
 //	<root>/<partition>/<fileId>_<writeToken>_<instant>.parquet
 //
@@ -229,7 +238,8 @@
 // Snapshot lists .hoodie/ and the base files: per file group, the newest base file whose instant
 // has a completed .commit (for fcsync tables also the decided log head); files of requested or
 // inflight instants are ignored; instants older than the active timeline count as completed only
-// when .hoodie/archived holds archived instants. Replace and delta commits (clustering, insert
+// when .hoodie/archived holds archived instants (Hudi's rule), and for fcsync's tables so does
+// every instant up to the newest archived commit (see Archiving). Replace and delta commits (clustering, insert
 // overwrite, MERGE_ON_READ) are refused with an error. Scan filters with simple predicates
 // (Where); WriteJSON prints rows as JSON lines keyed by column name for a CLI.
 //
@@ -290,14 +300,71 @@
 // while more than N commits land may find one gone, as in Hudi; retain more commits for longer
 // readers.
 //
+// # Archiving
+//
+// Every commit and every clean adds three files to .hoodie/. As Hudi's HoodieTimelineArchiver
+// does (table version 6), Write archives after every commit (WithAutoArchive(false) turns that
+// off; a failed archiving is only logged) and Archive on demand: once the active timeline holds
+// more than keep.max completed commits (WithArchiveKeep, hoodie.keep.max.commits, 30), the
+// oldest are archived down to keep.min (20), but only commits strictly older than
+//   - the earliest commit cleaning retains (the N-th newest, N = WithCleanRetained), and
+//   - the newest completed commit before the oldest pending commit instant, as Hudi keeps one,
+//     so a pending instant never falls before the active timeline (where readers would take its
+//     files for committed). Pending instants below the log head are dead (see Writes) and are
+//     rolled back first; one whose rollback fails holds archiving back.
+//
+// With them go the completed cleans older than the oldest commit left active (pending cleans
+// stay). Base files of instants between the last archiving and the new start of the active
+// timeline that never committed (a writer died after a rollback missed them) are deleted first:
+// readers take everything before the active timeline for committed.
+//
+// The archive is a Hudi log file .hoodie/archived/.commits_.archive.<version>_1-0-1, one new
+// version per archiving, named as Hudi's archiver names them on stores without append
+// (HoodieLogFormat writer, fileId "commits", extension ".archive", base commit "", rollover token
+// 1-0-1). It holds Avro data blocks (log format version 1, block version 3 as Hudi 0.14+ writes
+// them, the writer schema in the SCHEMA header, 10 records per block as
+// hoodie.commits.archival.batch) of HoodieArchivedMetaEntry records, one per instant state as
+// Hudi's archiver converts them (MetadataConversionUtils): cleans first, then commits; per
+// instant REQUESTED, INFLIGHT, COMPLETED with commitTime, actionType (commit, clean),
+// actionState, and the metadata: hoodieCommitMetadata converted from the state's JSON (the
+// empty .commit.requested as empty metadata with operation UNKNOWN; extraMetadata gets
+// ROLLING_STAT = "" as Hudi's conversion adds), hoodieCleanerPlan for a requested or inflight
+// clean, hoodieCleanMetadata for a completed one. version is null, as Hudi's archiver leaves it.
+// The block's writer schema is HoodieArchivedMetaEntry with only these fields (Hudi's readers
+// resolve it against their own schema; the fields left out are nullable with default null:
+// compaction, rollback, savepoint, replace and index metadata, which these instants never have,
+// and stateTransitionTime, the instant file's modification time, which the store does not
+// report). The clean records keep fcsync's version 1 plan (Hudi's archiver would migrate it to a
+// version 2 plan with absolute paths); readers take archived clean details from the clean
+// metadata only.
+//
+// Crash safety, in this order:
+//
+//  1. the archive file is created with create-if-absent under the version after the newest:
+//     of two archivers only one gets a version, the other stops without deleting anything;
+//  2. the hint .aux/fcsync/archive.json is updated (a lagging hint is only slower: readers
+//     probe the versions after it);
+//  3. the archived instants' files are deleted as Hudi does: every requested and inflight file
+//     first, then the completed ones oldest first, so a commit never looks pending (and is never
+//     rolled back) and the active timeline stays a suffix of the commits.
+//
+// An archiving first reads the newest archive file and deletes what is left of its instants, so
+// a crash after step 1 leaves commits both archived and active (as Hudi's own crash does) until
+// the next archiving, and no instant is archived twice: an instant is only archived while it is
+// active, and a new archive file is only written once the previous one's instants are gone.
+// fcsync's commit log stays the writer's source of truth. A writer that finds no .commit for an
+// instant below the log head takes it for committed when it is at or below the newest archived
+// commit (every completed commit up to it is archived; the archive file exists before any
+// .commit is deleted), and a commit landing meanwhile whose .commit is archived makes a rebase
+// redo. A .commit that a writer stalled between deciding and publishing re-creates after its
+// archiving is deleted by the next archiving (until then, readers using only Hudi's rule see the
+// commits archived after it as missing).
+//
 // # Limits
 //
-// No archiving: the active timeline grows by three files per commit and three per clean (and
-// Snapshot reads it whole). Hudi archives instants into .hoodie/archived as Hudi log files of
-// Avro HoodieArchivedMetaEntry records; that format is not written yet, and a table whose
-// commits fcsync archived would need readers to treat the archived commits as complete (ours
-// does when .hoodie/archived holds .archive files). Cleaning keeps base files bounded, which is
-// where the storage goes: a timeline file is a few KiB. No deletes. No bloom filter in the
+// Cleaning keeps base files bounded, which is where the storage goes; archiving keeps the
+// active timeline bounded, while the archive grows by a file per archiving (Hudi can merge them,
+// hoodie.archive.merge.enable; fcsync does not, and needs only the newest). No deletes. No bloom filter in the
 // footer: a Table that has not cached a file's keys (a cold function instance) reads the keys
 // of every base file of the partitions it upserts into: a file up to 256 KiB whole (kept for
 // rewriting it, up to 16 MiB per partition), of a bigger one the footer and the record key
