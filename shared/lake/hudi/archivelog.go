@@ -158,6 +158,9 @@ func (r *byteReader) metadata() map[int32]string {
 	if r.err == nil && (n < 0 || int(n) > (len(r.b)-r.pos)/8) {
 		r.err = fmt.Errorf("bad metadata count %d", n)
 	}
+	if r.err != nil {
+		return nil
+	}
 	m := map[int32]string{}
 	for range n {
 		k := r.int32()
@@ -198,7 +201,7 @@ func decodeAvroDataBlock(blk logBlock) ([]map[string]any, error) {
 		if r.err != nil {
 			return nil, fmt.Errorf("Avro data block record %d: %w", i, r.err)
 		}
-		d := &avroDecoder{b: rec}
+		d := &avroDecoder{b: rec, steps: 64*len(rec) + 1024}
 		v := schema.decode(d, 0)
 		if d.err == nil && len(d.b) > 0 {
 			d.fail(errors.New("trailing bytes"))

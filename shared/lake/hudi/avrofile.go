@@ -203,8 +203,9 @@ func avroContainer(schema string, record []byte) []byte {
 
 // avroDecoder reads Avro's binary encoding; every read checks the remaining input.
 type avroDecoder struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	steps int // values left to decode before giving up (schema-driven decoding; 0: no limit)
 }
 
 var errAvroShort = errors.New("truncated Avro data")

@@ -176,6 +176,11 @@ func (n *avroNode) decode(d *avroDecoder, depth int) any {
 		d.fail(errors.New("Avro value nested too deeply"))
 		return nil
 	}
+	if d.steps--; d.steps == 0 {
+		// Values of empty types take no bytes: nested arrays of them could multiply.
+		d.fail(errors.New("Avro value too large for its bytes"))
+		return nil
+	}
 	switch n.kind {
 	case "null":
 		return nil
