@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -398,6 +399,37 @@ func TestCrashAtAnyStepOfAnArchivingLeavesEveryCommitActiveOrArchived(t *testing
 				w.check(t)
 				assertNoLeftovers(t, m, w.root)
 			})
+		}
+	}
+}
+
+// TestDuckDBReadsTheSameSnapshotAfterArchiving reads an archived table with DuckDB, applying
+// Hudi's rule for instants older than the active timeline, and compares with Snapshot.
+func TestDuckDBReadsTheSameSnapshotAfterArchiving(t *testing.T) {
+	requireDuckDB(t)
+	dir := filepath.Join(t.TempDir(), "store")
+	d, err := objstore.NewDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorkload(t, d, hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	w.noSnaps = true
+	for range 9 {
+		w.commit(t, w.batch(4, 3))
+	}
+	if len(archivedCommits(t, d, w.root)) < 5 {
+		t.Fatal("the table was not archived")
+	}
+	want := goRows(t, w.tbl)
+	got := duckRows(t, filepath.Join(dir, "lake", "orders"))
+	if len(got) != len(want) || len(want) != len(w.want) {
+		t.Fatalf("DuckDB read %d rows, Snapshot %d, want %d", len(got), len(want), len(w.want))
+	}
+	for i := range want {
+		for k, v := range want[i] {
+			if got[i][k] != v {
+				t.Errorf("row %d column %s: DuckDB %q, Snapshot %q", i, k, got[i][k], v)
+			}
 		}
 	}
 }

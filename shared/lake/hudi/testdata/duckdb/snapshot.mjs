@@ -1,6 +1,7 @@
 // Reads the snapshot of a Hudi COPY_ON_WRITE table with DuckDB, independently of fcsync's Go
 // reader: per file group (directory + fileId), keep the base file with the highest instant
-// that has a completed .hoodie/<instant>.commit. Prints one JSON object per row, ordered by
+// that has a completed .hoodie/<instant>.commit, or, when .hoodie/archived holds archive files,
+// that is older than the oldest completed commit (Hudi's rule for archived instants). Prints one JSON object per row, ordered by
 // partition path and record key.
 //
 // usage: node snapshot.mjs <table directory>
@@ -18,6 +19,11 @@ const completed = readdirSync(join(dir, '.hoodie'))
   .filter(Boolean)
   .map((m) => m[1]);
 if (completed.length === 0) process.exit(0);
+completed.sort();
+let archived = false;
+try {
+  archived = readdirSync(join(dir, '.hoodie', 'archived')).some((n) => n.startsWith('.commits_.archive'));
+} catch {}
 
 const quote = (s) => "'" + s.replaceAll("'", "''") + "'";
 const name = "([^/_]+)_([^/_]+)_([0-9]+)\\.parquet$";
@@ -29,7 +35,7 @@ WITH f AS (
     regexp_replace(filename, '/[^/]*$', '') AS __dir
   FROM read_parquet(${quote(join(dir, '**', '*.parquet'))}, filename = true, union_by_name = true, hive_partitioning = false)
 ), c AS (
-  SELECT * FROM f WHERE __instant IN (${completed.map(quote).join(', ')})
+  SELECT * FROM f WHERE __instant IN (${completed.map(quote).join(', ')})${archived ? ` OR __instant < ${quote(completed[0])}` : ''}
 )
 SELECT * EXCLUDE (filename, __file_id, __instant, __dir) FROM c
 QUALIFY __instant = max(__instant) OVER (PARTITION BY __dir, __file_id)
