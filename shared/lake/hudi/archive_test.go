@@ -433,3 +433,33 @@ func TestDuckDBReadsTheSameSnapshotAfterArchiving(t *testing.T) {
 		}
 	}
 }
+
+func TestParsedArchiveOptionsTakeEffect(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   map[string]any
+		active int // completed commits active after four commits
+	}{
+		{"defaults", nil, 4},
+		{"keep 2 to 3", map[string]any{hudi.OptCommitsRetained: 1, hudi.OptKeepMinCommits: "2", hudi.OptKeepMaxCommits: 3}, 2},
+		{"keep 2 to 3, not automatic", map[string]any{hudi.OptCommitsRetained: 1, hudi.OptKeepMinCommits: 2, hudi.OptKeepMaxCommits: 3,
+			hudi.OptAutoArchive: "false"}, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts, err := hudi.ParseOptions("writer.options", tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := objstore.NewMemory()
+			w := newWorkload(t, m, opts...)
+			w.noSnaps = true
+			for range 4 {
+				w.commit(t, w.batch(2, 1))
+			}
+			if got := len(activeCommits(t, m, w.root)); got != tt.active {
+				t.Errorf("%d active commits, want %d", got, tt.active)
+			}
+		})
+	}
+}

@@ -27,6 +27,12 @@ func TestParseOptionsRefusesUnknownKeysAndBadValuesNamingThem(t *testing.T) {
 		{"no commits retained", map[string]any{hudi.OptCommitsRetained: 0}, "hoodie.cleaner.commits.retained: 0 is out of range"},
 		{"other policy", map[string]any{hudi.OptCleanerPolicy: "KEEP_LATEST_FILE_VERSIONS"}, `hoodie.cleaner.policy: "KEEP_LATEST_FILE_VERSIONS" is not supported`},
 		{"bad boolean", map[string]any{hudi.OptAutoClean: "sometimes"}, "hoodie.clean.automatic: want true or false"},
+		{"keep max not above min", map[string]any{hudi.OptKeepMinCommits: 20, hudi.OptKeepMaxCommits: 20}, "writer.options.hoodie.keep.max.commits: 20 must be greater than hoodie.keep.min.commits (20)"},
+		{"keep max below default min", map[string]any{hudi.OptKeepMaxCommits: 15}, "hoodie.keep.max.commits: 15 must be greater than hoodie.keep.min.commits (20)"},
+		{"keep min not above retained", map[string]any{hudi.OptCommitsRetained: 12, hudi.OptKeepMinCommits: 12}, "writer.options.hoodie.keep.min.commits: 12 must be greater than hoodie.cleaner.commits.retained (12)"},
+		{"retained reaches default min", map[string]any{hudi.OptCommitsRetained: 25}, "hoodie.keep.min.commits: 20 must be greater than hoodie.cleaner.commits.retained (25)"},
+		{"keep min zero", map[string]any{hudi.OptKeepMinCommits: 0}, "hoodie.keep.min.commits: 0 is out of range"},
+		{"bad archive boolean", map[string]any{hudi.OptAutoArchive: "maybe"}, "hoodie.archive.automatic: want true or false"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
