@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -461,5 +463,117 @@ func TestParsedArchiveOptionsTakeEffect(t *testing.T) {
 				t.Errorf("%d active commits, want %d", got, tt.active)
 			}
 		})
+	}
+}
+
+// hudiArchivedMetaEntry is a reader schema shaped as Hudi's HoodieArchivedMetaEntry: every
+// field it declares (the ones fcsync never fills with stand-in record types), an older
+// HoodieCommitMetadata (with a field fcsync does not write and without compacted), and the
+// clean reader schemas of cleanread_test.go.
+var hudiArchivedMetaEntry = func() string {
+	stub := func(name string) string {
+		return `{"type":"record","name":"` + name + `","fields":[{"name":"version","type":["int","null"],"default":1}]}`
+	}
+	opt := func(name, typ string) string { return `{"name":"` + name + `","type":["null",` + typ + `],"default":null}` }
+	writeStat := `{"name":"HoodieWriteStat","type":"record","fields":[` + strings.Join([]string{
+		opt("fileId", `"string"`), opt("path", `"string"`), opt("prevCommit", `"string"`), opt("prevFilePathOverwritten", `"string"`),
+		opt("numWrites", `"long"`), opt("numDeletes", `"long"`), opt("numUpdateWrites", `"long"`), opt("totalWriteBytes", `"long"`),
+		opt("totalWriteErrors", `"long"`), opt("partitionPath", `"string"`), opt("totalLogRecords", `"long"`), opt("totalLogFiles", `"long"`),
+		opt("totalUpdatedRecordsCompacted", `"long"`), opt("numInserts", `"long"`), opt("totalLogBlocks", `"long"`),
+		opt("totalCorruptLogBlock", `"long"`), opt("totalRollbackBlocks", `"long"`), opt("fileSizeInBytes", `"long"`)}, ",") + `]}`
+	commitMeta := `{"type":"record","name":"HoodieCommitMetadata","fields":[` +
+		opt("partitionToWriteStats", `{"type":"map","values":{"type":"array","items":`+writeStat+`}}`) + `,` +
+		opt("extraMetadata", `{"type":"map","values":"string"}`) + `,{"name":"version","type":["int","null"],"default":1},` +
+		opt("operationType", `"string"`) + `]}`
+	fields := []string{
+		opt("hoodieCommitMetadata", commitMeta), opt("hoodieCleanMetadata", metaReader),
+		opt("hoodieCompactionMetadata", stub("HoodieCompactionMetadata")), opt("hoodieRollbackMetadata", stub("HoodieRollbackMetadata")),
+		opt("hoodieSavePointMetadata", stub("HoodieSavepointMetadata")), opt("commitTime", `"string"`), opt("actionType", `"string"`),
+		`{"name":"version","type":["int","null"],"default":1}`,
+		opt("hoodieCompactionPlan", stub("HoodieCompactionPlan")), opt("hoodieCleanerPlan", planReader), opt("actionState", `"string"`),
+		opt("hoodieReplaceCommitMetadata", stub("HoodieReplaceCommitMetadata")),
+		opt("hoodieRequestedReplaceMetadata", stub("HoodieRequestedReplaceMetadata")),
+		opt("HoodieInflightReplaceMetadata", `"HoodieCommitMetadata"`),
+		opt("hoodieIndexCommitMetadata", stub("HoodieIndexCommitMetadata")), opt("hoodieIndexPlan", stub("HoodieIndexPlan")),
+		opt("stateTransitionTime", `"string"`),
+	}
+	return `{"type":"record","name":"HoodieArchivedMetaEntry","namespace":"org.apache.hudi.avro.model","fields":[` + strings.Join(fields, ",") + `]}`
+}()
+
+// TestArchiveFilesDecodeAsHudiReadsThem reads the archive of a table with an independent log
+// block parser and avsc, resolved to a Hudi-shaped reader schema, and compares the records
+// with fcsync's reader.
+func TestArchiveFilesDecodeAsHudiReadsThem(t *testing.T) {
+	requireAvsc(t)
+	m := objstore.NewMemory()
+	w := newWorkload(t, m, hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	w.noSnaps = true
+	for range 8 {
+		w.commit(t, w.batch(3, 3))
+	}
+	ours, err := hudi.ReadArchivedTimeline(t.Context(), m, w.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	args := []string{"archive.mjs", filepath.Join(dir, "reader.avsc")}
+	if err := os.WriteFile(args[1], []byte(hudiArchivedMetaEntry), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range listAll(t, m, w.root+"/.hoodie/archived/") {
+		data, err := m.Get(t.Context(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, filepath.Join(dir, path.Base(k)))
+		if err := os.WriteFile(args[len(args)-1], data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.CommandContext(t.Context(), "node", args...)
+	cmd.Dir = duckdbDir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("node archive.mjs: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != len(ours) || len(ours) < 12 {
+		t.Fatalf("avsc read %d records, fcsync %d", len(lines), len(ours))
+	}
+	for i, line := range lines {
+		var rec []json.RawMessage
+		var version int
+		var r map[string]any
+		if json.Unmarshal([]byte(line), &rec) != nil || len(rec) != 3 || json.Unmarshal(rec[1], &version) != nil || json.Unmarshal(rec[2], &r) != nil {
+			t.Fatalf("archive.mjs printed %q", line)
+		}
+		o := ours[i]
+		if version != 3 || r["commitTime"] != o.Instant || r["actionType"] != o.Action || r["actionState"] != o.State ||
+			r["version"] != nil || r["stateTransitionTime"] != nil {
+			t.Errorf("record %d: avsc %v, fcsync %s %s %s", i, r, o.Action, o.State, o.Instant)
+		}
+		for _, f := range []string{"hoodieCommitMetadata", "hoodieCleanMetadata", "hoodieCleanerPlan"} {
+			if (r[f] == nil) != (o.Record[f] == nil) {
+				t.Errorf("record %d: %s is %v for avsc, %v for fcsync", i, f, r[f], o.Record[f])
+			}
+		}
+		if cm, ok := r["hoodieCommitMetadata"].(map[string]any); ok {
+			ocm := o.Record["hoodieCommitMetadata"].(map[string]any)
+			if cm["operationType"] != ocm["operationType"] || fmt.Sprint(cm["extraMetadata"]) != fmt.Sprint(ocm["extraMetadata"]) {
+				t.Errorf("record %d: commit metadata differs", i)
+			}
+			for p, stats := range cm["partitionToWriteStats"].(map[string]any) {
+				ostats := ocm["partitionToWriteStats"].(map[string]any)[p].([]any)
+				for k, s := range stats.([]any) {
+					for _, f := range []string{"fileId", "path", "prevCommit", "numWrites", "fileSizeInBytes"} {
+						if fmt.Sprint(s.(map[string]any)[f]) != fmt.Sprint(ostats[k].(map[string]any)[f]) {
+							t.Errorf("record %d partition %s stat %d: %s differs", i, p, k, f)
+						}
+					}
+				}
+			}
+		}
 	}
 }
