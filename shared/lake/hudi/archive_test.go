@@ -474,7 +474,9 @@ var hudiArchivedMetaEntry = func() string {
 	stub := func(name string) string {
 		return `{"type":"record","name":"` + name + `","fields":[{"name":"version","type":["int","null"],"default":1}]}`
 	}
-	opt := func(name, typ string) string { return `{"name":"` + name + `","type":["null",` + typ + `],"default":null}` }
+	opt := func(name, typ string) string {
+		return `{"name":"` + name + `","type":["null",` + typ + `],"default":null}`
+	}
 	writeStat := `{"name":"HoodieWriteStat","type":"record","fields":[` + strings.Join([]string{
 		opt("fileId", `"string"`), opt("path", `"string"`), opt("prevCommit", `"string"`), opt("prevFilePathOverwritten", `"string"`),
 		opt("numWrites", `"long"`), opt("numDeletes", `"long"`), opt("numUpdateWrites", `"long"`), opt("totalWriteBytes", `"long"`),
