@@ -60,8 +60,8 @@ func TestMemoryLimitLeavesRoomBesideTheHeapAndYieldsToGOMEMLIMIT(t *testing.T) {
 		env      map[string]string
 		want     int64
 	}{
-		{"smallest FC size", 128, nil, 107374182},
-		{"the functions' s.yaml size", 512, nil, 429496729},
+		{"smallest FC size", 128, nil, 100663296},
+		{"the functions' s.yaml size", 512, nil, 402653184},
 		{"unknown size sets nothing", 0, nil, 0},
 		{"explicit GOMEMLIMIT wins", 512, map[string]string{"GOMEMLIMIT": "300MiB"}, 0},
 	}
@@ -79,8 +79,8 @@ func TestMemoryLimitLeavesRoomBesideTheHeapAndYieldsToGOMEMLIMIT(t *testing.T) {
 		env   map[string]string
 		want  bool
 	}{
-		{"a limit collects at the limit", 107374182, nil, true},
-		{"an explicit GOGC wins", 107374182, map[string]string{"GOGC": "100"}, false},
+		{"a limit collects at the limit", 100663296, nil, true},
+		{"an explicit GOGC wins", 100663296, map[string]string{"GOGC": "100"}, false},
 		{"no limit leaves GOGC alone", 0, nil, false},
 	}
 	for _, c := range gc {
@@ -103,7 +103,7 @@ func TestLimitMemorySetsTheLimitAndCollectsAtIt(t *testing.T) {
 		limit := LimitMemory(128, os.Getenv)
 		gotLimit := debug.SetMemoryLimit(-1)
 		gotGC := debug.SetGCPercent(-1)
-		if limit != 107374182 || gotLimit != limit || gotGC != -1 {
+		if limit != 100663296 || gotLimit != limit || gotGC != -1 {
 			fmt.Printf("limit %d, runtime limit %d, GOGC %d\n", limit, gotLimit, gotGC)
 			os.Exit(1)
 		}
