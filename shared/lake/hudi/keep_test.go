@@ -312,26 +312,7 @@ func TestTopUpOfAFileWithAnotherRootNameKeepsItsRowGroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := "lake/orders/" + snap.Files()[0]
-	data, err := s.Store.Get(t.Context(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
-	var md format.FileMetaData
-	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, data[len(data)-8-n:len(data)-8], &md); err != nil {
-		t.Fatal(err)
-	}
-	md.Schema[0].Name = "spark_schema"
-	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := append(bytes.Clone(data[:len(data)-8-n]), footer...)
-	out = append(binary.LittleEndian.AppendUint32(out, uint32(len(footer))), "PAR1"...)
-	if err := s.Store.Put(t.Context(), key, out); err != nil {
-		t.Fatal(err)
-	}
+	rewriteFooter(t, s.Store, "lake/orders/"+snap.Files()[0], func(md *format.FileMetaData) { md.Schema[0].Name = "spark_schema" })
 	cold, err := hudi.Open(t.Context(), s, "lake/orders")
 	if err != nil {
 		t.Fatal(err)
@@ -447,27 +428,10 @@ func TestTopUpKeepsRowGroupsWhoseStoredPageIndexIsBroken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := "lake/orders/" + snap.Files()[0]
-	data, err := s.Store.Get(t.Context(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
-	var md format.FileMetaData
-	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, data[len(data)-8-n:len(data)-8], &md); err != nil {
-		t.Fatal(err)
-	}
-	md.RowGroups[0].Columns[0].ColumnIndexLength = 1 << 30
-	md.RowGroups[0].Columns[1].OffsetIndexOffset = 1 << 40
-	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := append(bytes.Clone(data[:len(data)-8-n]), footer...)
-	out = append(binary.LittleEndian.AppendUint32(out, uint32(len(footer))), "PAR1"...)
-	if err := s.Store.Put(t.Context(), key, out); err != nil {
-		t.Fatal(err)
-	}
+	rewriteFooter(t, s.Store, "lake/orders/"+snap.Files()[0], func(md *format.FileMetaData) {
+		md.RowGroups[0].Columns[0].ColumnIndexLength = 1 << 30
+		md.RowGroups[0].Columns[1].OffsetIndexOffset = 1 << 40
+	})
 	cold, err := hudi.Open(t.Context(), s, "lake/orders")
 	if err != nil {
 		t.Fatal(err)
@@ -483,5 +447,29 @@ func TestTopUpKeepsRowGroupsWhoseStoredPageIndexIsBroken(t *testing.T) {
 	checkPageIndex(t, readParquetFile(t, s.Store, "lake/orders", snap.Files()[0]).data)
 	if n := len(rowsByKey(t, cold)); n != 9010 {
 		t.Errorf("snapshot has %d rows, want 9010", n)
+	}
+}
+
+// rewriteFooter replaces the footer of the stored Parquet file key with edit's version of it.
+func rewriteFooter(t *testing.T, s objstore.Store, key string, edit func(*format.FileMetaData)) {
+	t.Helper()
+	data, err := s.Get(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(&thrift.CompactProtocol{}, data[len(data)-8-n:len(data)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	edit(&md)
+	footer, err := thrift.Marshal(&thrift.CompactProtocol{}, &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(bytes.Clone(data[:len(data)-8-n]), footer...)
+	out = append(binary.LittleEndian.AppendUint32(out, uint32(len(footer))), "PAR1"...)
+	if err := s.Put(t.Context(), key, out); err != nil {
+		t.Fatal(err)
 	}
 }
