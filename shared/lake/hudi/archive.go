@@ -199,8 +199,8 @@ type ArchiveResult struct {
 
 // Archive archives the oldest instants when the active timeline holds more completed commits
 // than hoodie.keep.max.commits (WithArchiveKeep), down to hoodie.keep.min.commits, and first
-// completes an archiving that stopped half way. Write archives after every commit unless
-// WithAutoArchive(false). See the package doc.
+// completes an archiving that stopped half way. Write archives after every commit with
+// WithAutoArchive(true). See the package doc.
 func (t *Table) Archive(ctx context.Context) (ArchiveResult, error) {
 	where := "hudi " + t.root + ": archive"
 	if t.cfg == nil {

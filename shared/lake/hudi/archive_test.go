@@ -71,7 +71,7 @@ func TestArchivingStartsAboveKeepMaxAndLeavesKeepMin(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := objstore.NewMemory()
-			w := newWorkload(t, m, hudi.WithCleanRetained(tt.retained), hudi.WithArchiveKeep(tt.lo, tt.hi))
+			w := newWorkload(t, m, hudi.WithAutoArchive(true), hudi.WithCleanRetained(tt.retained), hudi.WithArchiveKeep(tt.lo, tt.hi))
 			w.noSnaps = true
 			var all []string
 			for i := range tt.commits {
@@ -93,7 +93,7 @@ func TestArchivingStartsAboveKeepMaxAndLeavesKeepMin(t *testing.T) {
 
 func TestActiveTimelineStaysBetweenKeepMinAndMaxOverManyCommits(t *testing.T) {
 	m := objstore.NewMemory()
-	w := newWorkload(t, m) // defaults: retain 10 commits, keep 20 to 30
+	w := newWorkload(t, m, hudi.WithAutoArchive(true)) // defaults: retain 10 commits, keep 20 to 30
 	w.noSnaps = true
 	files := 0
 	for i := range 75 {
@@ -293,7 +293,7 @@ func TestArchiveRecordsDescribeTheArchivedInstants(t *testing.T) {
 func TestGoldenArchiveFile(t *testing.T) {
 	m := objstore.NewMemory()
 	opts := []hudi.Option{hudi.WithClock(fakeClock()), hudi.WithIDs(fakeIDs()), hudi.WithWriterID("golden"),
-		hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3)}
+		hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3), hudi.WithAutoArchive(true)}
 	tbl := mustCreate(t, m, "lake/items", goldenItemsConfig(), opts...)
 	for i := range 4 {
 		mustWrite(t, tbl, hudi.Batch{Columns: goldenItemsConfig().Columns, Rows: goldenItemRows(i)})
@@ -414,7 +414,7 @@ func TestDuckDBReadsTheSameSnapshotAfterArchiving(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newWorkload(t, d, hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	w := newWorkload(t, d, hudi.WithAutoArchive(true), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
 	w.noSnaps = true
 	for range 9 {
 		w.commit(t, w.batch(4, 3))
@@ -443,7 +443,9 @@ func TestParsedArchiveOptionsTakeEffect(t *testing.T) {
 		active int // completed commits active after four commits
 	}{
 		{"defaults", nil, 4},
-		{"keep 2 to 3", map[string]any{hudi.OptCommitsRetained: 1, hudi.OptKeepMinCommits: "2", hudi.OptKeepMaxCommits: 3}, 2},
+		{"keep 2 to 3, automatic", map[string]any{hudi.OptCommitsRetained: 1, hudi.OptKeepMinCommits: "2", hudi.OptKeepMaxCommits: 3,
+			hudi.OptAutoArchive: true}, 2},
+		{"keep 2 to 3, not automatic by default", map[string]any{hudi.OptCommitsRetained: 1, hudi.OptKeepMinCommits: 2, hudi.OptKeepMaxCommits: 3}, 4},
 		{"keep 2 to 3, not automatic", map[string]any{hudi.OptCommitsRetained: 1, hudi.OptKeepMinCommits: 2, hudi.OptKeepMaxCommits: 3,
 			hudi.OptAutoArchive: "false"}, 4},
 	}
@@ -508,7 +510,7 @@ var hudiArchivedMetaEntry = func() string {
 func TestArchiveFilesDecodeAsHudiReadsThem(t *testing.T) {
 	requireAvsc(t)
 	m := objstore.NewMemory()
-	w := newWorkload(t, m, hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	w := newWorkload(t, m, hudi.WithAutoArchive(true), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
 	w.noSnaps = true
 	for range 8 {
 		w.commit(t, w.batch(3, 3))

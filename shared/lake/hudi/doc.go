@@ -11,7 +11,7 @@
 //	res, err := tbl.Write(ctx, hudi.Batch{Columns, Rows, Checkpoints, From})
 //	snap, err := tbl.Snapshot(ctx); snap.Scan(ctx, fn, hudi.Where(...)); hudi.WriteJSON(ctx, w, snap)
 //	res, err := tbl.Clean(ctx)                                           // also after every Write
-//	res, err := tbl.Archive(ctx)                                         // also after every Write
+//	res, err := tbl.Archive(ctx)                                         // also after every Write with WithAutoArchive(true)
 //	recs, err := hudi.ReadArchivedTimeline(ctx, store, root)
 //	hudi.Detect(ctx, store, root)
 //
@@ -29,7 +29,7 @@
 //	hoodie.keep.min.commits          completed commits archiving leaves active: above
 //	                                 commits.retained (20)
 //	hoodie.keep.max.commits          archive once more are active: above keep.min (30)
-//	hoodie.archive.automatic         archive after every commit (true)
+//	hoodie.archive.automatic         archive after every commit (false)
 //
 // Unknown keys and bad values are errors naming them. Tables that fcsync did not create
 // (Spark's test tables) open read-only.
@@ -303,10 +303,11 @@
 // # Archiving
 //
 // Every commit and every clean adds three files to .hoodie/. As Hudi's HoodieTimelineArchiver
-// does (table version 6), Write archives after every commit (WithAutoArchive(false) turns that
-// off; a failed archiving is only logged) and Archive on demand: once the active timeline holds
-// more than keep.max completed commits (WithArchiveKeep, hoodie.keep.max.commits, 30), the
-// oldest are archived down to keep.min (20), but only commits strictly older than
+// does (table version 6), Archive archives on demand, and Write after every commit with
+// WithAutoArchive(true) (off by default, unlike Hudi; a failed archiving is only logged): once
+// the active timeline holds more than keep.max completed commits (WithArchiveKeep,
+// hoodie.keep.max.commits, 30), the oldest are archived down to keep.min (20), but only
+// commits strictly older than
 //   - the earliest commit cleaning retains (the N-th newest, N = WithCleanRetained), and
 //   - the newest completed commit before the oldest pending commit instant, as Hudi keeps one,
 //     so a pending instant never falls before the active timeline (where readers would take its

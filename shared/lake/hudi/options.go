@@ -27,7 +27,7 @@ const (
 	// OptKeepMaxCommits is the number of completed commits above which archiving starts
 	// (WithArchiveKeep; above hoodie.keep.min.commits, default 30).
 	OptKeepMaxCommits = "hoodie.keep.max.commits"
-	// OptAutoArchive archives after every commit (WithAutoArchive; default true).
+	// OptAutoArchive archives after every commit (WithAutoArchive; default false).
 	OptAutoArchive = "hoodie.archive.automatic"
 )
 
@@ -44,7 +44,7 @@ var optionKeys = []string{OptAutoArchive, OptAutoClean, OptCommitsRetained, OptC
 //	hoodie.clean.automatic: true               # clean after every commit (default true)
 //	hoodie.keep.min.commits: 20                # above commits.retained (default 20)
 //	hoodie.keep.max.commits: 30                # above keep.min (default 30)
-//	hoodie.archive.automatic: true             # archive after every commit (default true)
+//	hoodie.archive.automatic: false            # archive after every commit (default false)
 //
 // As Hudi's write config does, keep.min must be above commits.retained (with their defaults
 // for unset keys: commits.retained 20 or more needs keep.min set) and keep.max above keep.min.

@@ -97,7 +97,8 @@ func WithArchiveKeep(min, max int) Option {
 }
 
 // WithAutoArchive turns archiving after every successful commit on or off (Hudi's
-// hoodie.archive.automatic; default on). Archive archives on demand either way.
+// hoodie.archive.automatic; default off here, unlike Hudi). Archive archives on demand either
+// way.
 func WithAutoArchive(on bool) Option { return func(o *options) { o.autoArchive = on } }
 
 // WithMaxAttempts sets how often Write rewrites its files after losing a race to a concurrent
@@ -121,7 +122,6 @@ func newOptions(opts []Option) (options, error) {
 		maxAttempts: 10,
 		retained:    defaultRetained,
 		autoClean:   true,
-		autoArchive: true,
 	}
 	for _, opt := range opts {
 		opt(&o)
