@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fcsync/fcsync/shared/objstore"
 )
@@ -25,10 +26,12 @@ const (
 	archiveWriteToken = "1-0-1"
 	archiveHint       = auxDir + "/archive.json"
 	// archiveBatch is hoodie.commits.archival.batch: records per log block.
-	archiveBatch   = 10
-	defaultKeepMin = 20
-	defaultKeepMax = 30
-	maxKeep        = 100000
+	archiveBatch = 10
+	// defaultArchiveGrace is the grace period of archiving (WithArchiveGrace).
+	defaultArchiveGrace = time.Hour
+	defaultKeepMin      = 20
+	defaultKeepMax      = 30
+	maxKeep             = 100000
 	// rollingStatKey is HoodieRollingStatMetadata.ROLLING_STAT_METADATA_KEY: Hudi's commit
 	// metadata conversion for the archive puts it into extraMetadata with an empty value.
 	rollingStatKey = "ROLLING_STAT"
@@ -221,8 +224,7 @@ func (t *Table) Archive(ctx context.Context) (ArchiveResult, error) {
 }
 
 // archiveState is what a Table knows of the archived timeline: the newest archive file's
-// version and the newest commit instant archived (every completed commit at or below it is
-// archived: commits are archived oldest first). Both only grow.
+// version and the newest commit instant archived. Both only grow.
 type archiveState struct {
 	loaded  bool
 	version int64
@@ -230,55 +232,89 @@ type archiveState struct {
 }
 
 // archiveHintData is .hoodie/.aux/fcsync/archive.json, written after each archive file: where
-// to start looking for the newest one without listing them all. It may lag behind.
+// to start looking for the newest one without listing them all. It may lag behind, and it is
+// only trusted as far as the file it names exists.
 type archiveHintData struct {
 	Version int64  `json:"version"`
 	Upto    string `json:"upto"`
 }
 
-// loadArchive finds the newest archive file (from the hint, then probing the next versions)
-// and, with entries or when the hint lags, reads it.
-func (t *Table) loadArchive(ctx context.Context, entries bool) (archiveState, []ArchivedInstant, error) {
-	st := archiveState{loaded: true}
-	data, ok, err := getOptional(ctx, t.store, joinKey(t.root, archiveHint))
-	if err != nil {
-		return st, nil, fmt.Errorf("read archive hint: %w", err)
+// maxArchiveVersion bounds the archive versions fcsync believes (a version near MaxInt64 would
+// overflow the next one).
+const maxArchiveVersion = 1 << 53
+
+// archiveExists reports whether an archive file of version v exists.
+func (t *Table) archiveExists(ctx context.Context, v int64) (bool, error) {
+	if v <= 0 || v > maxArchiveVersion {
+		return false, nil
 	}
-	var hint archiveHintData
-	if ok && json.Unmarshal(data, &hint) == nil && hint.Version > 0 && (hint.Upto == "" || validInstant(hint.Upto)) {
-		st.version, st.upto = hint.Version, hint.Upto
-	} else {
+	keys, _, err := t.store.List(ctx, t.archiveKey(v), "", 1)
+	if err != nil {
+		return false, fmt.Errorf("list archive files: %w", err)
+	}
+	return len(keys) > 0, nil
+}
+
+// newestArchive finds the newest archive file's version (0: none): from the cached version or
+// the hint, when the file it names exists, else by listing them all, then probing the next
+// versions.
+func (t *Table) newestArchive(ctx context.Context) (int64, error) {
+	v := t.cachedArchive().version
+	if v == 0 {
+		data, ok, err := getOptional(ctx, t.store, joinKey(t.root, archiveHint))
+		if err != nil {
+			return 0, fmt.Errorf("read archive hint: %w", err)
+		}
+		var hint archiveHintData
+		if ok && json.Unmarshal(data, &hint) == nil {
+			if ok, err := t.archiveExists(ctx, hint.Version); err != nil {
+				return 0, err
+			} else if ok {
+				v = hint.Version
+			}
+		}
+	}
+	if v == 0 {
 		files, err := listArchiveFiles(ctx, t.store, t.root)
 		if err != nil {
-			return st, nil, err
+			return 0, err
 		}
-		if len(files) > 0 {
-			st.version = files[len(files)-1].version
+		for _, f := range files {
+			if f.version > 0 && f.version <= maxArchiveVersion {
+				v = f.version
+			}
 		}
 	}
-	from := st.version
-	for {
-		keys, _, err := t.store.List(ctx, t.archiveKey(st.version+1), "", 1)
+	for v > 0 && v < maxArchiveVersion {
+		ok, err := t.archiveExists(ctx, v+1)
 		if err != nil {
-			return st, nil, fmt.Errorf("list archive files: %w", err)
+			return 0, err
 		}
-		if len(keys) == 0 {
+		if !ok {
 			break
 		}
-		st.version++
+		v++
 	}
-	if st.version == 0 || (!entries && st.version == from && ok) {
-		t.noteArchive(st)
-		return st, nil, nil
+	return v, nil
+}
+
+// loadArchive finds the newest archive file and reads it, and older ones while none of them
+// records a completed commit below head: it returns the state (upto is the newest archived
+// completed commit below head) and the newest file's records below head.
+func (t *Table) loadArchive(ctx context.Context, head string) (archiveState, []ArchivedInstant, error) {
+	st := archiveState{loaded: true}
+	v, err := t.newestArchive(ctx)
+	if err != nil || v == 0 {
+		return st, nil, err
 	}
-	// Read the newest file (and older ones while they archive no commit: only files of other
-	// writers can).
+	st.version = v
 	var newest []ArchivedInstant
-	for v := st.version; v > 0; v-- {
+	for ; v > 0; v-- {
 		recs, err := t.readArchiveVersion(ctx, v)
 		if err != nil {
 			return st, nil, err
 		}
+		recs = slices.DeleteFunc(recs, func(r ArchivedInstant) bool { return r.Instant >= head })
 		if v == st.version {
 			newest = recs
 		}
@@ -287,7 +323,7 @@ func (t *Table) loadArchive(ctx context.Context, entries bool) (archiveState, []
 				st.upto = r.Instant
 			}
 		}
-		if st.upto != "" || v <= from {
+		if st.upto != "" {
 			break
 		}
 	}
@@ -300,6 +336,10 @@ func (t *Table) archiveKey(version int64) string {
 	return joinKey(t.root, archiveDir) + "/" + archiveFilePrefix + strconv.FormatInt(version, 10) + "_"
 }
 
+// maxArchiveFile bounds the size of an archive file fcsync reads (its own hold one archiving:
+// tens of KiB).
+const maxArchiveFile = 64 << 20
+
 // readArchiveVersion reads the archive files of one version (normally one).
 func (t *Table) readArchiveVersion(ctx context.Context, v int64) ([]ArchivedInstant, error) {
 	keys, _, err := t.store.List(ctx, t.archiveKey(v), "", listPage)
@@ -308,17 +348,39 @@ func (t *Table) readArchiveVersion(ctx context.Context, v int64) ([]ArchivedInst
 	}
 	var out []ArchivedInstant
 	for _, k := range keys {
-		data, err := t.store.Get(ctx, k)
+		recs, err := readArchiveFile(ctx, t.store, k)
 		if err != nil {
-			return nil, fmt.Errorf("read archive file: %w", err)
-		}
-		recs, err := decodeArchiveFile(data)
-		if err != nil {
-			return nil, fmt.Errorf("archive file %s: %w", k[strings.LastIndexByte(k, '/')+1:], err)
+			return nil, err
 		}
 		out = append(out, recs...)
 	}
 	return out, nil
+}
+
+// readArchiveFile reads and decodes one archive file, refusing one above maxArchiveFile.
+func readArchiveFile(ctx context.Context, s objstore.Store, key string) ([]ArchivedInstant, error) {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	if _, sized := s.(objstore.Sizer); sized {
+		size, err := objstore.Size(ctx, s, key)
+		if err != nil {
+			return nil, fmt.Errorf("archive file %s: %w", name, err)
+		}
+		if size > maxArchiveFile {
+			return nil, fmt.Errorf("archive file %s: %d bytes is more than the %d fcsync reads", name, size, maxArchiveFile)
+		}
+	}
+	data, err := s.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("read archive file %s: %w", name, err)
+	}
+	if len(data) > maxArchiveFile {
+		return nil, fmt.Errorf("archive file %s: %d bytes is more than the %d fcsync reads", name, len(data), maxArchiveFile)
+	}
+	recs, err := decodeArchiveFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("archive file %s: %w", name, err)
+	}
+	return recs, nil
 }
 
 func (t *Table) noteArchive(st archiveState) {
@@ -335,17 +397,74 @@ func (t *Table) cachedArchive() archiveState {
 	return t.arch
 }
 
-// archivedUpto returns the newest archived commit instant, reading the archive state again
-// unless the cached one already covers instant.
-func (t *Table) archivedUpto(ctx context.Context, instant string) (string, error) {
-	if st := t.cachedArchive(); st.loaded && instant != "" && instant <= st.upto {
-		return st.upto, nil
+// archivedCommits returns the completed commit instants archive version v records, sorted,
+// reading the version once per Table (archive files are written once).
+func (t *Table) archivedCommits(ctx context.Context, v int64) ([]string, error) {
+	t.mu.Lock()
+	cs, ok := t.archCommits[v]
+	t.mu.Unlock()
+	if ok {
+		return cs, nil
 	}
-	st, _, err := t.loadArchive(ctx, false)
+	recs, err := t.readArchiveVersion(ctx, v)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return max(st.upto, t.cachedArchive().upto), nil
+	cs = []string{}
+	for _, r := range recs {
+		if r.Action == actionCommit && r.State == stateCompleted {
+			cs = append(cs, r.Instant)
+		}
+	}
+	slices.Sort(cs)
+	cs = slices.Compact(cs)
+	t.mu.Lock()
+	t.archCommits[v] = cs
+	t.mu.Unlock()
+	return cs, nil
+}
+
+// isArchived reports whether the archived timeline records instant as a completed commit. An
+// fcsync archive's versions hold ascending, disjoint ranges of commits, so a binary search over
+// the versions reads a few files; a version without commits (not fcsync's) makes it read them
+// all. The newest version is looked for anew on every call: the archive file is written before
+// the archived .commit files are deleted, so a caller that saw no .commit finds the commit here
+// if it was archived.
+func (t *Table) isArchived(ctx context.Context, instant string) (bool, error) {
+	newest, err := t.newestArchive(ctx)
+	if err != nil || newest == 0 {
+		return false, err
+	}
+	t.noteArchive(archiveState{version: newest})
+	lo, hi := int64(1), newest
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		cs, err := t.archivedCommits(ctx, mid)
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case len(cs) == 0:
+			for v := newest; v > 0; v-- {
+				cs, err := t.archivedCommits(ctx, v)
+				if err != nil {
+					return false, err
+				}
+				if _, ok := slices.BinarySearch(cs, instant); ok {
+					return true, nil
+				}
+			}
+			return false, nil
+		case instant < cs[0]:
+			hi = mid - 1
+		case instant > cs[len(cs)-1]:
+			lo = mid + 1
+		default:
+			_, ok := slices.BinarySearch(cs, instant)
+			return ok, nil
+		}
+	}
+	return false, nil
 }
 
 // timelineFile is one file of the active timeline.
@@ -376,13 +495,18 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 	if len(commits) <= t.o.keepMax && !leftover {
 		return res, nil
 	}
-	st, newest, err := t.loadArchive(ctx, true)
+	st, newest, err := t.loadArchive(ctx, head)
 	if err != nil {
 		return res, err
 	}
+	if st.version > 0 && st.upto == "" {
+		// Archive files that record no commit below the head are not fcsync's (or are
+		// damaged): what is archived, and so which base files are orphans, is unknown.
+		return res, fmt.Errorf("%s records no completed commit below the log head %s: not archiving", archiveFileName(st.version), head)
+	}
 	// 1. Finish the newest archiving: delete what is left of the instants it archived, and
 	// any .commit at or below the newest archived commit (a stalled writer re-published it).
-	done := map[string]string{} // instant -> action, archived already
+	done := map[string]string{} // instant -> action, archived already (below the head)
 	for _, r := range newest {
 		done[r.Instant] = r.Action
 	}
@@ -415,7 +539,9 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 		return res, nil
 	}
 	// 2. Plan: the oldest commits down to keep.min, strictly older than the earliest commit
-	// the cleaner retains and than the newest completed commit before the first pending one.
+	// the cleaner retains and than the newest completed commit before the first pending one,
+	// leaving the active timeline starting at a commit older than the grace period (so every
+	// instant a live writer may still write files for stays inside it).
 	all := commits
 	if !tl.marks[head].commitOrNil() {
 		all = append(slices.Clone(commits), head)
@@ -424,14 +550,17 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 		return res, nil
 	}
 	bound := all[len(all)-t.o.retained]
+	cutoff := formatInstant(t.o.clock().Add(-t.o.grace))
 	var pending []string
 	for _, i := range tl.order {
 		m := tl.marks[i]
 		if m.commit || !(m.requested || m.inflight) {
 			continue
 		}
-		if i < head {
-			// Dead: no instant below a decided commit can commit any more (see Writes).
+		if i < cutoff {
+			// Dead: older than the grace period, its writer gives up without writing any
+			// more files (see WithArchiveGrace). A younger one below the head cannot commit
+			// either, but its writer may still be writing: it is left to the writers.
 			if err := t.rollback(ctx, i, nil); err == nil {
 				m.requested, m.inflight = false, false
 				continue
@@ -452,7 +581,7 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 		bound = min(bound, limit)
 	}
 	n := 0
-	for n < len(commits)-t.o.keepMin && commits[n] < bound {
+	for n < len(commits)-t.o.keepMin && commits[n] < bound && commits[n+1] < cutoff {
 		n++
 	}
 	if n == 0 {
@@ -473,9 +602,15 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 	for _, c := range commits {
 		isCommit[c] = true
 	}
+	// Below the oldest active commit, the archivings before this one looked (the first one
+	// looks at everything below start).
+	lower := ""
+	if st.version > 0 {
+		lower = max(st.upto, commits[0])
+	}
 	var orphans []string
 	if err := listBaseFiles(ctx, t.store, t.root, "", false, func(p string, bn baseFileName) {
-		if bn.instant > st.upto && bn.instant < start && !isCommit[bn.instant] {
+		if bn.instant > lower && bn.instant < start && !isCommit[bn.instant] {
 			orphans = append(orphans, joinKey(p, bn.String()))
 		}
 	}); err != nil {

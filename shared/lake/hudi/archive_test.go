@@ -292,10 +292,12 @@ func TestArchiveRecordsDescribeTheArchivedInstants(t *testing.T) {
 // dump in testdata/golden (go test -update rewrites it).
 func TestGoldenArchiveFile(t *testing.T) {
 	m := objstore.NewMemory()
-	opts := []hudi.Option{hudi.WithClock(fakeClock()), hudi.WithIDs(fakeIDs()), hudi.WithWriterID("golden"),
+	clk := newJumpClock()
+	opts := []hudi.Option{hudi.WithClock(clk.Now), hudi.WithIDs(fakeIDs()), hudi.WithWriterID("golden"),
 		hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3), hudi.WithAutoArchive(true)}
 	tbl := mustCreate(t, m, "lake/items", goldenItemsConfig(), opts...)
 	for i := range 4 {
+		clk.Jump(archiveGraceJump)
 		mustWrite(t, tbl, hudi.Batch{Columns: goldenItemsConfig().Columns, Rows: goldenItemRows(i)})
 	}
 	keys := listAll(t, m, "lake/items/.hoodie/archived/")

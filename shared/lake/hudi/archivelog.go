@@ -244,13 +244,9 @@ func ReadArchivedTimeline(ctx context.Context, store objstore.Store, root string
 	}
 	var out []ArchivedInstant
 	for _, f := range files {
-		data, err := store.Get(ctx, joinKey(root, archiveDir+"/"+f.name))
+		entries, err := readArchiveFile(ctx, store, joinKey(root, archiveDir+"/"+f.name))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		entries, err := decodeArchiveFile(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %w", where, f.name, err)
 		}
 		for i := range entries {
 			entries[i].File = f.name

@@ -35,6 +35,7 @@ type workload struct {
 	cleaned int        // base files the cleans after the commits deleted
 	pending hudi.Batch // a batch whose commit a test interrupted
 	noSnaps bool       // do not record snapshots
+	clk     *jumpClock // the clock, moved past the archive grace period before each commit
 }
 
 var workloadUsers = []string{"ann", "bob", "cy"}
@@ -42,10 +43,11 @@ var workloadUsers = []string{"ann", "bob", "cy"}
 func newWorkload(t *testing.T, s objstore.Store, opts ...hudi.Option) *workload {
 	t.Helper()
 	cfg := ordersConfig(hudi.Partitioning{Fields: []string{"user_name"}})
-	opts = append([]hudi.Option{hudi.WithFileSizes(4<<10, 3<<10)}, opts...)
+	clk := newJumpClock()
+	opts = append([]hudi.Option{hudi.WithFileSizes(4<<10, 3<<10), hudi.WithClock(clk.Now)}, opts...)
 	pcg := rand.NewPCG(1, 2)
 	return &workload{tbl: mustCreate(t, s, "lake/orders", cfg, opts...), store: s, root: "lake/orders",
-		pcg: pcg, rnd: rand.New(pcg), next: 1, want: map[string]string{}, version: map[string]int64{}}
+		pcg: pcg, rnd: rand.New(pcg), next: 1, want: map[string]string{}, version: map[string]int64{}, clk: clk}
 }
 
 // clone copies the workload and its table onto a new memory store, opened with opts, for
@@ -66,7 +68,7 @@ func (w *workload) clone(t *testing.T, opts ...hudi.Option) (*objstore.Memory, *
 	pcg := *w.pcg
 	c.store, c.pcg, c.rnd = m, &pcg, rand.New(&pcg)
 	c.want, c.version, c.snaps = maps.Clone(w.want), maps.Clone(w.version), slices.Clone(w.snaps)
-	tbl, err := hudi.Open(t.Context(), m, w.root, opts...)
+	tbl, err := hudi.Open(t.Context(), m, w.root, append([]hudi.Option{hudi.WithClock(w.clk.Now)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +104,7 @@ func (w *workload) batch(n, upd int) hudi.Batch {
 // commit writes a batch and records the snapshot it leads to.
 func (w *workload) commit(t *testing.T, b hudi.Batch) hudi.Result {
 	t.Helper()
+	w.clk.Jump(archiveGraceJump)
 	res := mustWrite(t, w.tbl, b)
 	w.written += res.Files
 	w.cleaned += res.Cleaned

@@ -17,7 +17,7 @@
 //
 // Options: WithClock and WithIDs (deterministic instants and file ids, for golden tests),
 // WithLogger, WithWriterID, WithFileSizes, WithMaxAttempts, WithCleanRetained, WithAutoClean,
-// WithArchiveKeep, WithAutoArchive.
+// WithArchiveKeep, WithAutoArchive, WithArchiveGrace.
 // ParseOptions turns a job's writer options, named as Hudi's write configs, into Options:
 //
 //	hoodie.parquet.max.file.size     base file size to aim for, bytes: 1 KiB to 1 GiB (64 MiB)
@@ -238,8 +238,8 @@
 // Snapshot lists .hoodie/ and the base files: per file group, the newest base file whose instant
 // has a completed .commit (for fcsync tables also the decided log head); files of requested or
 // inflight instants are ignored; instants older than the active timeline count as completed only
-// when .hoodie/archived holds archived instants (Hudi's rule), and for fcsync's tables so does
-// every instant up to the newest archived commit (see Archiving). Replace and delta commits (clustering, insert
+// when .hoodie/archived holds archived instants (Hudi's rule); for fcsync's tables only the
+// commits the archived timeline records count (see Archiving). Replace and delta commits (clustering, insert
 // overwrite, MERGE_ON_READ) are refused with an error. Scan filters with simple predicates
 // (Where); WriteJSON prints rows as JSON lines keyed by column name for a CLI.
 //
@@ -311,8 +311,19 @@
 //   - the earliest commit cleaning retains (the N-th newest, N = WithCleanRetained), and
 //   - the newest completed commit before the oldest pending commit instant, as Hudi keeps one,
 //     so a pending instant never falls before the active timeline (where readers would take its
-//     files for committed). Pending instants below the log head are dead (see Writes) and are
-//     rolled back first; one whose rollback fails holds archiving back.
+//     files for committed), and
+//   - the newest completed commit older than the grace period G (WithArchiveGrace, 1 hour):
+//     the active timeline always starts at a commit older than now−G.
+//
+// The grace period keeps attempts that are still running inside the active timeline. Instants
+// are times of the Tables' clocks. A writer gives up an attempt whose instant is older than
+// now−G/2 before writing any file of it (the .inflight, each base file) and before deciding it
+// in the commit log, and redoes it under a new instant; so no file of an attempt appears once
+// its instant is older than now−G/2. Archiving therefore takes pending instants older than G
+// for dead and rolls them back first (one whose rollback fails holds archiving back); younger
+// ones, even below the log head (they lost a race but may still be writing), are left to their
+// writers and lie above the start of the active timeline. This holds while the clocks of
+// writers and archivers agree to well within G/2 and no store request takes that long.
 //
 // With them go the completed cleans older than the oldest commit left active (pending cleans
 // stay). Base files of instants between the last archiving and the new start of the active
@@ -354,10 +365,12 @@
 // the next archiving, and no instant is archived twice: an instant is only archived while it is
 // active, and a new archive file is only written once the previous one's instants are gone.
 // fcsync's commit log stays the writer's source of truth. A writer that finds no .commit for an
-// instant below the log head takes it for committed when it is at or below the newest archived
-// commit (every completed commit up to it is archived; the archive file exists before any
-// .commit is deleted), and a commit landing meanwhile whose .commit is archived makes a rebase
-// redo. A .commit that a writer stalled between deciding and publishing re-creates after its
+// instant below the log head takes it for committed only when the archived timeline records it
+// as a completed commit (the archive file exists before any .commit is deleted; the versions
+// hold ascending commit ranges, so a binary search reads a few files, each once per Table), and
+// a commit landing meanwhile whose .commit is archived makes a rebase redo. Snapshot applies
+// the same rule to fcsync's tables (Hudi's rule only to tables fcsync did not create), so a
+// stray file below the archived commits is never read. A .commit that a writer stalled between deciding and publishing re-creates after its
 // archiving is deleted by the next archiving (until then, readers using only Hudi's rule see the
 // commits archived after it as missing).
 //

@@ -48,6 +48,30 @@ func fakeClock() func() time.Time {
 	}
 }
 
+// jumpClock stands still until a test moves it: archiving tests move it past the archive grace
+// period between commits, so that archiving may archive them.
+type jumpClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// archiveGraceJump is more than the default archive grace period.
+const archiveGraceJump = 2 * time.Hour
+
+func newJumpClock() *jumpClock { return &jumpClock{now: baseTime} }
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *jumpClock) Jump(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // fakeIDs returns UUID-shaped sequential ids.
 func fakeIDs() func() string {
 	var mu sync.Mutex

@@ -51,22 +51,26 @@ func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	// Instants older than the active timeline were archived, and were completed (Hudi's rule).
-	// For fcsync's tables so is every instant up to the newest archived commit: that holds even
-	// while an archived .commit is still (or again) in the active timeline.
-	upto := ""
+	// fcsync's tables take only the commits the archived timeline records for archived: a file
+	// of an attempt that never committed is never read, wherever its instant lies.
+	archived := map[string]bool{}
 	if tl.archived && t.log != nil {
 		for _, f := range files {
-			if i := f.name.instant; !tl.isCompleted(i) && (len(tl.completed) == 0 || i >= tl.completed[0]) {
-				if upto, err = t.archivedUpto(ctx, ""); err != nil {
-					return nil, fmt.Errorf("%s: %w", where, err)
-				}
-				break
+			i := f.name.instant
+			if _, known := archived[i]; known || tl.isCompleted(i) || (len(tl.completed) > 0 && i > tl.completed[0]) {
+				continue
+			}
+			if archived[i], err = t.isArchived(ctx, i); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 		}
 	}
 	committed := func(instant string) bool {
-		if tl.isCompleted(instant) || instant <= upto {
+		switch {
+		case tl.isCompleted(instant):
 			return true
+		case t.log != nil:
+			return archived[instant]
 		}
 		return tl.archived && len(tl.completed) > 0 && instant < tl.completed[0]
 	}

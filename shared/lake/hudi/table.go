@@ -46,12 +46,13 @@ type options struct {
 	smallFile   int64
 	maxAttempts int
 	keys        *KeyCache
-	retained    int  // commits whose snapshots cleaning keeps readable
-	autoClean   bool // clean after every commit
-	keepMin     int  // completed commits archiving leaves in the active timeline
-	keepMax     int  // completed commits above which archiving starts
-	keepSet     bool // keepMin and keepMax were set (WithArchiveKeep)
-	autoArchive bool // archive after every commit
+	retained    int           // commits whose snapshots cleaning keeps readable
+	autoClean   bool          // clean after every commit
+	keepMin     int           // completed commits archiving leaves in the active timeline
+	keepMax     int           // completed commits above which archiving starts
+	keepSet     bool          // keepMin and keepMax were set (WithArchiveKeep)
+	autoArchive bool          // archive after every commit
+	grace       time.Duration // age below which instants are not archived past (WithArchiveGrace)
 }
 
 // WithClock sets the clock instants are taken from (default time.Now). Instants always
@@ -101,6 +102,15 @@ func WithArchiveKeep(min, max int) Option {
 // way.
 func WithAutoArchive(on bool) Option { return func(o *options) { o.autoArchive = on } }
 
+// WithArchiveGrace sets the grace period G of archiving (default 1 hour, at least 1 second).
+// Instants are times of the Tables' clocks: archiving keeps the active timeline starting at a
+// commit older than G, so it never archives past an instant younger than G, and rolls back
+// only pending instants older than G; a writer gives up an attempt whose instant is older than
+// G/2 before writing any of its files or deciding it, and redoes it under a new instant. The
+// writers' and archivers' clocks must agree to well within G/2, and no single store request
+// may take that long. See the package doc, Archiving.
+func WithArchiveGrace(d time.Duration) Option { return func(o *options) { o.grace = d } }
+
 // WithMaxAttempts sets how often Write rewrites its files after losing a race to a concurrent
 // commit before it gives up (default 10).
 func WithMaxAttempts(n int) Option { return func(o *options) { o.maxAttempts = n } }
@@ -122,6 +132,7 @@ func newOptions(opts []Option) (options, error) {
 		maxAttempts: 10,
 		retained:    defaultRetained,
 		autoClean:   true,
+		grace:       defaultArchiveGrace,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -131,6 +142,8 @@ func newOptions(opts []Option) (options, error) {
 		return o, errors.New("nil clock, id generator or logger")
 	case o.maxFile < minFileSize || o.maxFile > maxFileSize || o.smallFile < 0 || o.smallFile > o.maxFile:
 		return o, fmt.Errorf("file sizes %d/%d: want 1 KiB <= max <= 1 GiB and 0 <= small <= max", o.maxFile, o.smallFile)
+	case o.grace < time.Second:
+		return o, fmt.Errorf("archive grace %v: want at least 1s", o.grace)
 	case o.maxAttempts < 1:
 		return o, fmt.Errorf("max attempts %d: want at least 1", o.maxAttempts)
 	case o.retained < 1 || o.retained > maxRetained:
@@ -176,7 +189,8 @@ type Table struct {
 	committed   map[string]bool // final commit status of instants below a known log head
 	partitions  map[string]bool // partitions known to have partition metadata
 	keys        *KeyCache
-	arch        archiveState // the archived timeline as last read
+	arch        archiveState       // the archived timeline as last read
+	archCommits map[int64][]string // completed commits per archive version read
 }
 
 // Detect reports whether root holds a Hudi table (.hoodie/hoodie.properties exists).
@@ -299,7 +313,7 @@ func open(ctx context.Context, store objstore.Store, root string, o options) (*T
 		return nil, fmt.Errorf("%s: table version %q is not supported (5 and 6 are)", where, v)
 	}
 	t := &Table{store: store, root: root, o: o, props: props,
-		committed: map[string]bool{}, partitions: map[string]bool{}, keys: o.keys}
+		committed: map[string]bool{}, partitions: map[string]bool{}, keys: o.keys, archCommits: map[int64][]string{}}
 	if t.keys == nil {
 		t.keys = NewKeyCache(defaultKeyCache)
 	}

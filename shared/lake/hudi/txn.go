@@ -128,7 +128,8 @@ func (t *Table) publish(ctx context.Context, h *logHead) error {
 
 // isCommitted reports whether instant is a completed commit as seen from the log head whose
 // instant is head: the head itself is; instants above it are not (yet); an instant below it is
-// if its .commit exists or it is archived (at or below the newest archived commit). The answer for instants below a head is final and cached: every
+// if its .commit exists or the archived timeline records it as a completed commit. The answer
+// for instants below a head is final and cached: every
 // decided commit below the head has its .commit, and an undecided instant below the head can
 // never commit (commit instants increase).
 func (t *Table) isCommitted(ctx context.Context, head, instant string) (bool, error) {
@@ -151,14 +152,11 @@ func (t *Table) isCommitted(ctx context.Context, head, instant string) (bool, er
 	}
 	ok = len(keys) > 0 && keys[0] == key
 	if !ok {
-		// Archived? Every completed commit up to the newest archived one is (see Archiving).
-		// The archive file is written before the .commit is deleted, so having seen no .commit
-		// the archive state read now covers the instant if it was archived.
-		upto, err := t.archivedUpto(ctx, instant)
-		if err != nil {
+		// Archived? The archive file is written before the .commit is deleted, so having seen
+		// no .commit the archive read now records the instant if it was archived.
+		if ok, err = t.isArchived(ctx, instant); err != nil {
 			return false, fmt.Errorf("look up commit %s: %w", instant, err)
 		}
-		ok = instant <= upto
 	}
 	t.mu.Lock()
 	t.committed[instant] = ok

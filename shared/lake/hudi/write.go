@@ -666,6 +666,9 @@ func (t *Table) run(ctx context.Context, p *prepared, a *attempt) (Result, outco
 	if err != nil {
 		return Result{}, outFailed, err
 	}
+	if t.stale(a) {
+		return Result{}, outRedo, nil
+	}
 	if err := t.store.CreateIfAbsent(ctx, t.instantKey(a.instant, suffixInflight), inflight); err != nil {
 		return Result{}, outFailed, fmt.Errorf("create inflight: %w", err)
 	}
@@ -685,6 +688,9 @@ func (t *Table) run(ctx context.Context, p *prepared, a *attempt) (Result, outco
 	}
 	res := Result{Instant: a.instant}
 	for i, f := range a.files {
+		if t.stale(a) {
+			return Result{}, outRedo, nil
+		}
 		if err := t.writeFile(ctx, p, a, fs, i, f); err != nil {
 			return Result{}, outFailed, err
 		}
@@ -1100,6 +1106,9 @@ func (t *Table) commit(ctx context.Context, p *prepared, a *attempt, op string) 
 	for range 1000 {
 		var next *logState
 		_, err := t.log.Update(ctx, func(cur state.Version) ([]byte, error) {
+			if t.stale(a) {
+				return nil, errStale
+			}
 			if cur.Number != base.number {
 				return nil, errRebase
 			}
@@ -1114,6 +1123,8 @@ func (t *Table) commit(ctx context.Context, p *prepared, a *attempt, op string) 
 		case err == nil:
 			t.finish(ctx, a, next)
 			return outCommitted, nil
+		case errors.Is(err, errStale):
+			return outRedo, nil
 		case !errors.Is(err, errRebase):
 			return outFailed, err
 		}
@@ -1141,6 +1152,21 @@ func (t *Table) commit(ctx context.Context, p *prepared, a *attempt, op string) 
 }
 
 var errRebase = errors.New("the commit log moved")
+
+// errStale stops deciding an attempt that became stale.
+var errStale = errors.New("the attempt's instant is older than half the archive grace period")
+
+// stale reports whether the attempt's instant is older than half the archive grace period
+// (WithArchiveGrace): it must not write another file nor be decided, since an archiver may
+// soon archive past it. It notes the reason for the redo.
+func (t *Table) stale(a *attempt) bool {
+	at, err := parseInstant(a.instant)
+	if err != nil || !at.Before(t.o.clock().Add(-t.o.grace/2)) {
+		return false
+	}
+	a.reason = fmt.Sprintf("instant %s is older than half the archive grace period (%v)", a.instant, t.o.grace/2)
+	return true
+}
 
 // nextState builds the log version that commits the attempt on top of base.
 func (t *Table) nextState(p *prepared, a *attempt, base *logHead, number int64, op string) (*logState, error) {
