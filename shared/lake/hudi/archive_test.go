@@ -583,3 +583,44 @@ func TestArchiveFilesDecodeAsHudiReadsThem(t *testing.T) {
 		}
 	}
 }
+
+// The archive hint is only a hint: one naming a version past the newest archive file (or one
+// that would overflow), or a damaged one, neither loses archived commits' base files nor makes
+// the next archiving skip versions.
+func TestABadArchiveHintKeepsArchivedCommitsFiles(t *testing.T) {
+	for _, hint := range []string{`{"version":1000000}`, `{"version":9223372036854775807}`, `{"version":-1,"upto":"99999999999999999"}`, `{`} {
+		t.Run(hint, func(t *testing.T) {
+			m := objstore.NewMemory()
+			w := newWorkload(t, m, hudi.WithAutoArchive(true), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 4), hudi.WithFileSizes(64<<20, 0))
+			w.noSnaps = true
+			for range 8 {
+				w.commit(t, w.batch(2, 0))
+			}
+			archives := len(listAll(t, m, w.root+"/.hoodie/archived/"))
+			if archives == 0 {
+				t.Fatal("nothing was archived")
+			}
+			if err := m.Put(t.Context(), w.root+"/.hoodie/.aux/fcsync/archive.json", []byte(hint)); err != nil {
+				t.Fatal(err)
+			}
+			before, written := len(w.baseFiles(t)), w.written
+			for range 3 {
+				w.commit(t, w.batch(2, 0))
+			}
+			if got, want := len(w.baseFiles(t)), before+w.written-written; got != want {
+				t.Errorf("%d base files after 3 more commits of new file groups, want %d", got, want)
+			}
+			files := listAll(t, m, w.root+"/.hoodie/archived/")
+			for i, f := range files {
+				if want := fmt.Sprintf(".commits_.archive.%d_1-0-1", i+1); path.Base(f) != want {
+					t.Errorf("archive file %s, want %s", path.Base(f), want)
+				}
+			}
+			if len(files) <= archives {
+				t.Errorf("no archiving after the bad hint: %v", files)
+			}
+			w.check(t)
+			archivedCommits(t, m, w.root)
+		})
+	}
+}
