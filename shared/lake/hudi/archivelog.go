@@ -201,7 +201,7 @@ func decodeAvroDataBlock(blk logBlock) ([]map[string]any, error) {
 		if r.err != nil {
 			return nil, fmt.Errorf("Avro data block record %d: %w", i, r.err)
 		}
-		d := &avroDecoder{b: rec, steps: 64*len(rec) + 1024}
+		d := &avroDecoder{b: rec, steps: 4*len(rec) + 1024} // a value takes at most 4 steps per byte, beyond a nesting of schema
 		v := schema.decode(d, 0)
 		if d.err == nil && len(d.b) > 0 {
 			d.fail(errors.New("trailing bytes"))

@@ -2,9 +2,11 @@ package hudi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -111,4 +113,50 @@ func jsonish(v any) any {
 		return out
 	}
 	return v
+}
+
+// zigzagLong appends v in Avro's zigzag varint encoding.
+func zigzagLong(b []byte, v int64) []byte {
+	return binary.AppendUvarint(b, uint64((v<<1)^(v>>63)))
+}
+
+// A hostile archive record (an array of values that take no bytes, in blocks as long as the
+// bytes left allow) is refused without allocating far more than the file's size.
+func TestAHostileArchiveRecordIsRefusedWithoutHugeAllocations(t *testing.T) {
+	for _, items := range []string{`"null"`, `{"type":"record","name":"E","fields":[]}`, `{"type":"fixed","name":"F","size":0}`} {
+		t.Run(items, func(t *testing.T) {
+			schema := `{"type":"record","name":"X","fields":[{"name":"a","type":{"type":"array","items":` + items + `}}]}`
+			const size = 16 << 10
+			rec := zigzagLong(nil, 0)
+			for len(rec) < size {
+				rec = append(zigzagLong(nil, int64(len(rec))), rec...)
+			}
+			file := encodeAvroDataBlock(schema, [][]byte{rec})
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := decodeArchiveFile(file)
+			runtime.ReadMemStats(&after)
+			if err == nil {
+				t.Error("a hostile archive file decoded")
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 64*uint64(len(file)) {
+				t.Errorf("decoding a %d-byte hostile file allocated %d bytes", len(file), n)
+			}
+		})
+	}
+}
+
+// Arrays of values that take bytes decode within the step budget.
+func TestArchiveRecordsOfManySmallValuesDecode(t *testing.T) {
+	schema := `{"type":"record","name":"X","fields":[{"name":"a","type":{"type":"array","items":["null","boolean"]}}]}`
+	const n = 10000
+	rec := zigzagLong(nil, n)
+	for range n {
+		rec = append(rec, 0) // null branch
+	}
+	rec = append(rec, 0)
+	recs, err := decodeArchiveFile(encodeAvroDataBlock(schema, [][]byte{rec}))
+	if err != nil || len(recs) != 1 || len(recs[0].Record["a"].([]any)) != n {
+		t.Fatalf("decode = %d records, %v", len(recs), err)
+	}
 }

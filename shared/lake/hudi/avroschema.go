@@ -166,6 +166,30 @@ func (p *avroParser) parse(v any, ns string, depth int) (*avroNode, error) {
 	return nil, fmt.Errorf("unexpected schema element %T", v)
 }
 
+// empty reports whether values of the type take no bytes (null, fixed of size 0, records of
+// such fields; a named type referring to itself counts as taking bytes).
+func (n *avroNode) empty() bool { return n.emptyAt(0) }
+
+func (n *avroNode) emptyAt(depth int) bool {
+	if depth > maxAvroDepth {
+		return false
+	}
+	switch n.kind {
+	case "null":
+		return true
+	case "fixed":
+		return n.size == 0
+	case "record":
+		for _, f := range n.fields {
+			if !f.typ.emptyAt(depth + 1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 // decode reads one value: nil, bool, int64, float64, []byte, string, map[string]any (records
 // and maps), []any, or the symbol of an enum.
 func (n *avroNode) decode(d *avroDecoder, depth int) any {
@@ -235,7 +259,14 @@ func (n *avroNode) decode(d *avroDecoder, depth int) any {
 		return n.branches[i].decode(d, depth+1)
 	case "array":
 		var out []any
-		d.blocks(func() { out = append(out, n.items.decode(d, depth+1)) })
+		d.blocks(func() {
+			if n.items.empty() {
+				// blocks bounds counts by the bytes left: items must take some.
+				d.fail(errors.New("Avro array of a type that takes no bytes"))
+				return
+			}
+			out = append(out, n.items.decode(d, depth+1))
+		})
 		return out
 	case "map":
 		out := map[string]any{}
