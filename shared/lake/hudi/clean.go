@@ -116,8 +116,13 @@ func (t *Table) clean(ctx context.Context, h *logHead, full bool) (CleanResult, 
 		case inLog[instant]:
 			return true, nil
 		case floor == "" || instant > floor:
-			m := tl.marks[instant]
-			return m != nil && m.commit, nil
+			if m := tl.marks[instant]; m != nil && m.commit {
+				return true, nil
+			}
+			if floor != "" || !tl.archived {
+				return false, nil
+			}
+			// Archived commits have no .commit in the active timeline any more.
 		}
 		return t.isCommitted(ctx, head, instant)
 	}

@@ -653,3 +653,30 @@ func TestCleanRetainingMoreCommitsThanTheLogListsReadsTheTimeline(t *testing.T) 
 	}
 	w.check(t)
 }
+
+// An on-demand Clean deletes the old versions of file groups whatever archiving did: the base
+// files of archived commits are committed too.
+func TestCleanOnDemandDeletesOldVersionsOfArchivedCommits(t *testing.T) {
+	left := map[bool]int{}
+	for _, archive := range []bool{false, true} {
+		m := objstore.NewMemory()
+		w := newWorkload(t, m, hudi.WithAutoClean(false), hudi.WithAutoArchive(archive), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 4))
+		w.noSnaps = true
+		w.commit(t, w.batch(6, 0))
+		for range 45 {
+			w.commit(t, w.batch(0, 3))
+		}
+		if archived := len(archivedCommits(t, m, w.root)); (archived > 0) != archive {
+			t.Fatalf("archive=%v: %d commits archived", archive, archived)
+		}
+		if _, err := w.tbl.Clean(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		left[archive] = len(w.baseFiles(t))
+		t.Logf("archive=%v: %d base files left", archive, left[archive])
+		w.check(t)
+	}
+	if left[true] != left[false] {
+		t.Errorf("Clean left %d base files after archiving, %d without", left[true], left[false])
+	}
+}
