@@ -33,9 +33,8 @@ type storedFile struct {
 	key   string
 	size  int64
 
-	mu      sync.Mutex
-	spans   []fetched
-	fetched int64 // bytes read from the store
+	mu    sync.Mutex
+	spans []fetched
 }
 
 type fetched struct {
@@ -112,7 +111,6 @@ func (s *storedFile) add(from, to int64) error {
 	if int64(len(data)) != to-from {
 		return fmt.Errorf("read %d bytes at %d, want %d: the object is not %d bytes long", len(data), from, to-from, s.size)
 	}
-	s.fetched += int64(len(data))
 	s.spans = append(s.spans, fetched{off: from, data: data})
 	return nil
 }
