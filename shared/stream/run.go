@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fcsync/fcsync/shared/column"
@@ -229,15 +230,18 @@ func (j *Job) pending(recs []record.Record, done map[string]int64, rep *Report) 
 		}
 		todo = append(todo, r)
 	}
-	slices.SortStableFunc(todo, func(a, b record.Record) int {
-		if c := bytes.Compare([]byte(a.Topic), []byte(b.Topic)); c != 0 {
+	order := func(a, b record.Record) int {
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
 			return c
 		}
 		if a.Partition != b.Partition {
 			return int(a.Partition - b.Partition)
 		}
 		return int(min(max(a.Offset-b.Offset, -1), 1))
-	})
+	}
+	if !slices.IsSortedFunc(todo, order) { // a trigger's batch usually is
+		slices.SortStableFunc(todo, order)
+	}
 	out := todo[:0]
 	for i, r := range todo {
 		if i > 0 && r.Topic == todo[i-1].Topic && r.Partition == todo[i-1].Partition && r.Offset == todo[i-1].Offset {
