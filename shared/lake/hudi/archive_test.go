@@ -1,6 +1,7 @@
 package hudi_test
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -622,5 +623,52 @@ func TestABadArchiveHintKeepsArchivedCommitsFiles(t *testing.T) {
 			w.check(t)
 			archivedCommits(t, m, w.root)
 		})
+	}
+}
+
+// listCounter counts List calls.
+type listCounter struct {
+	objstore.Store
+	lists int
+}
+
+func (l *listCounter) List(ctx context.Context, prefix, after string, limit int) ([]string, string, error) {
+	l.lists++
+	return l.Store.List(ctx, prefix, after, limit)
+}
+
+// TestASnapshotDoesNotListTheArchivedDirectory: the archived directory grows by a file per
+// archiving; a Snapshot lists as often with thousands of files there as with none, and still
+// sees the archived commits as committed.
+func TestASnapshotDoesNotListTheArchivedDirectory(t *testing.T) {
+	m := objstore.NewMemory()
+	w := newWorkload(t, m, hudi.WithAutoArchive(true), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	w.noSnaps = true
+	for range 6 {
+		w.commit(t, w.batch(2, 2))
+	}
+	if len(archivedCommits(t, m, w.root)) == 0 {
+		t.Fatal("nothing was archived")
+	}
+	lists := func() (int, int) {
+		t.Helper()
+		c := &listCounter{Store: m}
+		tbl, err := hudi.Open(t.Context(), c, w.root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.lists = 0
+		rows := len(rowsByKey(t, tbl))
+		return rows, c.lists
+	}
+	rowsBefore, before := lists()
+	for i := range 2500 {
+		if err := m.Put(t.Context(), fmt.Sprintf("%s/.hoodie/archived/zz-other-%05d", w.root, i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rowsAfter, after := lists()
+	if after != before || rowsAfter != rowsBefore {
+		t.Errorf("a snapshot listed %d times and read %d rows with 2,500 more files in archived/, %d and %d without", after, rowsAfter, before, rowsBefore)
 	}
 }

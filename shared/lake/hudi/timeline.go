@@ -135,10 +135,12 @@ func loadTimeline(ctx context.Context, s objstore.Store, root string) (*timeline
 		for _, k := range keys {
 			name := strings.TrimPrefix(k, prefix)
 			if strings.HasPrefix(name, "archived/") {
-				if strings.Contains(name, ".archive") {
-					tl.archived = true
-				}
-				continue
+				// Archive files (.commits_.archive.N_...) sort first in archived/: its first key
+				// says whether there are any, and the listing goes on past the directory
+				// (which grows by a file per archiving).
+				tl.archived = tl.archived || strings.Contains(name, ".archive")
+				next = prefix + "archived0" // '0' sorts right after '/'
+				break
 			}
 			if strings.Contains(name, "/") {
 				continue
