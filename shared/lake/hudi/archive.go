@@ -505,7 +505,8 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 		return res, fmt.Errorf("%s records no completed commit below the log head %s: not archiving", archiveFileName(st.version), head)
 	}
 	// 1. Finish the newest archiving: delete what is left of the instants it archived, and
-	// any .commit at or below the newest archived commit (a stalled writer re-published it).
+	// any .commit or .clean at or below the newest archived commit (a stalled writer or
+	// cleaner re-published it).
 	done := map[string]string{} // instant -> action, archived already (below the head)
 	for _, r := range newest {
 		done[r.Instant] = r.Action
@@ -517,7 +518,9 @@ func (t *Table) archive(ctx context.Context, h *logHead) (ArchiveResult, error) 
 		case done[i] == actionCommit || (m.commit && st.upto != "" && i <= st.upto):
 			rest = append(rest, commitFiles(i, m)...)
 			m.requested, m.inflight, m.commit = false, false, false
-		case done[i] == actionClean:
+		case done[i] == actionClean || (m.clean && st.upto != "" && i <= st.upto):
+			// A clean at or below the newest archived commit was archived with it (or, if a
+			// stalled cleaner completed it since, is of no use to readers): never again.
 			rest = append(rest, cleanFiles(i, m)...)
 			m.cleanRequested, m.cleanInflight, m.clean = false, false, false
 		}

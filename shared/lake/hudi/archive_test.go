@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -670,5 +671,44 @@ func TestASnapshotDoesNotListTheArchivedDirectory(t *testing.T) {
 	rowsAfter, after := lists()
 	if after != before || rowsAfter != rowsBefore {
 		t.Errorf("a snapshot listed %d times and read %d rows with 2,500 more files in archived/, %d and %d without", after, rowsAfter, before, rowsBefore)
+	}
+}
+
+// TestACleanRepublishedAfterItWasArchivedIsNotArchivedAgain: a stalled cleaner that writes its
+// .clean after the clean was archived leaves a completed clean below the archived range; the
+// next archiving removes it instead of archiving the clean a second time.
+func TestACleanRepublishedAfterItWasArchivedIsNotArchivedAgain(t *testing.T) {
+	m := objstore.NewMemory()
+	w := newWorkload(t, m, hudi.WithAutoArchive(true), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 3))
+	w.noSnaps = true
+	for range 9 {
+		w.commit(t, w.batch(2, 2))
+	}
+	recs, err := hudi.ReadArchivedTimeline(t.Context(), m, w.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The oldest archived clean: the newest archive file (whose leftovers the next archiving
+	// finishes deleting) does not hold it.
+	clean, files := "", map[string]bool{}
+	for _, r := range recs {
+		files[r.File] = true
+		if r.Action == "clean" && r.State == "COMPLETED" && (clean == "" || r.Instant < clean) {
+			clean = r.Instant
+		}
+	}
+	if clean == "" || len(files) < 2 {
+		t.Fatalf("archived clean %q in %d archive files: the test needs one in an older file", clean, len(files))
+	}
+	stale := w.root + "/.hoodie/" + clean + ".clean"
+	if err := m.Put(t.Context(), stale, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	for range 4 {
+		w.commit(t, w.batch(2, 2))
+	}
+	archivedCommits(t, m, w.root) // fails the test on an instant archived twice
+	if _, err := m.Get(t.Context(), stale); !errors.Is(err, objstore.ErrNotFound) {
+		t.Errorf("the republished %s.clean is still active: %v", clean, err)
 	}
 }
