@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -295,12 +296,49 @@ func FuzzScanLengths(f *testing.F) {
 	})
 }
 
+// FuzzScanValidMatchesScan: on a document Scan accepts, ScanValid finds the same spans (keys
+// with escapes included); on any other input it returns, whatever it says.
+func FuzzScanValidMatchesScan(f *testing.F) {
+	for _, s := range []string{shopOrder, `{"a":"x\"y","b\u0041":[1,"\\"],"c":{"d":"é"}}`, `{"a":"\u00e9\n","user":{"name":"q\"q"}}`, `{"a":"unterminated`, "{\"a\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	var paths [][]Step
+	for _, p := range []string{"a", "bA", "c.d", "user.name", "items", "note", "amount"} {
+		st, err := ParsePath(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		paths = append(paths, st)
+	}
+	jp := NewJSONPaths(paths...)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		want, got := make([]Span, jp.Len()), make([]Span, jp.Len())
+		validErr := jp.ScanValid(doc, got)
+		if jp.Scan(doc, want) != nil {
+			return
+		}
+		if validErr != nil || !slices.Equal(got, want) {
+			t.Fatalf("ScanValid(%q) = %v, %v; Scan found %v", doc, got, validErr, want)
+		}
+	})
+}
+
 // shopOrder is one record of the stream benchmark workload (../shared/bench/stream-workload).
 const shopOrder = `{"order_id":"ORD-000000001","created_at":"2026-01-14T09:26:41Z","user":{"name":"Ava Müller","email":"ava.muller4821@example.com","phone":"+1-415-555-0101"},"items":[{"sku":"SKU-004211","qty":2,"price":19.99},{"sku":"SKU-300000","qty":1,"price":120.5},{"sku":"SKU-772001","qty":7,"price":3.25},{"sku":"SKU-000017","qty":4,"price":249.0},{"sku":"SKU-513377","qty":9,"price":0.5}],"amount":523.17,"currency":"USD","status":"shipped","note":"lorem ipsum dolor sit amet customer requested delivery before noon please leave parcel at the side door fragile handle with care gift wrap included \"quoted\" text café naïve über 東京 emoji-free tab\tseparated back\\slash newline\nescaped lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua customer requested delivery before noon please leave parcel at the side door fragile handle with care gift wrap included \"quoted\" text café naïve über 東京 emoji-free tab\tseparated back\\slash newline\nescaped magna aliqua"}`
 
 // BenchmarkJSONPathsScanShopOrder scans one workload record for the seven paths the
-// stream benchmark selects: the validating pass every record pays.
+// stream benchmark selects: the validating pass (Scan), and the pass over a value its reader
+// validated (ScanValid, the trigger decoder's JSON values).
 func BenchmarkJSONPathsScanShopOrder(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		scan func(*JSONPaths, []byte, []Span) error
+	}{{"validating", (*JSONPaths).Scan}, {"valid", (*JSONPaths).ScanValid}} {
+		b.Run(c.name, func(b *testing.B) { benchmarkScanShopOrder(b, c.scan) })
+	}
+}
+
+func benchmarkScanShopOrder(b *testing.B, scan func(*JSONPaths, []byte, []Span) error) {
 	var paths [][]Step
 	for _, p := range []string{"order_id", "user.name", "user.email", "amount", "status", "items", "note"} {
 		st, err := ParsePath(p)
@@ -316,7 +354,7 @@ func BenchmarkJSONPathsScanShopOrder(b *testing.B) {
 	b.SetBytes(int64(len(doc)))
 	defer cpuTime(b)()
 	for b.Loop() {
-		if err := jp.Scan(doc, spans); err != nil {
+		if err := scan(jp, doc, spans); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -96,11 +96,12 @@ type scanner struct {
 	depth int
 	count int // elements or members of the object or array scanned last
 	spans []span
+	valid bool // d is known to be valid JSON: strings need no checks
 }
 
 // scan validates d as one JSON document and fills spans (indexed by path slot) for root.
-func scan(d []byte, root *node, spans []span) error {
-	s := scanner{d: d, spans: spans}
+func scan(d []byte, root *node, spans []span, valid bool) error {
+	s := scanner{d: d, spans: spans, valid: valid}
 	s.ws()
 	if s.i == len(d) {
 		if len(d) == 0 {
@@ -207,6 +208,16 @@ func (s *scanner) object(n *node) error {
 		var child *node
 		if n != nil && n.keys != nil {
 			kb := s.d[ks+1 : s.i-1]
+			if esc && s.valid {
+				// A key is unescaped to be matched: check it even in a document said to
+				// be valid, so a wrong claim cannot make unescaping read past it.
+				s.i, s.valid = ks, false
+				_, err = s.str()
+				s.valid = true
+				if err != nil {
+					return err
+				}
+			}
 			if esc {
 				kb = unescape(kb)
 			}
@@ -287,6 +298,12 @@ func (s *scanner) array(n *node) error {
 
 // str scans a string starting at its opening quote and reports whether it has escapes.
 func (s *scanner) str() (bool, error) {
+	if s.valid {
+		if esc, ok := s.skipStr(); ok {
+			return esc, nil
+		}
+		return false, s.eof()
+	}
 	esc, nonASCII := false, false
 	d, i := s.d, s.i+1
 	first := i
@@ -341,6 +358,39 @@ func (s *scanner) str() (bool, error) {
 	}
 	s.i = i
 	return esc, s.eof()
+}
+
+// skipStr moves past a string of a document known to be valid: to the first quote no
+// backslash escapes, eight bytes at a time, without checking escapes, control characters
+// or UTF-8. ok is false when the string does not end.
+func (s *scanner) skipStr() (esc, ok bool) {
+	d, i := s.d, s.i+1
+	for i < len(d) {
+		for ; i+8 <= len(d); i += 8 {
+			x := binary.LittleEndian.Uint64(d[i:])
+			quote := x ^ (lsb * '"')
+			bslash := x ^ (lsb * '\\')
+			if m := ((quote-lsb)&^quote | (bslash-lsb)&^bslash) & msb; m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+		}
+		if i >= len(d) {
+			break
+		}
+		switch d[i] {
+		case '"':
+			s.i = i + 1
+			return esc, true
+		case '\\':
+			esc = true
+			i += 2
+		default:
+			i++
+		}
+	}
+	s.i = len(d)
+	return esc, false // unterminated
 }
 
 // invalidUTF8 returns the offset of the first byte of b that is not valid UTF-8, or -1.

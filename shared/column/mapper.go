@@ -201,7 +201,7 @@ func (m *Mapper) Map(r *record.Record, row schema.Row) (schema.Row, error) {
 		} else {
 			spans = make([]span, m.nPaths)
 		}
-		if err := scan(doc, m.root, spans); err != nil {
+		if err := scan(doc, m.root, spans, false); err != nil {
 			c := &m.cols[m.firstPath]
 			return nil, &DirtyError{Column: c.name, Source: c.source, Value: shorten(doc), Reason: "value is not JSON: " + err.Error()}
 		}

@@ -182,9 +182,12 @@ const maxStackSpans = 24
 func (p *jsonProc) Process(m *Message) (bool, error) {
 	i := m.Index(p.from)
 	var doc []byte
+	valid := false // doc is the record's value, validated as JSON by its reader
 	if i >= 0 {
 		var ok bool
-		if doc, ok = m.rawBytes(i); !ok {
+		if doc, ok = m.rawBytes(i); ok {
+			valid = m.validJSON(i)
+		} else {
 			switch v := m.Value(i).(type) {
 			case nil:
 			case []byte:
@@ -212,7 +215,11 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 	} else {
 		spans = make([]column.Span, n)
 	}
-	if err := p.paths.Scan(doc, spans); err != nil {
+	scan := p.paths.Scan
+	if valid {
+		scan = p.paths.ScanValid
+	}
+	if err := scan(doc, spans); err != nil {
 		return false, dirtyValue(p.from, "not JSON: "+err.Error(), doc)
 	}
 	p.dropSource(m) // doc no longer needs the field

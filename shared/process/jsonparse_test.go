@@ -42,16 +42,22 @@ func TestJSONFixedFieldsByPath(t *testing.T) {
 		{`{name: v, path: "[0]"}`, `NULL`},
 	}
 	for _, c := range cases {
-		t.Run(c.field, func(t *testing.T) {
-			ch := compile(t, "- json: {keepSource: false, fields: ["+c.field+"]}")
-			m, _ := NewMessage(valueRec(seedDoc))
-			got := run(ch, m)
-			want := "__key__ = NULL\n__partition__ = int64 3\n__headers__ = json {}\n__offset__ = int64 42\n" +
-				"__timestamp__ = int64 1767225600123\nv = " + c.want + "\n"
-			if got != want {
-				t.Fatalf("got\n%s\nwant\n%s", got, want)
-			}
-		})
+		// A value its reader validated (ValueJSON, as the trigger decoder marks it) is scanned
+		// without checking strings again, with the same outputs.
+		for _, validated := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/validated=%v", c.field, validated), func(t *testing.T) {
+				ch := compile(t, "- json: {keepSource: false, fields: ["+c.field+"]}")
+				rec := valueRec(seedDoc)
+				rec.ValueJSON = validated
+				m, _ := NewMessage(rec)
+				got := run(ch, m)
+				want := "__key__ = NULL\n__partition__ = int64 3\n__headers__ = json {}\n__offset__ = int64 42\n" +
+					"__timestamp__ = int64 1767225600123\nv = " + c.want + "\n"
+				if got != want {
+					t.Fatalf("got\n%s\nwant\n%s", got, want)
+				}
+			})
+		}
 	}
 }
 

@@ -223,6 +223,12 @@ func (m *Message) rawBytes(i int) (b []byte, ok bool) {
 	return nil, false
 }
 
+// validJSON reports whether field i is the record's lazy __value__ and its reader validated it
+// as JSON (record.Record.ValueJSON).
+func (m *Message) validJSON(i int) bool {
+	return column.Attr(m.flags[i]&attrMask) == column.AttrValue && m.rec != nil && m.rec.ValueJSON
+}
+
 // attribute is the value of an attribute field of the message's record. An attribute that
 // cannot be represented (headers that are not UTF-8) is nil and sets m.err.
 func (m *Message) attribute(a column.Attr) any {

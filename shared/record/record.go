@@ -17,6 +17,10 @@ type Header struct {
 type Record struct {
 	Topic     string
 	Partition int32
+	// ValueJSON reports that Value is JSON text its reader already validated (the Kafka
+	// trigger decoder's object, array, number and literal values), so a parser may skip
+	// checking it again.
+	ValueJSON bool
 	Offset    int64
 	Timestamp time.Time
 	Key       []byte

@@ -363,7 +363,10 @@ func (d *kafkaDecoder) field(s *jsonScanner, f kafkaField, seen *fieldSet, rec *
 	case fieldKey:
 		rec.Key, err = d.bytesField(s, d.opts.key)
 	case fieldValue:
+		c := s.peek()
 		rec.Value, err = d.bytesField(s, d.opts.value)
+		// Not a string and not null: JSON text that bytesField validated.
+		rec.ValueJSON = err == nil && rec.Value != nil && c != '"'
 	}
 	if err != nil {
 		return fmt.Errorf(`%s%s": %w`, where, name, err)

@@ -570,20 +570,23 @@ func TestDecodeKafkaValuesDoNotOverlap(t *testing.T) {
 
 // TestDecodeKafkaValuesAreThePayloadsBytesWhenTheyCan: a compact JSON value or a string
 // without escapes is a slice of the payload (no copy); a value with blanks, an escaped string
-// and base64 are decoded into buffers of their own, with the same text either way.
+// and base64 are decoded into buffers of their own, with the same text either way. Values that
+// arrived as JSON (not as strings) are marked validated (ValueJSON).
 func TestDecodeKafkaValuesAreThePayloadsBytesWhenTheyCan(t *testing.T) {
 	cases := []struct {
 		name, value string
 		format      DataFormat
 		want        string
 		inPayload   bool
+		json        bool // record.Record.ValueJSON: validated JSON text
 	}{
-		{"compact object", `{"a":[1,"x"],"b":{}}`, FormatJSON, `{"a":[1,"x"],"b":{}}`, true},
-		{"object with blanks", "{ \"a\" :\n[1, \"x\"] }", FormatJSON, `{"a":[1,"x"]}`, false},
-		{"number", `12.5`, FormatJSON, `12.5`, true},
-		{"plain string", `"héllo"`, FormatText, `héllo`, true},
-		{"escaped string", `"a\tb\u00e9"`, FormatText, "a\tbé", false},
-		{"base64", `"aGk="`, FormatBinary, "hi", false},
+		{"compact object", `{"a":[1,"x"],"b":{}}`, FormatJSON, `{"a":[1,"x"],"b":{}}`, true, true},
+		{"object with blanks", "{ \"a\" :\n[1, \"x\"] }", FormatJSON, `{"a":[1,"x"]}`, false, true},
+		{"number", `12.5`, FormatJSON, `12.5`, true, true},
+		{"plain string", `"héllo"`, FormatText, `héllo`, true, false},
+		{"string in JSON format", `"{\"a\":1}"`, FormatJSON, `{"a":1}`, false, false},
+		{"escaped string", `"a\tb\u00e9"`, FormatText, "a\tbé", false, false},
+		{"base64", `"aGk="`, FormatBinary, "hi", false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -600,6 +603,9 @@ func TestDecodeKafkaValuesAreThePayloadsBytesWhenTheyCan(t *testing.T) {
 			at := uintptr(unsafe.Pointer(unsafe.SliceData(v)))
 			if got := at >= base && at < base+uintptr(len(payload)); got != c.inPayload {
 				t.Errorf("value is a slice of the payload: %v, want %v", got, c.inPayload)
+			}
+			if recs[0].ValueJSON != c.json {
+				t.Errorf("ValueJSON %v, want %v", recs[0].ValueJSON, c.json)
 			}
 		})
 	}
