@@ -57,7 +57,9 @@ func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 	if tl.archived && t.log != nil {
 		for _, f := range files {
 			i := f.name.instant
-			if _, known := archived[i]; known || tl.isCompleted(i) || (len(tl.completed) > 0 && i > tl.completed[0]) {
+			// Every instant without a .commit is looked up, also above the first active
+			// commit: a late writer may have republished an archived .commit below others.
+			if _, known := archived[i]; known || tl.isCompleted(i) {
 				continue
 			}
 			if archived[i], err = t.isArchived(ctx, i); err != nil {

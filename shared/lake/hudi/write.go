@@ -1123,6 +1123,10 @@ func (t *Table) commit(ctx context.Context, p *prepared, a *attempt, op string) 
 		case err == nil:
 			t.finish(ctx, a, next)
 			return outCommitted, nil
+		case errors.Is(err, state.ErrOutcomeUnknown):
+			// A log write that may still land decides the commit: never redo (or clean up)
+			// an attempt whose outcome is unknown, even one that became stale meanwhile.
+			return outFailed, err
 		case errors.Is(err, errStale):
 			return outRedo, nil
 		case !errors.Is(err, errRebase):
