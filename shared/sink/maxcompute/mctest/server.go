@@ -327,12 +327,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, tunnel bool) {
 	route, rerr := s.route(r, base, tunnel)
 	x.op = route.op
 	rec := Request{Op: x.op, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Encoding: r.Header.Get("Content-Encoding")}
-	defer func() {
+	logged := false
+	logRequest := func() {
+		if logged {
+			return
+		}
+		logged = true
 		rec.Status, rec.Code = x.status, x.code
 		s.mu.Lock()
 		s.requests = append(s.requests, rec)
 		s.mu.Unlock()
-	}()
+	}
+	// A cut connection reaches the client at once: log before cutting, so that a client that
+	// goes on reads the request in the log.
+	defer logRequest()
 	if err := s.authenticate(r, base); err != nil {
 		s.opt.log.Info("mctest: request refused", "op", x.op, "code", err.code, "message", err.message)
 		x.fail(err)
@@ -358,6 +366,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, tunnel bool) {
 			x.fail(errorf(st, code, "mctest: injected fault"))
 			return
 		case FaultCut:
+			logRequest()
 			cut(w)
 			return
 		case FaultSlow:
@@ -372,6 +381,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, tunnel bool) {
 			rw := newRecorder()
 			x.w = rw
 			route.handle(x)
+			logRequest()
 			if f.Kind == FaultReplyLost {
 				cut(w)
 				return
