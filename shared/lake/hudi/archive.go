@@ -432,8 +432,18 @@ func (t *Table) archivedCommits(ctx context.Context, v int64) ([]string, error) 
 // if it was archived.
 func (t *Table) isArchived(ctx context.Context, instant string) (bool, error) {
 	newest, err := t.newestArchive(ctx)
-	if err != nil || newest == 0 {
+	if err != nil {
 		return false, err
+	}
+	return t.archivedIn(ctx, instant, newest)
+}
+
+// archivedIn is isArchived in the archive versions up to newest (found once for several
+// instants by a caller that listed the timeline before: every commit whose .commit the listing
+// missed was archived in a version that existed by then).
+func (t *Table) archivedIn(ctx context.Context, instant string, newest int64) (bool, error) {
+	if newest == 0 {
+		return false, nil
 	}
 	t.noteArchive(archiveState{version: newest})
 	lo, hi := int64(1), newest

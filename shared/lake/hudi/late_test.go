@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fcsync/fcsync/shared/lake/hudi"
@@ -165,4 +166,43 @@ func countAll(t *testing.T, s objstore.Store, root string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestAColdSnapshotLooksForTheNewestArchiveOnce: a cold Snapshot of a table whose file groups
+// newest versions were archived looks for the newest archive version once, not once per
+// archived instant: it lists at most once per archive file, plus a few listings of its own.
+func TestAColdSnapshotLooksForTheNewestArchiveOnce(t *testing.T) {
+	for _, n := range []int{20, 80} {
+		mem := objstore.NewMemory()
+		jc := newJumpClock()
+		opts := []hudi.Option{hudi.WithClock(jc.Now), hudi.WithIDs(fakeIDs()), hudi.WithFileSizes(1<<20, 0),
+			hudi.WithAutoArchive(true), hudi.WithCleanRetained(1), hudi.WithArchiveKeep(2, 4)}
+		tbl := mustCreate(t, mem, "t", ordersConfig(hudi.Partitioning{}), opts...)
+		for i := range n {
+			mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(i, "u", 1, baseTime)}})
+			jc.Jump(archiveGraceJump)
+		}
+		recs, err := hudi.ReadArchivedTimeline(t.Context(), mem, "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]bool{}
+		for _, r := range recs {
+			files[r.File] = true
+		}
+		var lists atomic.Int64
+		mem.SetHook(func(_ context.Context, op objstore.Op, _ string) error {
+			if op == objstore.OpList {
+				lists.Add(1)
+			}
+			return nil
+		})
+		if got := countAll(t, mem, "t"); got != n { // a cold Table's snapshot
+			t.Fatalf("%d commits: snapshot has %d rows", n, got)
+		}
+		mem.SetHook(nil)
+		if got, most := lists.Load(), int64(len(files)+10); got > most {
+			t.Errorf("%d commits, %d archive files: a cold snapshot listed %d times, want at most %d", n, len(files), got, most)
+		}
+	}
 }

@@ -55,6 +55,7 @@ func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 	// of an attempt that never committed is never read, wherever its instant lies.
 	archived := map[string]bool{}
 	if tl.archived && t.log != nil {
+		newest := int64(-1) // the newest archive version, looked up once (after the listing)
 		for _, f := range files {
 			i := f.name.instant
 			// Every instant without a .commit is looked up, also above the first active
@@ -62,7 +63,12 @@ func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 			if _, known := archived[i]; known || tl.isCompleted(i) {
 				continue
 			}
-			if archived[i], err = t.isArchived(ctx, i); err != nil {
+			if newest < 0 {
+				if newest, err = t.newestArchive(ctx); err != nil {
+					return nil, fmt.Errorf("%s: %w", where, err)
+				}
+			}
+			if archived[i], err = t.archivedIn(ctx, i, newest); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
 		}
