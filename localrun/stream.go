@@ -31,6 +31,25 @@ import (
 )
 
 // loadStreamJob loads and compiles a stream job file.
+// jobAndTopic loads the stream job of command cmd's --job and defaults *topic (--topic) to the
+// job's first topic.
+func jobAndTopic(cmd, jobFile string, topic *string) (*stream.Job, error) {
+	if jobFile == "" {
+		return nil, usageError{cmd + ": --job FILE is required"}
+	}
+	j, err := loadStreamJob(jobFile)
+	if err != nil {
+		return nil, err
+	}
+	if *topic == "" && len(j.Spec.Topics) > 0 {
+		*topic = j.Spec.Topics[0]
+	}
+	if *topic == "" {
+		return nil, usageError{cmd + ": the job names no topic: give --topic"}
+	}
+	return j, nil
+}
+
 func loadStreamJob(path string) (*stream.Job, error) {
 	spec, err := job.LoadStreamFile(path)
 	if err != nil {
@@ -215,18 +234,9 @@ func runSimulate(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *jobFile == "" {
-		return usageError{"simulate: --job FILE is required"}
-	}
-	j, err := loadStreamJob(*jobFile)
+	j, err := jobAndTopic("simulate", *jobFile, topic)
 	if err != nil {
 		return err
-	}
-	if *topic == "" && len(j.Spec.Topics) > 0 {
-		*topic = j.Spec.Topics[0]
-	}
-	if *topic == "" {
-		return usageError{"simulate: the job names no topic: give --topic"}
 	}
 	addrs, stop, err := brokersOrEmbedded(*brokers)
 	if err != nil {
@@ -435,18 +445,9 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *jobFile == "" {
-		return usageError{"stream: --job FILE is required"}
-	}
-	j, err := loadStreamJob(*jobFile)
+	j, err := jobAndTopic("stream", *jobFile, topic)
 	if err != nil {
 		return err
-	}
-	if *topic == "" && len(j.Spec.Topics) > 0 {
-		*topic = j.Spec.Topics[0]
-	}
-	if *topic == "" {
-		return usageError{"stream: the job names no topic: give --topic"}
 	}
 	if *group == "" {
 		*group = "fcsync-" + j.Spec.Name

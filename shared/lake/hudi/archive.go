@@ -693,30 +693,21 @@ func (m *instantMarks) commitOrNil() bool { return m != nil && m.commit }
 
 // commitFiles are the existing files of a commit instant, in state order.
 func commitFiles(i string, m *instantMarks) []timelineFile {
-	var out []timelineFile
-	if m.requested {
-		out = append(out, timelineFile{instant: i, suffix: suffixRequested})
-	}
-	if m.inflight {
-		out = append(out, timelineFile{instant: i, suffix: suffixInflight})
-	}
-	if m.commit {
-		out = append(out, timelineFile{instant: i, suffix: suffixCommit, completed: true})
-	}
-	return out
+	return stateFiles(i, [3]bool{m.requested, m.inflight, m.commit}, [3]string{suffixRequested, suffixInflight, suffixCommit})
 }
 
 // cleanFiles are the existing files of a clean instant, in state order.
 func cleanFiles(i string, m *instantMarks) []timelineFile {
+	return stateFiles(i, [3]bool{m.cleanRequested, m.cleanInflight, m.clean}, [3]string{suffixCleanRequested, suffixCleanInflight, suffixClean})
+}
+
+// stateFiles are the files of instant i among its requested, inflight and completed states.
+func stateFiles(i string, exists [3]bool, suffixes [3]string) []timelineFile {
 	var out []timelineFile
-	if m.cleanRequested {
-		out = append(out, timelineFile{instant: i, suffix: suffixCleanRequested})
-	}
-	if m.cleanInflight {
-		out = append(out, timelineFile{instant: i, suffix: suffixCleanInflight})
-	}
-	if m.clean {
-		out = append(out, timelineFile{instant: i, suffix: suffixClean, completed: true})
+	for k := range suffixes {
+		if exists[k] {
+			out = append(out, timelineFile{instant: i, suffix: suffixes[k], completed: k == 2})
+		}
 	}
 	return out
 }

@@ -17,6 +17,31 @@ import (
 // slowWriter marks the context of the writer whose store requests a hook interferes with.
 type slowWriter struct{}
 
+// holdSlowWriter hooks m so that, in the slow writer's requests (ctx marked slowWriter{}),
+// planned runs once when it creates its .inflight, and deciding whenever it then writes the
+// commit log; an error from deciding fails that request and every later one (the writer died).
+func holdSlowWriter(m *objstore.Memory, planned func(), deciding func() error) {
+	var fired, dead atomic.Bool
+	m.SetHook(func(ctx context.Context, op objstore.Op, key string) error {
+		if ctx.Value(slowWriter{}) == nil {
+			return nil
+		}
+		if dead.Load() {
+			return errCrash
+		}
+		if op == objstore.OpCreateIfAbsent && strings.HasSuffix(key, ".inflight") && fired.CompareAndSwap(false, true) {
+			planned()
+		}
+		if strings.Contains(key, "/state/commits") && fired.Load() {
+			if err := deciding(); err != nil {
+				dead.Store(true)
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // assertNoUncommittedFileBelowActiveTimeline fails if a base file whose instant is no commit
 // (active or archived) lies below the oldest active commit: Hudi's readers (and DuckDB
 // applying Hudi's rule) would take it for committed.
@@ -42,6 +67,12 @@ func assertNoUncommittedFileBelowActiveTimeline(t *testing.T, s objstore.Store, 
 // countOrder counts the rows of an order in a fresh reader's snapshot.
 func countOrder(t *testing.T, s objstore.Store, root, id string) int {
 	t.Helper()
+	return countRows(t, s, root, func(row hudi.Row) bool { v, _ := row.Get("order_id"); return v == id })
+}
+
+// countRows counts the rows keep accepts (nil: all) in a fresh reader's snapshot.
+func countRows(t *testing.T, s objstore.Store, root string, keep func(hudi.Row) bool) int {
+	t.Helper()
 	r, err := hudi.Open(t.Context(), s, root)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +83,7 @@ func countOrder(t *testing.T, s objstore.Store, root, id string) int {
 	}
 	n := 0
 	err = snap.Scan(t.Context(), func(row hudi.Row) error {
-		if v, _ := row.Get("order_id"); v == id {
+		if keep == nil || keep(row) {
 			n++
 		}
 		return nil
@@ -91,20 +122,16 @@ func TestASlowWritersAttemptIsNeverReadAsCommittedWhileOthersArchive(t *testing.
 			if err != nil {
 				t.Fatal(err)
 			}
-			var fired, looked atomic.Bool
-			m.SetHook(func(ctx context.Context, op objstore.Op, key string) error {
-				if ctx.Value(slowWriter{}) == nil {
-					return nil
+			var looked atomic.Bool
+			holdSlowWriter(m, func() {
+				// w2 has planned its attempt; w1 commits six times meanwhile (archiving).
+				for i := range 6 {
+					clk.Jump(tt.jump)
+					mustWrite(t, w1, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(10+i, "ann", 1, baseTime)},
+						Checkpoints: map[string]int64{"p/1": int64(2 + i)}})
 				}
-				if op == objstore.OpCreateIfAbsent && strings.HasSuffix(key, ".inflight") && fired.CompareAndSwap(false, true) {
-					// w2 has planned its attempt; w1 commits six times meanwhile (archiving).
-					for i := range 6 {
-						clk.Jump(tt.jump)
-						mustWrite(t, w1, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(10+i, "ann", 1, baseTime)},
-							Checkpoints: map[string]int64{"p/1": int64(2 + i)}})
-					}
-				}
-				if strings.Contains(key, "/state/commits") && fired.Load() && looked.CompareAndSwap(false, true) {
+			}, func() error {
+				if looked.CompareAndSwap(false, true) {
 					// w2 is about to find out how its attempt fares: a reader looks now.
 					if n := countOrder(t, m, "lake/orders", "o-00999"); n != 0 {
 						t.Errorf("a snapshot reads order o-00999 of w2's undecided attempt %d times", n)
@@ -166,25 +193,11 @@ func TestFilesOfADeadAttemptAreNeverReadBeforeOrAfterArchiving(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var fired, dead atomic.Bool
-			m.SetHook(func(ctx context.Context, op objstore.Op, key string) error {
-				if ctx.Value(slowWriter{}) == nil {
-					return nil
+			holdSlowWriter(m, func() {
+				for i := range tt.during {
+					commitW1(10 + i)
 				}
-				if dead.Load() {
-					return errCrash
-				}
-				if op == objstore.OpCreateIfAbsent && strings.HasSuffix(key, ".inflight") && fired.CompareAndSwap(false, true) {
-					for i := range tt.during {
-						commitW1(10 + i)
-					}
-				}
-				if strings.Contains(key, "/state/commits") && fired.Load() {
-					dead.Store(true)
-					return errCrash
-				}
-				return nil
-			})
+			}, func() error { return errCrash })
 			ctx := context.WithValue(t.Context(), slowWriter{}, true)
 			if _, err := w2.Write(ctx, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(999, "ann", 1, baseTime)}, Checkpoints: map[string]int64{"p/2": 1}}); err == nil {
 				t.Fatal("w2's write succeeded through a crash")
@@ -247,25 +260,11 @@ func TestADeadAttemptsRowIsNotDuplicatedInAnInsertOnlyTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fired, dead atomic.Bool
-	m.SetHook(func(ctx context.Context, op objstore.Op, key string) error {
-		if ctx.Value(slowWriter{}) == nil {
-			return nil
+	holdSlowWriter(m, func() {
+		for i := range 4 {
+			commitW1(many(2000 + 1000*i))
 		}
-		if dead.Load() {
-			return errCrash
-		}
-		if op == objstore.OpCreateIfAbsent && strings.HasSuffix(key, ".inflight") && fired.CompareAndSwap(false, true) {
-			for i := range 4 {
-				commitW1(many(2000 + 1000*i))
-			}
-		}
-		if strings.Contains(key, "/state/commits") && fired.Load() {
-			dead.Store(true)
-			return errCrash
-		}
-		return nil
-	})
+	}, func() error { return errCrash })
 	w2batch := hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(999, "ann", 1, baseTime)}, Checkpoints: map[string]int64{"p/2": 1}}
 	if _, err := w2.Write(context.WithValue(t.Context(), slowWriter{}, true), w2batch); err == nil {
 		t.Fatal("w2's write succeeded through a crash")

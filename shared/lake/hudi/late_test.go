@@ -153,19 +153,7 @@ func TestALateRepublishedArchivedCommitHidesNoOtherArchivedCommit(t *testing.T) 
 // countAll counts the snapshot rows of the table at root.
 func countAll(t *testing.T, s objstore.Store, root string) int {
 	t.Helper()
-	r, err := hudi.Open(t.Context(), s, root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := r.Snapshot(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	if err := snap.Scan(t.Context(), func(hudi.Row) error { n++; return nil }); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return countRows(t, s, root, nil)
 }
 
 // TestAColdSnapshotLooksForTheNewestArchiveOnce: a cold Snapshot of a table whose file groups
