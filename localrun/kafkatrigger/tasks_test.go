@@ -225,11 +225,7 @@ func TestConsumerTasksCommitsLetAnyRestartResumeWithNothingLostOrRepeated(t *tes
 }
 
 func TestConsumerTasksToleranceNoneStopsTheWholeTaskAndARestartRedeliversItsBatch(t *testing.T) {
-	c := newCluster(t, 4)
-	for p := range int32(4) {
-		produce(t, c, p, 0, 8)
-	}
-	cl := dial(t, c)
+	_, cl := filledCluster(t, 4, 8)
 	// Two tasks: 0 owns partitions 0 and 2, 1 owns 1 and 3. Task 0's third batch fails.
 	broken := &recorder{mixed: true, fail: func(d delivery) error {
 		if slices.Contains(d.parts[0], 4) {
@@ -385,11 +381,7 @@ func TestConsumerTasksDuplicatesAndAckLossRepeatWholeMixedBatches(t *testing.T) 
 }
 
 func TestConsumerTasksSplitAnOversizedMixedBatchKeepingItsOrder(t *testing.T) {
-	c := newCluster(t, 3)
-	for p := range int32(3) {
-		produce(t, c, p, 0, 10)
-	}
-	cl := dial(t, c)
+	_, cl := filledCluster(t, 3, 10)
 	const limit = 2500
 	var sizes []int
 	rec := &recorder{mixed: true}
@@ -478,11 +470,7 @@ func TestConsumerTasksRunDeliversEveryPartitionsRecordsAsTheyArrive(t *testing.T
 }
 
 func TestConsumerTasksInvokeOneBatchAtATimeEach(t *testing.T) {
-	c := newCluster(t, 4)
-	for p := range int32(4) {
-		produce(t, c, p, 0, 6)
-	}
-	cl := dial(t, c)
+	_, cl := filledCluster(t, 4, 6)
 	var inFlight [2]atomic.Int64
 	var mu sync.Mutex
 	most := [2]int64{}

@@ -36,6 +36,17 @@ func newCluster(t *testing.T, parts int32) *kfake.Cluster {
 	return c
 }
 
+// filledCluster starts a broker whose topic has parts partitions of n records each, and a
+// client of it.
+func filledCluster(t *testing.T, parts int32, n int) (*kfake.Cluster, *kafka.Client) {
+	t.Helper()
+	c := newCluster(t, parts)
+	for p := range parts {
+		produce(t, c, p, 0, n)
+	}
+	return c, dial(t, c)
+}
+
 func dial(t *testing.T, c *kfake.Cluster) *kafka.Client {
 	t.Helper()
 	cl, err := kafka.Dial(t.Context(), kafka.Config{Brokers: c.ListenAddrs(), Topic: testTopic})
@@ -757,11 +768,7 @@ func TestRunKeepsDeliveringNewRecordsUntilCancelled(t *testing.T) {
 }
 
 func TestMaxTasksBoundsInvocationsInFlight(t *testing.T) {
-	c := newCluster(t, 3)
-	for p := range int32(3) {
-		produce(t, c, p, 0, 6)
-	}
-	cl := dial(t, c)
+	_, cl := filledCluster(t, 3, 6)
 	var inFlight, most atomic.Int64
 	rec := &recorder{}
 	inv := InvokerFunc(func(ctx context.Context, payload []byte) error {
