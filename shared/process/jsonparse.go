@@ -215,11 +215,13 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 	} else {
 		spans = make([]column.Span, n)
 	}
-	scan := p.paths.Scan
-	if valid {
-		scan = p.paths.ScanValid
+	var err error
+	if valid { // two calls, not a method value: the spans then stay on the stack
+		err = p.paths.ScanValid(doc, spans)
+	} else {
+		err = p.paths.Scan(doc, spans)
 	}
-	if err := scan(doc, spans); err != nil {
+	if err != nil {
 		return false, dirtyValue(p.from, "not JSON: "+err.Error(), doc)
 	}
 	p.dropSource(m) // doc no longer needs the field
