@@ -113,8 +113,8 @@ type baseWriter struct {
 	fs       *fileSchema
 	buf      bytes.Buffer
 	w        *parquet.Writer
-	batch    []parquet.Row
-	nbatch   int
+	cols     [][]parquet.Value // per leaf column, the values of the rows not yet written to w
+	nbatch   int               // rows in cols
 	minKey   string
 	maxKey   string
 	rows     int
@@ -128,7 +128,10 @@ type baseWriter struct {
 }
 
 func (fs *fileSchema) newWriter() *baseWriter {
-	bw := &baseWriter{fs: fs, batch: make([]parquet.Row, writeBatchRows)}
+	bw := &baseWriter{fs: fs, cols: make([][]parquet.Value, numMeta+len(fs.cols))}
+	for i := range bw.cols {
+		bw.cols[i] = make([]parquet.Value, 0, writeBatchRows)
+	}
 	bw.w = parquet.NewWriter(&bw.buf, fs.schema,
 		parquet.Compression(snappy.Codec{}),
 		parquet.KeyValueMetadata("parquet.avro.schema", fs.avro),
@@ -149,12 +152,12 @@ func stringBytes(s string) []byte {
 }
 
 // add appends one row: the meta column values and the data values (at returns the value of
-// table column i, already checked by checkValue).
+// table column i, already checked by checkValue). The values go straight to their column's
+// slice, as parquet-go's column writers take them.
 func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
-	row := bw.batch[bw.nbatch][:0]
 	size := 0
 	for i := range meta {
-		row = append(row, parquet.ByteArrayValue(stringBytes(meta[i])).Level(0, 1, i))
+		bw.cols[i] = append(bw.cols[i], parquet.ByteArrayValue(stringBytes(meta[i])).Level(0, 1, i))
 		size += len(meta[i])
 	}
 	for i, c := range bw.fs.cols {
@@ -162,7 +165,7 @@ func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
 		v := at(i)
 		size += valueSize(v)
 		if v == nil {
-			row = append(row, parquet.NullValue().Level(0, 0, ci))
+			bw.cols[ci] = append(bw.cols[ci], parquet.NullValue().Level(0, 0, ci))
 			continue
 		}
 		var pv parquet.Value
@@ -195,28 +198,59 @@ func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
 			}
 			pv = parquet.ByteArrayValue(x)
 		default:
+			for j := range bw.cols[:ci] { // drop the row's values appended so far
+				bw.cols[j] = bw.cols[j][:bw.nbatch]
+			}
 			return fmt.Errorf("column %s: unsupported value %T", c.Name, v)
 		}
-		row = append(row, pv.Level(0, 1, ci))
+		bw.cols[ci] = append(bw.cols[ci], pv.Level(0, 1, ci))
 	}
-	bw.batch[bw.nbatch] = row
+	return bw.added(meta[metaRecordKey], size)
+}
+
+// addRaw appends one row of Parquet values already leveled for this file's columns (copied
+// from another file), one per column in column order. key is its record key; size its
+// estimated bytes.
+func (bw *baseWriter) addRaw(vals []parquet.Value, key string, size int) error {
+	for i, v := range vals {
+		bw.cols[i] = append(bw.cols[i], v)
+	}
+	return bw.added(key, size)
+}
+
+// added accounts for a row appended to cols and writes the rows once there are
+// writeBatchRows of them.
+func (bw *baseWriter) added(key string, size int) error {
 	bw.nbatch++
-	bw.track(meta[metaRecordKey], size)
-	if bw.nbatch == len(bw.batch) {
+	bw.track(key, size)
+	if bw.nbatch == writeBatchRows {
 		return bw.flushBatch()
 	}
 	return nil
 }
 
-// addRaw appends one row of Parquet values already leveled for this file's columns (copied
-// from another file). key is its record key; size its estimated bytes.
-func (bw *baseWriter) addRaw(vals []parquet.Value, key string, size int) error {
-	bw.batch[bw.nbatch] = append(bw.batch[bw.nbatch][:0], vals...)
-	bw.nbatch++
-	bw.track(key, size)
-	if bw.nbatch == len(bw.batch) {
-		return bw.flushBatch()
+// writeRows hands the rows in cols to the column writers, at most 64 rows per call: a page
+// ends only between calls, and this bounds how far a page may exceed the page buffer size (as
+// parquet-go's Writer.WriteRows does, so the pages are the same).
+func (bw *baseWriter) writeRows() error {
+	if bw.nbatch == 0 {
+		return nil
 	}
+	const maxRowsPerWrite = 64
+	cws := bw.w.ColumnWriters()
+	for start := 0; start < bw.nbatch; start += maxRowsPerWrite {
+		end := min(start+maxRowsPerWrite, bw.nbatch)
+		for i, cw := range cws {
+			if _, err := cw.WriteRowValues(bw.cols[i][start:end]); err != nil {
+				return fmt.Errorf("encode parquet rows: %w", err)
+			}
+		}
+	}
+	for i := range bw.cols {
+		clear(bw.cols[i]) // keep no references to the rows' bytes
+		bw.cols[i] = bw.cols[i][:0]
+	}
+	bw.nbatch = 0
 	return nil
 }
 
@@ -231,11 +265,8 @@ func (bw *baseWriter) splice(rg parquet.RowGroup, keys []string, size int64) (er
 			err = fmt.Errorf("%w: %v", errBadFile, r)
 		}
 	}()
-	if bw.nbatch > 0 {
-		if _, err := bw.w.WriteRows(bw.batch[:bw.nbatch]); err != nil {
-			return fmt.Errorf("encode parquet rows: %w", err)
-		}
-		bw.nbatch = 0
+	if err := bw.writeRows(); err != nil {
+		return err
 	}
 	// WriteRowGroup first flushes the rows buffered so far as a row group of their own.
 	if _, err := bw.w.WriteRowGroup(rg); err != nil {
@@ -274,11 +305,8 @@ func (bw *baseWriter) track(key string, size int) {
 }
 
 func (bw *baseWriter) flushBatch() error {
-	if bw.nbatch > 0 {
-		if _, err := bw.w.WriteRows(bw.batch[:bw.nbatch]); err != nil {
-			return fmt.Errorf("encode parquet rows: %w", err)
-		}
-		bw.nbatch = 0
+	if err := bw.writeRows(); err != nil {
+		return err
 	}
 	if bw.rgBytes >= rowGroupBytes {
 		if err := bw.w.Flush(); err != nil {
