@@ -74,6 +74,7 @@ type prepared struct {
 	byPart   map[string][]int32 // indices into recs
 	rowBytes int64              // average estimated row size
 	upsert   bool
+	ordered  bool // upsert and the record keys strictly increase in recs
 }
 
 func (p *prepared) value(row int32, i int) any {
@@ -84,8 +85,12 @@ func (p *prepared) value(row int32, i int) any {
 	return r[i]
 }
 
-// keyRange is the smallest and the largest record key of recs (which are not empty).
+// keyRange is the smallest and the largest record key of recs (which are not empty and in
+// the order of p.recs).
 func (p *prepared) keyRange(recs []int32) (lo, hi string) {
+	if p.ordered {
+		return p.recs[recs[0]].key, p.recs[recs[len(recs)-1]].key
+	}
 	for i, ri := range recs {
 		k := p.recs[ri].key
 		if i == 0 || k < lo {
@@ -293,7 +298,22 @@ func (t *Table) prepare(b *Batch) (*prepared, error) {
 		return nil, err
 	}
 	p.lay = lay
-	index := make(map[string]int, len(b.Rows))
+	// While the record keys strictly increase (as a topic's ascending order ids do), a key
+	// is above every key before it and cannot be a duplicate: the index of keys is built only
+	// when they stop increasing.
+	ordered := p.upsert
+	var index map[string]int
+	dedupKey := func(part, key string) string {
+		if part != "" {
+			return part + "\x00" + key
+		}
+		return key
+	}
+	// partRecs[i] are the indices into recs of partition p.parts[i]; a batch's rows mostly
+	// repeat the partition of the row before.
+	var partRecs [][]int32
+	partIndex := map[string]int{}
+	lastPart, pi := "", -1
 	var total int64
 	for ri, row := range b.Rows {
 		if len(row) > len(b.Columns) {
@@ -310,29 +330,48 @@ func (t *Table) prepare(b *Batch) (*prepared, error) {
 		if err != nil {
 			return nil, fmt.Errorf("row %d: %w", ri, err)
 		}
+		if pi < 0 || part != lastPart {
+			k, ok := partIndex[part]
+			if !ok {
+				k = len(p.parts)
+				p.parts = append(p.parts, part)
+				partRecs = append(partRecs, nil)
+				partIndex[part] = k
+			}
+			lastPart, pi = part, k
+		}
 		r := rec{row: int32(ri)}
 		if p.upsert {
 			if r.key, err = lay.recordKey(at); err != nil {
 				return nil, fmt.Errorf("row %d: %w", ri, err)
 			}
-			dk := r.key
-			if part != "" {
-				dk = part + "\x00" + r.key
-			}
-			if j, dup := index[dk]; dup {
-				if lay.preIdx < 0 || compareValues(b.Columns[lay.preIdx].Type, p.precombine(r), p.precombine(p.recs[j])) >= 0 {
-					p.recs[j] = r
+			if !ordered || (len(p.recs) > 0 && r.key <= p.recs[len(p.recs)-1].key) {
+				if ordered {
+					ordered = false
+					index = make(map[string]int, len(b.Rows))
+					for k, recs := range partRecs {
+						for _, j := range recs {
+							index[dedupKey(p.parts[k], p.recs[j].key)] = int(j)
+						}
+					}
 				}
-				continue
+				dk := dedupKey(part, r.key)
+				if j, dup := index[dk]; dup {
+					if lay.preIdx < 0 || compareValues(b.Columns[lay.preIdx].Type, p.precombine(r), p.precombine(p.recs[j])) >= 0 {
+						p.recs[j] = r
+					}
+					continue
+				}
+				index[dk] = len(p.recs)
 			}
-			index[dk] = len(p.recs)
 		}
-		if _, ok := p.byPart[part]; !ok {
-			p.parts = append(p.parts, part)
-		}
-		p.byPart[part] = append(p.byPart[part], int32(len(p.recs)))
+		partRecs[pi] = append(partRecs[pi], int32(len(p.recs)))
 		p.recs = append(p.recs, r)
 	}
+	for k, part := range p.parts {
+		p.byPart[part] = partRecs[k]
+	}
+	p.ordered = ordered
 	slices.Sort(p.parts)
 	p.rowBytes = max(1, total/int64(len(b.Rows))) + 64
 	return p, nil
@@ -564,16 +603,22 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 		return f
 	}
 	inserts := recs
+	var overlap []int // the file groups whose keys overlap the batch's range
 	if p.upsert && len(slices_) > 0 {
+		lo, hi := p.keyRange(recs)
+		for i, fk := range keys {
+			if !fk.outside(lo, hi) {
+				overlap = append(overlap, i)
+			}
+		}
+	}
+	if len(overlap) > 0 {
 		want := make(map[string]int32, len(recs))
 		for _, ri := range recs {
 			want[p.recs[ri].key] = ri
 		}
-		lo, hi := p.keyRange(recs)
-		for i, fk := range keys {
-			if fk.outside(lo, hi) {
-				continue
-			}
+		for _, i := range overlap {
+			fk := keys[i]
 			for _, k := range fk.keys {
 				if ri, ok := want[k]; ok {
 					fileFor(i).updates[k] = ri

@@ -2,6 +2,7 @@ package hudi_test
 
 import (
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/fcsync/fcsync/shared/lake/hudi"
@@ -93,4 +94,71 @@ func TestATableCanLiveAtTheStoreRoot(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDuplicateKeysInABatchKeepOneRowInTheFirstOnesPlace writes batches whose keys ascend and
+// then repeat one (Write skips the duplicate check while keys ascend): the record with the
+// highest version (the later one on a tie) wins and takes the place, and so the sequence
+// number, of the key's first row; equal keys in different partitions are different records.
+func TestDuplicateKeysInABatchKeepOneRowInTheFirstOnesPlace(t *testing.T) {
+	row := func(id int, user string, version int64, status string) schema.Row {
+		r := order(id, user, version, baseTime)
+		r[3] = status
+		return r
+	}
+	cases := []struct {
+		name string
+		p    hudi.Partitioning
+		rows []schema.Row
+		want map[string]string // partition|key -> status
+		seq  map[string]string // partition|key -> the sequence number's suffix
+	}{
+		{
+			name: "the first key again, newer",
+			rows: []schema.Row{row(1, "ann", 1, "a1"), row(2, "ann", 1, "b1"), row(3, "ann", 1, "c1"), row(1, "ann", 2, "a2")},
+			want: map[string]string{"|o-00001": "a2", "|o-00002": "b1", "|o-00003": "c1"},
+			seq:  map[string]string{"|o-00001": "_0", "|o-00002": "_1", "|o-00003": "_2"},
+		},
+		{
+			name: "the last key again, older",
+			rows: []schema.Row{row(1, "ann", 1, "a1"), row(2, "ann", 3, "b1"), row(2, "ann", 2, "b2"), row(3, "ann", 1, "c1")},
+			want: map[string]string{"|o-00001": "a1", "|o-00002": "b1", "|o-00003": "c1"},
+			seq:  map[string]string{"|o-00001": "_0", "|o-00002": "_1", "|o-00003": "_2"},
+		},
+		{
+			name: "a tie goes to the later row",
+			rows: []schema.Row{row(1, "ann", 1, "a1"), row(2, "ann", 1, "b1"), row(1, "ann", 1, "a2"), row(1, "ann", 1, "a3")},
+			want: map[string]string{"|o-00001": "a3", "|o-00002": "b1"},
+			seq:  map[string]string{"|o-00001": "_0", "|o-00002": "_1"},
+		},
+		{
+			name: "one key in two partitions",
+			p:    hudi.Partitioning{Fields: []string{"user_name"}},
+			rows: []schema.Row{row(1, "ann", 1, "a1"), row(2, "ann", 1, "b1"), row(1, "bob", 1, "a-bob"), row(2, "ann", 2, "b2")},
+			want: map[string]string{"ann|o-00001": "a1", "ann|o-00002": "b2", "bob|o-00001": "a-bob"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tbl := mustCreate(t, objstore.NewMemory(), "lake/orders", ordersConfig(c.p))
+			res := mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: c.rows})
+			if res.Inserted != len(c.want) {
+				t.Errorf("Inserted = %d, want %d", res.Inserted, len(c.want))
+			}
+			got := rowsByKey(t, tbl)
+			if len(got) != len(c.want) {
+				t.Fatalf("records %v, want %v", sortedKeys(got), sortedKeys(c.want))
+			}
+			for k, status := range c.want {
+				if got[k]["status"] != status {
+					t.Errorf("%s: status %v, want %s", k, got[k]["status"], status)
+				}
+				if suffix, ok := c.seq[k]; ok {
+					if seq, _ := got[k]["_hoodie_commit_seqno"].(string); !strings.HasSuffix(seq, suffix) {
+						t.Errorf("%s: sequence number %q, want one ending in %s (the key's first row)", k, seq, suffix)
+					}
+				}
+			}
+		})
+	}
 }
