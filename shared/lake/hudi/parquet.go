@@ -291,13 +291,13 @@ func (bw *baseWriter) keep(keys []string, size int64) {
 
 func (bw *baseWriter) track(key string, size int) {
 	if bw.collectKeys {
-		bw.keys = append(bw.keys, key)
-	}
-	if bw.rows == 0 || key < bw.minKey {
-		bw.minKey = key
-	}
-	if bw.rows == 0 || key > bw.maxKey {
+		bw.keys = append(bw.keys, key) // finish takes the range from newFileKeys
+	} else if bw.rows == 0 {
+		bw.minKey, bw.maxKey = key, key
+	} else if key > bw.maxKey { // one comparison for ascending keys
 		bw.maxKey = key
+	} else if key < bw.minKey {
+		bw.minKey = key
 	}
 	bw.rows++
 	bw.rgBytes += size
@@ -317,17 +317,23 @@ func (bw *baseWriter) flushBatch() error {
 	return nil
 }
 
-// finish closes the file and returns its bytes.
-func (bw *baseWriter) finish() ([]byte, error) {
+// finish closes the file and returns its bytes and, with collectKeys, its record keys (their
+// size is left for the caller to set).
+func (bw *baseWriter) finish() ([]byte, *fileKeys, error) {
 	if err := bw.flushBatch(); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var fk *fileKeys
+	if bw.collectKeys {
+		fk = newFileKeys(bw.keys, 0)
+		bw.minKey, bw.maxKey = fk.min, fk.max
 	}
 	bw.w.SetKeyValueMetadata("hoodie_min_record_key", bw.minKey)
 	bw.w.SetKeyValueMetadata("hoodie_max_record_key", bw.maxKey)
 	if err := bw.w.Close(); err != nil {
-		return nil, fmt.Errorf("close parquet file: %w", err)
+		return nil, nil, fmt.Errorf("close parquet file: %w", err)
 	}
-	return bw.buf.Bytes(), nil
+	return bw.buf.Bytes(), fk, nil
 }
 
 // ---- reading ----

@@ -232,13 +232,16 @@ func newFileKeys(keys []string, size int64) *fileKeys {
 	all, at := sb.String(), 0
 	f := &fileKeys{keys: keys, size: size}
 	for i, k := range keys {
-		keys[i] = all[at : at+len(k)]
+		k = all[at : at+len(k)]
+		keys[i] = k
 		at += len(k)
-		if i == 0 || keys[i] < f.min {
-			f.min = keys[i]
-		}
-		if i == 0 || keys[i] > f.max {
-			f.max = keys[i]
+		switch {
+		case i == 0:
+			f.min, f.max = k, k
+		case k > f.max: // one comparison per key when they ascend
+			f.max = k
+		case k < f.min:
+			f.min = k
 		}
 	}
 	return f

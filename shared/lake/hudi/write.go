@@ -817,7 +817,7 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 			return fmt.Errorf("file %s: %w", rel, err)
 		}
 	}
-	data, err := bw.finish()
+	data, fk, err := bw.finish()
 	if err != nil {
 		return fmt.Errorf("file %s: %w", rel, err)
 	}
@@ -844,8 +844,9 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 		NumUpdateWrites: updated, NumInserts: int64(len(f.inserts)), TotalWriteBytes: size,
 		PartitionPath: &part, FileSizeInBytes: size, RuntimeStats: &runtimeStats{},
 	}
-	if p.upsert {
-		f.keys = newFileKeys(bw.keys, size) // cached once the commit is decided
+	if fk != nil {
+		fk.size = size
+		f.keys = fk // cached once the commit is decided
 	}
 	return nil
 }
