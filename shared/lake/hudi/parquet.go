@@ -115,6 +115,7 @@ type baseWriter struct {
 	w        *parquet.Writer
 	cols     [][]parquet.Value // per leaf column, the values of the rows not yet written to w
 	nbatch   int               // rows in cols
+	text     []byte            // the bytes of rowText's strings for the rows in cols
 	minKey   string
 	maxKey   string
 	rows     int
@@ -229,6 +230,20 @@ func (bw *baseWriter) added(key string, size int) error {
 	return nil
 }
 
+// rowText returns prefix followed by n in decimal, as a string that stays valid only until
+// the row it is a value of is written (writeRows): the strings of a batch of rows share blocks
+// of memory instead of taking an allocation each.
+func (bw *baseWriter) rowText(prefix string, n int) string {
+	const maxDigits = 20
+	if cap(bw.text)-len(bw.text) < len(prefix)+maxDigits {
+		// A new block; the strings in the old one stay valid (the values keep it alive).
+		bw.text = make([]byte, 0, max(4<<10, (len(prefix)+maxDigits)*writeBatchRows))
+	}
+	start := len(bw.text)
+	bw.text = strconv.AppendInt(append(bw.text, prefix...), int64(n), 10) // within cap: no move
+	return unsafe.String(&bw.text[start], len(bw.text)-start)
+}
+
 // writeRows hands the rows in cols to the column writers, at most 64 rows per call: a page
 // ends only between calls, and this bounds how far a page may exceed the page buffer size (as
 // parquet-go's Writer.WriteRows does, so the pages are the same).
@@ -251,6 +266,7 @@ func (bw *baseWriter) writeRows() error {
 		bw.cols[i] = bw.cols[i][:0]
 	}
 	bw.nbatch = 0
+	bw.text = bw.text[:0] // the column writers copied the values
 	return nil
 }
 

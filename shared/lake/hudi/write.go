@@ -789,17 +789,18 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 	seq := 0
 	var meta [numMeta]string
 	seqPrefix := a.instant + "_" + strconv.Itoa(idx) + "_" // <instant>_<file index>_<n>
-	var seqBuf []byte
 	newRow := func(ri int32) error {
 		r := p.recs[ri]
 		meta[metaCommitTime] = a.instant
-		seqBuf = strconv.AppendInt(append(seqBuf[:0], seqPrefix...), int64(seq), 10)
-		meta[metaSeqNo] = string(seqBuf)
-		seq++
 		meta[metaRecordKey] = r.key
-		if !p.upsert {
+		if p.upsert {
+			meta[metaSeqNo] = bw.rowText(seqPrefix, seq)
+		} else {
+			// The sequence number is the record key, which the writer keeps: not row text.
+			meta[metaSeqNo] = seqPrefix + strconv.Itoa(seq)
 			meta[metaRecordKey] = meta[metaSeqNo]
 		}
+		seq++
 		meta[metaPartitionPath] = f.partition
 		meta[metaFileName] = name
 		return bw.add(&meta, func(i int) any { return p.value(r.row, a.from[i]) })
