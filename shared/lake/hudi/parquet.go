@@ -917,11 +917,16 @@ func (bf *baseFile) recordKeys() (keys []string, err error) {
 }
 
 // grow sizes the buffer of a new version of file group f once: it is about as large per row as
-// the stored version, less the kept bytes that the store copies.
+// the stored version, less the kept bytes that the store copies. A new file group is about as
+// large per row as the partition's other base files, with a sixteenth to spare (growing the
+// buffer by doubling would allocate about four times the file's size).
 func (bw *baseWriter) grow(f *plannedFile, kept int64) {
-	if f.prevRows > 0 {
+	switch {
+	case f.prevRows > 0:
 		perRow := f.prevSize / int64(f.prevRows)
 		bw.buf.Grow(int(max(0, f.prevSize-kept)+perRow*int64(len(f.inserts))) + 64<<10)
+	case f.prev == nil && f.rowSize > 0:
+		bw.buf.Grow(int(f.rowSize*int64(len(f.inserts))*17/16) + 64<<10)
 	}
 }
 

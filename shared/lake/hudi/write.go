@@ -477,6 +477,7 @@ type plannedFile struct {
 	inserts   []int32          // recs new to the table
 	stat      writeStat
 	keys      *fileKeys // of the file written, with upserts
+	rowSize   int64     // for a new file group: bytes per row of the partition's base files (0: unknown)
 }
 
 func (f *plannedFile) name(instant string) baseFileName {
@@ -665,9 +666,17 @@ func (t *Table) route(ctx context.Context, p *prepared, a *attempt, part string,
 		}
 	}
 	perFile := int(max(1, t.o.maxFile/p.rowBytes))
+	var rowSize, size, rows int64 // new files are about as large per row as the stored ones
+	for _, fk := range keys {
+		size += fk.size
+		rows += int64(len(fk.keys))
+	}
+	if rows > 0 {
+		rowSize = max(1, size/rows)
+	}
 	for len(inserts) > 0 {
 		n := min(perFile, len(inserts))
-		a.files = append(a.files, &plannedFile{partition: part, fileID: t.o.ids() + "-0", inserts: inserts[:n]})
+		a.files = append(a.files, &plannedFile{partition: part, fileID: t.o.ids() + "-0", inserts: inserts[:n], rowSize: rowSize})
 		inserts = inserts[n:]
 	}
 	return nil
@@ -812,6 +821,8 @@ func (t *Table) writeFile(ctx context.Context, p *prepared, a *attempt, fs *file
 			return err
 		}
 		updated = n
+	} else {
+		bw.grow(f, 0)
 	}
 	for _, ri := range f.inserts {
 		if err := newRow(ri); err != nil {
