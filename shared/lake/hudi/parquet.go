@@ -156,9 +156,14 @@ func stringBytes(s string) []byte {
 // table column i, already checked by checkValue). The values go straight to their column's
 // slice, as parquet-go's column writers take them.
 func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
+	// Values are leveled with the setters, which inline (Value.Level does not): repetition
+	// level 0, definition level 1 for a value and 0 for a NULL of these optional columns.
 	size := 0
 	for i := range meta {
-		bw.cols[i] = append(bw.cols[i], parquet.ByteArrayValue(stringBytes(meta[i])).Level(0, 1, i))
+		pv := parquet.ByteArrayValue(stringBytes(meta[i]))
+		pv.SetDefinitionLevel(1)
+		pv.SetColumnIndex(i)
+		bw.cols[i] = append(bw.cols[i], pv)
 		size += len(meta[i])
 	}
 	for i, c := range bw.fs.cols {
@@ -166,7 +171,9 @@ func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
 		v := at(i)
 		size += valueSize(v)
 		if v == nil {
-			bw.cols[ci] = append(bw.cols[ci], parquet.NullValue().Level(0, 0, ci))
+			pv := parquet.NullValue()
+			pv.SetColumnIndex(ci)
+			bw.cols[ci] = append(bw.cols[ci], pv)
 			continue
 		}
 		var pv parquet.Value
@@ -204,7 +211,9 @@ func (bw *baseWriter) add(meta *[numMeta]string, at valueFunc) error {
 			}
 			return fmt.Errorf("column %s: unsupported value %T", c.Name, v)
 		}
-		bw.cols[ci] = append(bw.cols[ci], pv.Level(0, 1, ci))
+		pv.SetDefinitionLevel(1)
+		pv.SetColumnIndex(ci)
+		bw.cols[ci] = append(bw.cols[ci], pv)
 	}
 	return bw.added(meta[metaRecordKey], size)
 }
