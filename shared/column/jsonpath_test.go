@@ -226,17 +226,17 @@ func FuzzLeaves(f *testing.F) {
 	})
 }
 
-func TestSpecialMaskFindsTheFirstSpecialByte(t *testing.T) {
+func TestStopMaskFindsTheFirstStopByte(t *testing.T) {
 	first := func(b []byte) int {
 		for i, c := range b {
-			if c == '"' || c == '\\' || c < 0x20 {
+			if c == '"' || c == '\\' || c < 0x20 || c >= 0x80 {
 				return i
 			}
 		}
 		return 8
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []byte{'a', 'Z', '0', ' ', '~', 0x7f, '"', '\\', 0x1f, 0x00, 0x20, 0x21, 0x5b, 0x5d, 0x80, 0xff, 0xc3, 0x23}
+	alphabet := []byte{'a', 'Z', '0', ' ', '~', 0x7f, '"', '\\', 0x1f, 0x00, 0x20, 0x21, 0x5b, 0x5d, 0x80, 0xff, 0xc3, 0x23, 0xa2, 0xdc, 0xa0, 0xc1}
 	b := make([]byte, 8)
 	for n := 0; n < 200000; n++ {
 		for i := range b {
@@ -246,13 +246,13 @@ func TestSpecialMaskFindsTheFirstSpecialByte(t *testing.T) {
 				b[i] = byte(0x20 + rng.IntN(0x60))
 			}
 		}
-		if got, want := bits.TrailingZeros64(specialMask(binary.LittleEndian.Uint64(b)))>>3, first(b); got != want {
-			t.Fatalf("specialMask(%q) marks byte %d first, want %d", b, got, want)
+		if got, want := bits.TrailingZeros64(stopMask(binary.LittleEndian.Uint64(b)))>>3, first(b); got != want {
+			t.Fatalf("stopMask(%q) marks byte %d first, want %d", b, got, want)
 		}
-		// StringRun steps to the same byte and notices non-ASCII bytes before it.
-		at, high := StringRun(b, 0)
-		if want := first(b); at != want || high != bytes.ContainsFunc(b[:want], func(r rune) bool { return r >= 0x80 }) {
-			t.Fatalf("StringRun(%q) = %d, %v; want %d", b, at, high, want)
+		// ScanString stops where a byte-at-a-time scan does.
+		end, esc := ScanString(b, 0)
+		if wantEnd, wantEsc := scanStringByBytes(b, 0); end != wantEnd || esc != wantEsc {
+			t.Fatalf("ScanString(%q) = %d, %v; want %d, %v", b, end, esc, wantEnd, wantEsc)
 		}
 	}
 }

@@ -304,60 +304,35 @@ func (s *scanner) str() (bool, error) {
 		}
 		return false, s.eof()
 	}
-	esc, nonASCII := false, false
-	d, i := s.d, s.i+1
-	first := i
-	for i < len(d) {
-		var high bool
-		i, high = StringRun(d, i)
-		nonASCII = nonASCII || high
-		if i >= len(d) {
-			break
-		}
-		switch c := d[i]; {
-		case c == '"':
-			if nonASCII {
-				if bad := invalidUTF8(d[first:i]); bad >= 0 {
-					s.i = first + bad
-					return esc, &jsonError{"invalid UTF-8 in string", s.i}
-				}
-			}
-			s.i = i + 1
-			return esc, nil
-		case c == '\\':
-			esc = true
-			i++
-			if i >= len(d) {
-				s.i = i
-				return esc, s.eof()
-			}
-			switch d[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i++
-			case 'u':
-				i++
-				for k := 0; k < 4; k++ {
-					if i >= len(d) {
-						s.i = i
-						return esc, s.eof()
-					}
-					if !isHex(d[i]) {
-						s.i = i
-						return esc, s.bad("in \\u hexadecimal character escape")
-					}
-					i++
-				}
-			default:
-				s.i = i
-				return esc, s.bad("in string escape code")
-			}
-		default: // a control character
-			s.i = i
-			return esc, s.bad("in string literal")
-		}
+	end, esc := ScanString(s.d, s.i+1)
+	if end < len(s.d) && s.d[end] == '"' {
+		s.i = end + 1
+		return esc, nil
 	}
-	s.i = i
-	return esc, s.eof()
+	// ScanString stopped at the string's first fault.
+	s.i = end
+	switch {
+	case end >= len(s.d):
+		return esc, s.eof()
+	case s.d[end] == '\\':
+		s.i++
+		if s.i >= len(s.d) {
+			return esc, s.eof()
+		}
+		if s.d[s.i] != 'u' {
+			return esc, s.bad("in string escape code")
+		}
+		for s.i++; s.i < len(s.d) && s.i < end+6; s.i++ {
+			if !isHex(s.d[s.i]) {
+				return esc, s.bad("in \\u hexadecimal character escape")
+			}
+		}
+		return esc, s.eof()
+	case s.d[end] >= utf8.RuneSelf:
+		return esc, &jsonError{"invalid UTF-8 in string", s.i}
+	default: // a control character
+		return esc, s.bad("in string literal")
+	}
 }
 
 // skipStr moves past a string of a document known to be valid: to the first quote no
@@ -393,43 +368,106 @@ func (s *scanner) skipStr() (esc, ok bool) {
 	return esc, false // unterminated
 }
 
-// invalidUTF8 returns the offset of the first byte of b that is not valid UTF-8, or -1.
-func invalidUTF8(b []byte) int {
-	if utf8.Valid(b) {
-		return -1
+// ScanString moves over the text of a JSON string from d[i], the byte after its opening
+// quote, checking it as it goes: it returns the index of the closing quote and whether the
+// text holds escapes. A string that is not well-formed makes it stop at its first fault:
+//   - len(d): the string does not end;
+//   - a '\\' that starts an escape JSON does not have, or one cut short by the end of d;
+//   - a control character (below 0x20);
+//   - a byte of 0x80 or above: the first byte of a sequence that is not UTF-8.
+//
+// So the string is well-formed exactly when end < len(d) and d[end] == '"'. Plain ASCII text
+// is looked at eight bytes at a time (JSON strings are most of the text the functions read);
+// escapes and multi-byte UTF-8 sequences are checked where they stand, so the text is read
+// once.
+func ScanString(d []byte, i int) (end int, esc bool) {
+	if i < 0 {
+		return len(d), false // no text: the string does not end
 	}
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
+	for {
+		for ; i+8 <= len(d); i += 8 {
+			if m := stopMask(binary.LittleEndian.Uint64(d[i : i+8])); m != 0 {
+				// The lowest mark is exact: step to it.
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
+			}
 		}
-		i += size
+		for ; i < len(d); i++ {
+			if c := d[i]; c == '"' || c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+				goto stop
+			}
+		}
+		return i, esc
+	stop:
+		switch c := d[i]; {
+		case c == '"':
+			return i, esc
+		case c == '\\':
+			esc = true
+			if i+1 >= len(d) {
+				return i, esc
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(d) || !isHex(d[i+2]) || !isHex(d[i+3]) || !isHex(d[i+4]) || !isHex(d[i+5]) {
+					return i, esc
+				}
+				i += 6
+			default:
+				return i, esc
+			}
+		case c < 0x20:
+			return i, esc
+		default:
+			n := utf8Len(d, i)
+			if n == 0 {
+				return i, esc
+			}
+			i += n
+		}
 	}
-	return -1
 }
 
-// StringRun returns the index of the first '"', '\\' or control character at or after i in
-// the text d of a JSON string (or len(d)), and whether the bytes before it hold a byte that is
-// not ASCII, so that a scanner checks the string as UTF-8 once, at its end. It looks at eight
-// bytes at a time: JSON strings are most of the text the functions read.
-func StringRun(d []byte, i int) (int, bool) {
-	var high uint64
-	for ; i+8 <= len(d); i += 8 {
-		w := binary.LittleEndian.Uint64(d[i:])
-		if m := specialMask(w); m != 0 {
-			// The lowest mark is exact: step to it.
-			n := bits.TrailingZeros64(m) >> 3
-			return i + n, (high|w&(1<<(n*8)-1))&msb != 0
+// utf8Len returns the length of the UTF-8 sequence that starts with the byte d[i] (0x80 or
+// above), or 0 if it is not a valid one (RFC 3629: no overlong forms, no surrogates, nothing
+// above U+10FFFF).
+func utf8Len(d []byte, i int) int {
+	c := d[i]
+	switch {
+	case c < 0xC2:
+		return 0
+	case c < 0xE0:
+		if i+1 < len(d) && d[i+1]&0xC0 == 0x80 {
+			return 2
 		}
-		high |= w
-	}
-	for ; i < len(d); i++ {
-		if c := d[i]; c == '"' || c == '\\' || c < 0x20 {
-			break
+	case c < 0xF0:
+		if i+2 < len(d) {
+			lo, hi := byte(0x80), byte(0xBF)
+			if c == 0xE0 {
+				lo = 0xA0
+			} else if c == 0xED {
+				hi = 0x9F
+			}
+			if c1 := d[i+1]; c1 >= lo && c1 <= hi && d[i+2]&0xC0 == 0x80 {
+				return 3
+			}
 		}
-		high |= uint64(d[i])
+	case c < 0xF5:
+		if i+3 < len(d) {
+			lo, hi := byte(0x80), byte(0xBF)
+			if c == 0xF0 {
+				lo = 0x90
+			} else if c == 0xF4 {
+				hi = 0x8F
+			}
+			if c1 := d[i+1]; c1 >= lo && c1 <= hi && d[i+2]&0xC0 == 0x80 && d[i+3]&0xC0 == 0x80 {
+				return 4
+			}
+		}
 	}
-	return i, high&msb != 0
+	return 0
 }
 
 // Byte-parallel tests over the eight bytes of a word (see "Bit Twiddling Hacks").
@@ -438,14 +476,15 @@ const (
 	msb = 0x8080808080808080
 )
 
-// specialMask marks (with the byte's top bit) the bytes of a word that a string scan must
-// look at: '"', '\\' or a control character (< 0x20); bytes of 0x80 and above are never
-// marked. Bytes above the lowest marked one may be marked wrongly (borrows propagate
-// upwards); the lowest mark is exact, and a word without marks has no such byte.
-func specialMask(x uint64) uint64 {
+// stopMask marks (with the byte's top bit) the bytes of a word that a string scan must stop
+// at: '"', '\\', a control character (< 0x20) or a byte of 0x80 and above. Bytes above the
+// lowest marked one may be marked wrongly (borrows propagate upwards); the lowest mark is
+// exact, and a word without marks has no such byte. (The subtractions mark a byte of 0x80 or
+// above wrongly only where its own top bit marks it anyway.)
+func stopMask(x uint64) uint64 {
 	quote := x ^ (lsb * '"')
 	bslash := x ^ (lsb * '\\')
-	return ((x-lsb*0x20)&^x | (quote-lsb)&^quote | (bslash-lsb)&^bslash) & msb
+	return (x | (x - lsb*0x20) | (quote - lsb) | (bslash - lsb)) & msb
 }
 
 func (s *scanner) digits() int {

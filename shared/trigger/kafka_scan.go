@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/fcsync/fcsync/shared/column"
 )
@@ -156,50 +155,36 @@ func (s *jsonScanner) open(c byte) bool {
 // between the quotes; escaped reports whether it holds escapes to undo.
 func (s *jsonScanner) str() (raw []byte, escaped bool, err error) {
 	start := s.i + 1
-	i := start
-	nonASCII := false
-	for i < len(s.b) {
-		var high bool
-		i, high = column.StringRun(s.b, i)
-		nonASCII = nonASCII || high
-		if i >= len(s.b) {
-			break
-		}
-		switch c := s.b[i]; c {
-		case '"':
-			raw = s.b[start:i]
-			if nonASCII && !utf8.Valid(raw) {
-				s.i = start
-				return nil, false, s.fail("string is not valid UTF-8")
-			}
-			s.i = i + 1
-			return raw, escaped, nil
-		case '\\':
-			escaped = true
-			if i+1 >= len(s.b) {
-				s.i = i
-				return nil, false, s.fail("unterminated string")
-			}
-			switch s.b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(s.b) || !isHex4(s.b[i+2:i+6]) {
-					s.i = i
-					return nil, false, s.fail(`bad \u escape in string`)
-				}
-				i += 6
-			default:
-				s.i = i
-				return nil, false, s.fail("bad escape in string")
-			}
-		default:
-			s.i = i
-			return nil, false, s.fail("control character 0x%02x in string", c)
-		}
+	end, escaped := column.ScanString(s.b, start)
+	if end < len(s.b) && s.b[end] == '"' {
+		s.i = end + 1
+		return s.b[start:end], escaped, nil
 	}
-	s.i = start - 1
-	return nil, false, s.fail("unterminated string")
+	return nil, false, s.strFault(start, end)
+}
+
+// strFault describes the fault column.ScanString stopped at, end, in the string
+// whose text starts at start.
+func (s *jsonScanner) strFault(start, end int) error {
+	switch {
+	case end >= len(s.b):
+		s.i = start - 1
+		return s.fail("unterminated string")
+	case s.b[end] == '\\':
+		s.i = end
+		switch {
+		case end+1 >= len(s.b):
+			return s.fail("unterminated string")
+		case s.b[end+1] == 'u':
+			return s.fail(`bad \u escape in string`)
+		}
+		return s.fail("bad escape in string")
+	case s.b[end] < 0x20:
+		s.i = end
+		return s.fail("control character 0x%02x in string", s.b[end])
+	}
+	s.i = start
+	return s.fail("string is not valid UTF-8")
 }
 
 func isHex4(b []byte) bool {
