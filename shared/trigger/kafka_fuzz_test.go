@@ -2,6 +2,7 @@ package trigger
 
 import (
 	"cmp"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,6 +41,9 @@ func FuzzDecodeKafka(f *testing.F) {
 			}
 			return
 		}
+		if !json.Valid(payload) {
+			t.Fatalf("accepted a payload that is not JSON: %q", payload)
+		}
 		out, err := EncodeKafka(ev.Records, ev.Shape, opts...)
 		if err != nil {
 			t.Fatalf("encoding accepted records: %v", err)
@@ -69,4 +73,35 @@ func byPartition(recs []record.Record) []record.Record {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
 	return out
+}
+
+// FuzzSkipValueAgreesWithWalk checks the decoder's fast validating skip against the
+// token walk that describes faults (they must agree on every input: verdict, end and
+// blanks) and against encoding/json.
+func FuzzSkipValueAgreesWithWalk(f *testing.F) {
+	for _, s := range []string{
+		`{"a":[1,-0.5e-3,2E+2,"x\"y",null,true,false],"b":{}}`, ` { "a" : [ 1 , 2 ] } `, `[]`, `"caf\u00e9 \n"`,
+		`{"a":1,}`, `[1 2]`, `{"a" 1}`, `01`, `-`, `1.`, `1e+`, `tru`, `nul`, `"\x"`, "\"a\x01\"", "\"\xff\"",
+		`{"a":"unterminated`, `[[[[`, `{"a":{"b":[{"c":null}]}}x`, "[1,\t2]\n", `{"k":tru}`, `[-]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Add(workloadRecords(1)[0].Value)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		end, spaced, ok := skipValue(doc, 0, 0)
+		w := jsonScanner{b: doc}
+		err := w.walk(nil, 0)
+		if ok != (err == nil) {
+			t.Fatalf("skipValue(%q) ok = %v, walk says %v", doc, ok, err)
+		}
+		if !ok {
+			return
+		}
+		if end != w.i || spaced != w.spaced {
+			t.Fatalf("skipValue(%q) = %d, spaced %v; walk ends at %d, spaced %v", doc, end, spaced, w.i, w.spaced)
+		}
+		if !json.Valid(doc[:end]) {
+			t.Fatalf("skipValue accepted %q: not JSON", doc[:end])
+		}
+	})
 }

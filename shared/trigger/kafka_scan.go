@@ -218,6 +218,20 @@ func (s *jsonScanner) kind() string { return kindOf(s.b[s.i:]) }
 // value validates the value at s.i and moves past it. With dst non-nil the
 // value is appended to *dst in compact form (blanks outside strings dropped).
 func (s *jsonScanner) value(dst *[]byte, depth int) error {
+	if dst == nil {
+		if end, spaced, ok := skipValue(s.b, s.i, depth); ok {
+			s.i = end
+			s.spaced = s.spaced || spaced
+			return nil
+		}
+		// Malformed: the walk below finds the fault and describes it.
+	}
+	return s.walk(dst, depth)
+}
+
+// walk is value taken a token at a time: it appends the compact form to dst
+// and describes what is wrong with a malformed value.
+func (s *jsonScanner) walk(dst *[]byte, depth int) error {
 	if depth > maxJSONDepth {
 		return s.fail("nested deeper than %d levels", maxJSONDepth)
 	}
@@ -271,7 +285,7 @@ func (s *jsonScanner) value(dst *[]byte, depth int) error {
 			if dst != nil {
 				*dst = append(*dst, ':')
 			}
-			if err := s.value(dst, depth+1); err != nil {
+			if err := s.walk(dst, depth+1); err != nil {
 				return err
 			}
 		}
@@ -301,7 +315,7 @@ func (s *jsonScanner) value(dst *[]byte, depth int) error {
 				}
 			}
 			first = false
-			if err := s.value(dst, depth+1); err != nil {
+			if err := s.walk(dst, depth+1); err != nil {
 				return err
 			}
 		}
@@ -343,48 +357,182 @@ func (s *jsonScanner) literal(word string) error {
 	return nil
 }
 
-// number reads a JSON number and returns its text; integral reports whether
-// it has neither fraction nor exponent.
+// number reads a JSON number and returns its text.
 func (s *jsonScanner) number() (text []byte, err error) {
 	start := s.i
-	i := s.i
-	if i < len(s.b) && s.b[i] == '-' {
-		i++
+	end, fault := numberEnd(s.b, s.i)
+	if fault != "" {
+		s.i = end
+		return nil, s.fail("%s", fault)
 	}
-	digits := func() int {
-		n := 0
-		for i < len(s.b) && s.b[i] >= '0' && s.b[i] <= '9' {
-			i++
-			n++
-		}
-		return n
+	s.i = end
+	return s.b[start:end], nil
+}
+
+// numberEnd returns the index just past the JSON number at b[i], or the index
+// of its fault and what is wrong.
+func numberEnd(b []byte, i int) (int, string) {
+	if i < len(b) && b[i] == '-' {
+		i++
 	}
 	switch {
-	case i < len(s.b) && s.b[i] == '0':
+	case i < len(b) && b[i] == '0':
 		i++
-	case digits() == 0:
-		s.i = i
-		return nil, s.fail("bad number")
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(b, i+1)
+	default:
+		return i, "bad number"
 	}
-	if i < len(s.b) && s.b[i] == '.' {
-		i++
-		if digits() == 0 {
-			s.i = i
-			return nil, s.fail("bad number: no digits after '.'")
+	if i < len(b) && b[i] == '.' {
+		j := digits(b, i+1)
+		if j == i+1 {
+			return j, "bad number: no digits after '.'"
 		}
+		i = j
 	}
-	if i < len(s.b) && (s.b[i] == 'e' || s.b[i] == 'E') {
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
 		i++
-		if i < len(s.b) && (s.b[i] == '+' || s.b[i] == '-') {
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		if digits() == 0 {
-			s.i = i
-			return nil, s.fail("bad number: no digits in the exponent")
+		j := digits(b, i)
+		if j == i {
+			return j, "bad number: no digits in the exponent"
+		}
+		i = j
+	}
+	return i, ""
+}
+
+// digits returns the index of the first byte at or after i that is not a digit.
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// skipValue validates the JSON value at b[i] (blanks before it allowed) at
+// nesting depth depth and returns the index just past it, and whether there
+// were blanks. It is value's fast path: a tight loop over local indexes that
+// only says whether the value is well-formed (ok); a malformed value is walked
+// again to describe its fault.
+func skipValue(b []byte, i, depth int) (end int, spaced, ok bool) {
+	if depth > maxJSONDepth {
+		return i, false, false
+	}
+	if i < len(b) && b[i] <= ' ' {
+		i, spaced = blanks(b, i)
+	}
+	if i >= len(b) {
+		return i, spaced, false
+	}
+	if c := b[i]; c == '{' || c == '[' {
+		var sp bool
+		i, sp, ok = skipContainer(b, i, depth)
+		return i, spaced || sp, ok
+	}
+	i, ok = skipScalar(b, i)
+	return i, spaced, ok
+}
+
+// blanks skips JSON blanks from b[i] and reports whether there were any.
+func blanks(b []byte, i int) (int, bool) {
+	j := i
+	for j < len(b) && (b[j] == ' ' || b[j] == '\n' || b[j] == '\r' || b[j] == '\t') {
+		j++
+	}
+	return j, j > i
+}
+
+// skipScalar moves past the string, number or literal at b[i] (i < len(b)).
+func skipScalar(b []byte, i int) (int, bool) {
+	switch c := b[i]; c {
+	case '"':
+		end, _ := column.ScanString(b, i+1)
+		return end + 1, end < len(b) && b[end] == '"'
+	case 't':
+		return i + 4, len(b)-i >= 4 && string(b[i:i+4]) == "true"
+	case 'f':
+		return i + 5, len(b)-i >= 5 && string(b[i:i+5]) == "false"
+	case 'n':
+		return i + 4, len(b)-i >= 4 && string(b[i:i+4]) == "null"
+	default:
+		end, fault := numberEnd(b, i)
+		return end, fault == ""
+	}
+}
+
+// skipContainer is skipValue for the object or array at b[i]: its members
+// and elements are at depth+1.
+func skipContainer(b []byte, i, depth int) (end int, spaced, ok bool) {
+	closer := byte(']')
+	obj := b[i] == '{'
+	if obj {
+		closer = '}'
+	}
+	var sp bool
+	if i++; i < len(b) && b[i] <= ' ' {
+		i, spaced = blanks(b, i)
+	}
+	if i < len(b) && b[i] == closer {
+		return i + 1, spaced, true
+	}
+	if depth >= maxJSONDepth {
+		return i, spaced, false // a member or element would be too deep
+	}
+	for {
+		if obj {
+			if i >= len(b) || b[i] != '"' {
+				return i, spaced, false
+			}
+			e, _ := column.ScanString(b, i+1)
+			if e >= len(b) || b[e] != '"' {
+				return e, spaced, false
+			}
+			if i = e + 1; i < len(b) && b[i] <= ' ' {
+				i, sp = blanks(b, i)
+				spaced = spaced || sp
+			}
+			if i >= len(b) || b[i] != ':' {
+				return i, spaced, false
+			}
+			if i++; i < len(b) && b[i] <= ' ' {
+				i, sp = blanks(b, i)
+				spaced = spaced || sp
+			}
+		}
+		if i >= len(b) {
+			return i, spaced, false
+		}
+		if c := b[i]; c == '{' || c == '[' {
+			i, sp, ok = skipContainer(b, i, depth+1)
+			spaced = spaced || sp
+		} else {
+			i, ok = skipScalar(b, i)
+		}
+		if !ok {
+			return i, spaced, false
+		}
+		if i < len(b) && b[i] <= ' ' {
+			i, sp = blanks(b, i)
+			spaced = spaced || sp
+		}
+		if i >= len(b) {
+			return i, spaced, false
+		}
+		switch b[i] {
+		case ',':
+			if i++; i < len(b) && b[i] <= ' ' {
+				i, sp = blanks(b, i)
+				spaced = spaced || sp
+			}
+		case closer:
+			return i + 1, spaced, true
+		default:
+			return i, spaced, false
 		}
 	}
-	s.i = i
-	return s.b[start:i], nil
 }
 
 // errNotInteger and friends are the value errors the field readers report.

@@ -610,3 +610,38 @@ func TestDecodeKafkaValuesAreThePayloadsBytesWhenTheyCan(t *testing.T) {
 		})
 	}
 }
+
+// TestSkipValueBoundsNestingLikeWalk checks the nesting limit at its edge: a value may sit
+// at most maxJSONDepth levels down, for the fast skip as for the walk.
+func TestSkipValueBoundsNestingLikeWalk(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		doc   string
+		valid bool
+	}{
+		{"empty arrays at the limit", strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1), true},
+		{"empty arrays beyond the limit", strings.Repeat("[", maxJSONDepth+2) + strings.Repeat("]", maxJSONDepth+2), false},
+		{"a number at the limit", strings.Repeat("[", maxJSONDepth) + "1" + strings.Repeat("]", maxJSONDepth), true},
+		{"a number beyond the limit", strings.Repeat("[", maxJSONDepth+1) + "1" + strings.Repeat("]", maxJSONDepth+1), false},
+		{"objects beyond the limit", strings.Repeat(`{"a":`, maxJSONDepth+1) + "{}" + strings.Repeat("}", maxJSONDepth+1), false},
+		{"objects at the limit", strings.Repeat(`{"a":`, maxJSONDepth) + "{}" + strings.Repeat("}", maxJSONDepth), true},
+		{"unclosed", strings.Repeat("[", 3*maxJSONDepth), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			end, _, ok := skipValue([]byte(tt.doc), 0, 0)
+			w := jsonScanner{b: []byte(tt.doc)}
+			err := w.walk(nil, 0)
+			if ok != tt.valid || (err == nil) != tt.valid {
+				t.Fatalf("skipValue ok = %v, walk error = %v; want valid %v", ok, err, tt.valid)
+			}
+			if ok && (end != len(tt.doc) || w.i != len(tt.doc)) {
+				t.Fatalf("skipValue ends at %d, walk at %d; want %d", end, w.i, len(tt.doc))
+			}
+			// The decoder reports a value nested too deeply with its offset.
+			payload := `[{"topic":"t","partition":0,"offset":0,"value":` + tt.doc + `}]`
+			if _, err := DecodeKafka([]byte(payload)); (err == nil) != tt.valid {
+				t.Fatalf("DecodeKafka error = %v, want valid %v", err, tt.valid)
+			}
+		})
+	}
+}
