@@ -765,7 +765,10 @@ func (t *Table) run(ctx context.Context, p *prepared, a *attempt) (Result, outco
 	return res, out, err
 }
 
-// partitionMetadata writes a partition's .hoodie_partition_metadata once.
+// partitionMetadata writes a partition's .hoodie_partition_metadata once. A Table that has
+// not written the partition yet (a new one per function invocation) first asks for the
+// file's size: an existing file costs a stat (a HEAD) instead of writing a temporary file or
+// uploading a body that the store then refuses.
 func (t *Table) partitionMetadata(ctx context.Context, part, instant string) error {
 	t.mu.Lock()
 	known := t.partitions[part]
@@ -773,8 +776,15 @@ func (t *Table) partitionMetadata(ctx context.Context, part, instant string) err
 	if known {
 		return nil
 	}
+	key := joinKey(t.root, joinKey(part, partitionMeta))
+	if _, err := objstore.Size(ctx, t.store, key); err == nil {
+		t.mu.Lock()
+		t.partitions[part] = true
+		t.mu.Unlock()
+		return nil
+	} // Absent, or the store failed: create it, as if unknown.
 	body := fmt.Sprintf("#partition metadata\ncommitTime=%s\npartitionDepth=%d\n", instant, partitionDepth(part))
-	err := t.store.CreateIfAbsent(ctx, joinKey(t.root, joinKey(part, partitionMeta)), []byte(body))
+	err := t.store.CreateIfAbsent(ctx, key, []byte(body))
 	if err != nil && !errors.Is(err, objstore.ErrExists) {
 		return fmt.Errorf("partition %q: metadata: %w", part, err)
 	}

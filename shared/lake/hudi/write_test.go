@@ -1,7 +1,9 @@
 package hudi_test
 
 import (
+	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,5 +162,37 @@ func TestDuplicateKeysInABatchKeepOneRowInTheFirstOnesPlace(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestANewTableInstanceDoesNotRecreateExistingPartitionMetadata opens the table anew before
+// each write, as every invocation of the stream function does: a partition's metadata file is
+// created by the write that first fills the partition and only looked up afterwards.
+func TestANewTableInstanceDoesNotRecreateExistingPartitionMetadata(t *testing.T) {
+	for _, p := range []hudi.Partitioning{{}, {Fields: []string{"user_name"}}} {
+		m := objstore.NewMemory()
+		mustCreate(t, m, "lake/orders", ordersConfig(p))
+		var creates []string
+		m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
+			if op == objstore.OpCreateIfAbsent && strings.HasSuffix(key, "/.hoodie_partition_metadata") {
+				creates = append(creates, key)
+			}
+			return nil
+		})
+		for i, user := range []string{"ann", "ann", "bob", "ann"} {
+			tbl, err := hudi.Open(t.Context(), m, "lake/orders")
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustWrite(t, tbl, hudi.Batch{Columns: orderColumns, Rows: []schema.Row{order(i, user, 1, baseTime)}})
+		}
+		m.SetHook(nil)
+		want := []string{"lake/orders/.hoodie_partition_metadata"}
+		if len(p.Fields) > 0 {
+			want = []string{"lake/orders/ann/.hoodie_partition_metadata", "lake/orders/bob/.hoodie_partition_metadata"}
+		}
+		if !slices.Equal(creates, want) {
+			t.Errorf("partitioned by %v: partition metadata created %q, want %q (once per partition)", p.Fields, creates, want)
+		}
 	}
 }
