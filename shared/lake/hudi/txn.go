@@ -105,8 +105,17 @@ func (t *Table) instantKey(instant, suffix string) string {
 }
 
 // publish makes sure the head's .commit file exists: its writer may have stopped between
-// deciding the commit in the log and writing the file.
+// deciding the commit in the log and writing the file. Its writer almost always wrote it, so
+// publish looks it up first: an existing file costs a stat (a HEAD) instead of writing a
+// temporary file or uploading a body that the store then refuses (a new Table per function
+// invocation did that on every batch).
 func (t *Table) publish(ctx context.Context, h *logHead) error {
+	return t.publishCommit(ctx, h, true)
+}
+
+// publishCommit is publish; lookFirst is false for a commit this Table just decided, whose
+// .commit cannot exist yet.
+func (t *Table) publishCommit(ctx context.Context, h *logHead, lookFirst bool) error {
 	if h.state.Instant == "" || len(h.state.Commit) == 0 {
 		return nil
 	}
@@ -116,9 +125,17 @@ func (t *Table) publish(ctx context.Context, h *logHead) error {
 	if done {
 		return nil
 	}
-	err := t.store.CreateIfAbsent(ctx, t.instantKey(h.state.Instant, suffixCommit), h.state.Commit)
-	if err != nil && !errors.Is(err, objstore.ErrExists) {
-		return fmt.Errorf("publish commit %s: %w", h.state.Instant, err)
+	key := t.instantKey(h.state.Instant, suffixCommit)
+	exists := false
+	if lookFirst {
+		_, err := objstore.Size(ctx, t.store, key)
+		exists = err == nil // absent, or the store failed: create it
+	}
+	if !exists {
+		err := t.store.CreateIfAbsent(ctx, key, h.state.Commit)
+		if err != nil && !errors.Is(err, objstore.ErrExists) {
+			return fmt.Errorf("publish commit %s: %w", h.state.Instant, err)
+		}
 	}
 	t.mu.Lock()
 	t.committed[h.state.Instant] = true

@@ -1379,7 +1379,7 @@ func (t *Table) finish(ctx context.Context, a *attempt, st *logState) {
 	if n := len(st.Recent); n > 0 {
 		h.number = st.Recent[n-1].Seq
 	}
-	if err := t.publish(ctx, h); err != nil {
+	if err := t.publishCommit(ctx, h, false); err != nil {
 		t.o.logger.Warn("hudi: commit decided but not yet published", "table", t.root, "instant", a.instant, "err", err)
 		return
 	}

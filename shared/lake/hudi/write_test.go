@@ -165,21 +165,28 @@ func TestDuplicateKeysInABatchKeepOneRowInTheFirstOnesPlace(t *testing.T) {
 	}
 }
 
-// TestANewTableInstanceDoesNotRecreateExistingPartitionMetadata opens the table anew before
-// each write, as every invocation of the stream function does: a partition's metadata file is
-// created by the write that first fills the partition and only looked up afterwards.
-func TestANewTableInstanceDoesNotRecreateExistingPartitionMetadata(t *testing.T) {
+// TestANewTableInstanceDoesNotRecreateFilesThatExist opens the table anew before each write,
+// as every invocation of the stream function does: a partition's metadata file is created by
+// the write that first fills the partition, and a commit's .commit file by its writer; later
+// Tables only look them up.
+func TestANewTableInstanceDoesNotRecreateFilesThatExist(t *testing.T) {
 	for _, p := range []hudi.Partitioning{{}, {Fields: []string{"user_name"}}} {
 		m := objstore.NewMemory()
 		mustCreate(t, m, "lake/orders", ordersConfig(p))
-		var creates []string
+		var metas []string
+		commits := map[string]int{}
 		m.SetHook(func(_ context.Context, op objstore.Op, key string) error {
-			if op == objstore.OpCreateIfAbsent && strings.HasSuffix(key, "/.hoodie_partition_metadata") {
-				creates = append(creates, key)
+			switch {
+			case op != objstore.OpCreateIfAbsent:
+			case strings.HasSuffix(key, "/.hoodie_partition_metadata"):
+				metas = append(metas, key)
+			case strings.HasSuffix(key, ".commit"):
+				commits[key]++
 			}
 			return nil
 		})
-		for i, user := range []string{"ann", "ann", "bob", "ann"} {
+		users := []string{"ann", "ann", "bob", "ann"}
+		for i, user := range users {
 			tbl, err := hudi.Open(t.Context(), m, "lake/orders")
 			if err != nil {
 				t.Fatal(err)
@@ -191,8 +198,16 @@ func TestANewTableInstanceDoesNotRecreateExistingPartitionMetadata(t *testing.T)
 		if len(p.Fields) > 0 {
 			want = []string{"lake/orders/ann/.hoodie_partition_metadata", "lake/orders/bob/.hoodie_partition_metadata"}
 		}
-		if !slices.Equal(creates, want) {
-			t.Errorf("partitioned by %v: partition metadata created %q, want %q (once per partition)", p.Fields, creates, want)
+		if !slices.Equal(metas, want) {
+			t.Errorf("partitioned by %v: partition metadata created %q, want %q (once per partition)", p.Fields, metas, want)
+		}
+		if len(commits) != len(users) {
+			t.Errorf("partitioned by %v: %d .commit files created, want %d", p.Fields, len(commits), len(users))
+		}
+		for k, n := range commits {
+			if n != 1 {
+				t.Errorf("partitioned by %v: %s created %d times, want once (by its writer)", p.Fields, k, n)
+			}
 		}
 	}
 }
