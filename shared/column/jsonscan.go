@@ -384,9 +384,13 @@ func ScanString(d []byte, i int) (end int, esc bool) {
 	if i < 0 {
 		return len(d), false // no text: the string does not end
 	}
+	// The constants of stopMask, held in registers across the loop (as constants they
+	// would be loaded again for each word). The function calls nothing, so nothing spills.
+	quote, bslash, ctl, one, top := stopWords[0], stopWords[1], stopWords[2], stopWords[3], stopWords[4]
 	for {
-		for ; i+8 <= len(d); i += 8 {
-			if m := stopMask(binary.LittleEndian.Uint64(d[i : i+8])); m != 0 {
+		for n := len(d) - 8; i <= n && i >= 0; i += 8 {
+			x := binary.LittleEndian.Uint64(d[i:])
+			if m := (x | (x - ctl) | ((x ^ quote) - one) | ((x ^ bslash) - one)) & top; m != 0 {
 				// The lowest mark is exact: step to it.
 				i += bits.TrailingZeros64(m) >> 3
 				goto stop
@@ -420,54 +424,38 @@ func ScanString(d []byte, i int) (end int, esc bool) {
 			}
 		case c < 0x20:
 			return i, esc
-		default:
-			n := utf8Len(d, i)
-			if n == 0 {
+		// A multi-byte UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing
+		// above U+10FFFF), checked here rather than in a function, which would make the
+		// loop's registers spill on every call of ScanString.
+		case c < 0xC2:
+			return i, esc
+		case c < 0xE0:
+			if i+1 >= len(d) || d[i+1]&0xC0 != 0x80 {
 				return i, esc
 			}
-			i += n
+			i += 2
+		case c < 0xF0:
+			if i+2 >= len(d) {
+				return i, esc
+			}
+			c1 := d[i+1]
+			if c1&0xC0 != 0x80 || (c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || d[i+2]&0xC0 != 0x80 {
+				return i, esc
+			}
+			i += 3
+		case c < 0xF5:
+			if i+3 >= len(d) {
+				return i, esc
+			}
+			c1 := d[i+1]
+			if c1&0xC0 != 0x80 || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F) || d[i+2]&0xC0 != 0x80 || d[i+3]&0xC0 != 0x80 {
+				return i, esc
+			}
+			i += 4
+		default:
+			return i, esc
 		}
 	}
-}
-
-// utf8Len returns the length of the UTF-8 sequence that starts with the byte d[i] (0x80 or
-// above), or 0 if it is not a valid one (RFC 3629: no overlong forms, no surrogates, nothing
-// above U+10FFFF).
-func utf8Len(d []byte, i int) int {
-	c := d[i]
-	switch {
-	case c < 0xC2:
-		return 0
-	case c < 0xE0:
-		if i+1 < len(d) && d[i+1]&0xC0 == 0x80 {
-			return 2
-		}
-	case c < 0xF0:
-		if i+2 < len(d) {
-			lo, hi := byte(0x80), byte(0xBF)
-			if c == 0xE0 {
-				lo = 0xA0
-			} else if c == 0xED {
-				hi = 0x9F
-			}
-			if c1 := d[i+1]; c1 >= lo && c1 <= hi && d[i+2]&0xC0 == 0x80 {
-				return 3
-			}
-		}
-	case c < 0xF5:
-		if i+3 < len(d) {
-			lo, hi := byte(0x80), byte(0xBF)
-			if c == 0xF0 {
-				lo = 0x90
-			} else if c == 0xF4 {
-				hi = 0x8F
-			}
-			if c1 := d[i+1]; c1 >= lo && c1 <= hi && d[i+2]&0xC0 == 0x80 && d[i+3]&0xC0 == 0x80 {
-				return 4
-			}
-		}
-	}
-	return 0
 }
 
 // Byte-parallel tests over the eight bytes of a word (see "Bit Twiddling Hacks").
@@ -476,12 +464,17 @@ const (
 	msb = 0x8080808080808080
 )
 
+// stopWords are the words stopMask uses, as variables: '"', '\\' and 0x20 in every byte,
+// then lsb and msb.
+var stopWords = [5]uint64{lsb * '"', lsb * '\\', lsb * 0x20, lsb, msb}
+
 // stopMask marks (with the byte's top bit) the bytes of a word that a string scan must stop
 // at: '"', '\\', a control character (< 0x20) or a byte of 0x80 and above. Bytes above the
 // lowest marked one may be marked wrongly (borrows propagate upwards); the lowest mark is
 // exact, and a word without marks has no such byte. (The subtractions mark a byte of 0x80 or
 // above wrongly only where its own top bit marks it anyway.)
 func stopMask(x uint64) uint64 {
+	// ScanString has these constants in stopWords.
 	quote := x ^ (lsb * '"')
 	bslash := x ^ (lsb * '\\')
 	return (x | (x - lsb*0x20) | (quote - lsb) | (bslash - lsb)) & msb
