@@ -246,7 +246,7 @@ func TestStopMaskFindsTheFirstStopByte(t *testing.T) {
 				b[i] = byte(0x20 + rng.IntN(0x60))
 			}
 		}
-		if got, want := bits.TrailingZeros64(stopMask(binary.LittleEndian.Uint64(b)))>>3, first(b); got != want {
+		if got, want := bits.TrailingZeros64(stopMask(binary.LittleEndian.Uint64(b), stopWords[0], stopWords[1], stopWords[2], stopWords[3], stopWords[4]))>>3, first(b); got != want {
 			t.Fatalf("stopMask(%q) marks byte %d first, want %d", b, got, want)
 		}
 		// ScanString stops where a byte-at-a-time scan does.

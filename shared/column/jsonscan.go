@@ -384,13 +384,13 @@ func ScanString(d []byte, i int) (end int, esc bool) {
 	if i < 0 {
 		return len(d), false // no text: the string does not end
 	}
-	// The constants of stopMask, held in registers across the loop (as constants they
-	// would be loaded again for each word). The function calls nothing, so nothing spills.
+	// The words of stopMask, held in registers across the loop (as constants they would
+	// be loaded again for each word). The function calls nothing, so nothing spills.
 	quote, bslash, ctl, one, top := stopWords[0], stopWords[1], stopWords[2], stopWords[3], stopWords[4]
 	for {
 		for n := len(d) - 8; i <= n && i >= 0; i += 8 {
 			x := binary.LittleEndian.Uint64(d[i:])
-			if m := (x | (x - ctl) | ((x ^ quote) - one) | ((x ^ bslash) - one)) & top; m != 0 {
+			if m := stopMask(x, quote, bslash, ctl, one, top); m != 0 {
 				// The lowest mark is exact: step to it.
 				i += bits.TrailingZeros64(m) >> 3
 				goto stop
@@ -464,20 +464,18 @@ const (
 	msb = 0x8080808080808080
 )
 
-// stopWords are the words stopMask uses, as variables: '"', '\\' and 0x20 in every byte,
-// then lsb and msb.
+// stopWords are the words of stopMask: '"', '\\' and 0x20 in every byte, then lsb and msb.
+// They are variables, not constants, so that a loop holds them in registers instead of
+// loading them again for every word.
 var stopWords = [5]uint64{lsb * '"', lsb * '\\', lsb * 0x20, lsb, msb}
 
-// stopMask marks (with the byte's top bit) the bytes of a word that a string scan must stop
-// at: '"', '\\', a control character (< 0x20) or a byte of 0x80 and above. Bytes above the
-// lowest marked one may be marked wrongly (borrows propagate upwards); the lowest mark is
-// exact, and a word without marks has no such byte. (The subtractions mark a byte of 0x80 or
-// above wrongly only where its own top bit marks it anyway.)
-func stopMask(x uint64) uint64 {
-	// ScanString has these constants in stopWords.
-	quote := x ^ (lsb * '"')
-	bslash := x ^ (lsb * '\\')
-	return (x | (x - lsb*0x20) | (quote - lsb) | (bslash - lsb)) & msb
+// stopMask marks (with the byte's top bit) the bytes of x that a string scan must stop at:
+// '"', '\\', a control character (< 0x20) or a byte of 0x80 and above, given stopWords.
+// Bytes above the lowest marked one may be marked wrongly (borrows propagate upwards); the
+// lowest mark is exact, and a word without marks has no such byte. (The subtractions mark a
+// byte of 0x80 or above wrongly only where its own top bit marks it anyway.)
+func stopMask(x, quote, bslash, ctl, one, top uint64) uint64 {
+	return (x | (x - ctl) | ((x ^ quote) - one) | ((x ^ bslash) - one)) & top
 }
 
 func (s *scanner) digits() int {
