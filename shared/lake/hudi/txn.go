@@ -233,6 +233,7 @@ type fileKeys struct {
 	keys     []string
 	min, max string
 	size     int64 // bytes of the file
+	text     int64 // bytes of the keys
 }
 
 // newFileKeys copies keys into one string and notes their range. keys is reused.
@@ -247,7 +248,7 @@ func newFileKeys(keys []string, size int64) *fileKeys {
 		sb.WriteString(k)
 	}
 	all, at := sb.String(), 0
-	f := &fileKeys{keys: keys, size: size}
+	f := &fileKeys{keys: keys, size: size, text: int64(n)}
 	for i, k := range keys {
 		k = all[at : at+len(k)]
 		keys[i] = k
@@ -270,11 +271,7 @@ func (f *fileKeys) outside(lo, hi string) bool {
 }
 
 func (f *fileKeys) footprint() int64 {
-	n := int64(64 + 16*len(f.keys))
-	for _, k := range f.keys {
-		n += int64(len(k))
-	}
-	return n
+	return 64 + 16*int64(len(f.keys)) + f.text
 }
 
 // KeyCache keeps the record keys of base files within a byte budget, evicting the oldest
