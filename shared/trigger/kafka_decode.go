@@ -327,6 +327,10 @@ func (fs fieldSet) first() string {
 }
 
 func (fs fieldSet) required(where string) error {
+	const all = 1<<fieldTopic | 1<<fieldPartition | 1<<fieldOffset
+	if fs&all == all {
+		return nil
+	}
 	for _, f := range []kafkaField{fieldTopic, fieldPartition, fieldOffset} {
 		if !fs.has(f) {
 			return fmt.Errorf(`%s%s" is missing`, where, kafkaFieldNames[f])
@@ -416,6 +420,8 @@ func (s *jsonScanner) intField(lo, hi int64, what string) (int64, error) {
 	}
 	n, err := parseInt(text)
 	switch {
+	case err == nil && n >= lo && n <= hi:
+		return n, nil
 	case errors.Is(err, errNotInteger):
 		return 0, fmt.Errorf("%s is not an integer", truncate(string(text)))
 	case err != nil || n > hi:
@@ -465,7 +471,7 @@ var (
 
 func millisTime(text []byte) (time.Time, error) {
 	ms, err := parseInt(text)
-	if errors.Is(err, errNotInteger) {
+	if err != nil && errors.Is(err, errNotInteger) {
 		return time.Time{}, fmt.Errorf("%s is not whole epoch milliseconds", truncate(string(text)))
 	}
 	if err != nil || ms < minMillis || ms > maxMillis {

@@ -91,6 +91,21 @@ func (s *jsonScanner) end() error {
 // is true before the first call) and returns its name, unescaped into buf if
 // needed. ok is false once the closing '}' was consumed.
 func (s *jsonScanner) member(first *bool, buf *[]byte) (name []byte, ok bool, err error) {
+	// The usual case, compact JSON: `"name":` or `,"name":` and a name without escapes.
+	if b, i := s.b, s.i; i < len(b) {
+		if b[i] == ',' && !*first {
+			i++
+		}
+		if i < len(b) && b[i] == '"' && (i > s.i) != *first {
+			e, escaped := column.ScanString(b, i+1)
+			if e+1 < len(b) && b[e] == '"' && b[e+1] == ':' && !escaped {
+				*first = false
+				s.i = e + 2
+				s.ws()
+				return b[i+1 : e], true, nil
+			}
+		}
+	}
 	c := s.peek()
 	if c == '}' {
 		s.i++
@@ -505,14 +520,28 @@ func skipContainer(b []byte, i, depth int) (end int, spaced, ok bool) {
 		if i >= len(b) {
 			return i, spaced, false
 		}
-		if c := b[i]; c == '{' || c == '[' {
+		switch c := b[i]; {
+		case c == '"': // skipScalar's most common cases, without the call
+			e, _ := column.ScanString(b, i+1)
+			if e >= len(b) || b[e] != '"' {
+				return e, spaced, false
+			}
+			i = e + 1
+		case c >= '0' && c <= '9' || c == '-':
+			var fault string
+			if i, fault = numberEnd(b, i); fault != "" {
+				return i, spaced, false
+			}
+		case c == '{' || c == '[':
 			i, sp, ok = skipContainer(b, i, depth+1)
 			spaced = spaced || sp
-		} else {
-			i, ok = skipScalar(b, i)
-		}
-		if !ok {
-			return i, spaced, false
+			if !ok {
+				return i, spaced, false
+			}
+		default:
+			if i, ok = skipScalar(b, i); !ok {
+				return i, spaced, false
+			}
 		}
 		if i < len(b) && b[i] <= ' ' {
 			i, sp = blanks(b, i)
