@@ -340,12 +340,13 @@ func (s *scanner) str() (bool, error) {
 // or UTF-8. ok is false when the string does not end.
 func (s *scanner) skipStr() (esc, ok bool) {
 	d, i := s.d, s.i+1
+	// As in ScanString: the words in registers, the loop without bounds checks.
+	quote, bslash, one, top := stopWords[0], stopWords[1], stopWords[3], stopWords[4]
 	for i < len(d) {
-		for ; i+8 <= len(d); i += 8 {
+		for n := len(d) - 8; i <= n && i >= 0; i += 8 {
 			x := binary.LittleEndian.Uint64(d[i:])
-			quote := x ^ (lsb * '"')
-			bslash := x ^ (lsb * '\\')
-			if m := ((quote-lsb)&^quote | (bslash-lsb)&^bslash) & msb; m != 0 {
+			q, b := x^quote, x^bslash
+			if m := ((q-one)&^q | (b-one)&^b) & top; m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
