@@ -202,27 +202,6 @@ func (s *jsonScanner) strFault(start, end int) error {
 	return s.fail("string is not valid UTF-8")
 }
 
-func isHex4(b []byte) bool {
-	for _, c := range b[:4] {
-		if hexVal(c) < 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func hexVal(c byte) int {
-	switch {
-	case c >= '0' && c <= '9':
-		return int(c - '0')
-	case c >= 'a' && c <= 'f':
-		return int(c-'a') + 10
-	case c >= 'A' && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
-}
-
 // unescape appends the text of a string's raw content (already validated by
 // str) to dst. Unpaired surrogates become U+FFFD, as with encoding/json.
 func unescape(dst, raw []byte) []byte { return column.AppendUnescaped(dst, raw) }
