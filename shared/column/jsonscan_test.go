@@ -120,3 +120,38 @@ func FuzzScanString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendUnescapedMatchesEncodingJSON decodes every valid JSON string the fuzzer finds
+// with AppendUnescaped (onto a non-empty prefix) and with encoding/json: the same text.
+func FuzzAppendUnescapedMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{`""`, `"plain"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`, `"\u00e9\u6771"`, `"\ud83d\ude00"`,
+		`"\ud83d"`, `"\ude00x"`, `"\ud83d\u0041"`, `"tail\\"`, `"\\\\\\"`, `"naïve 東京 \"q\""`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, lit []byte) {
+		var want string
+		if len(lit) < 2 || lit[0] != '"' || json.Unmarshal(lit, &want) != nil {
+			return
+		}
+		if end, _ := ScanString(lit, 1); end != len(lit)-1 {
+			return // not one string (or one encoding/json accepts with invalid UTF-8)
+		}
+		got := AppendUnescaped([]byte("prefix"), lit[1:len(lit)-1])
+		if string(got) != "prefix"+want {
+			t.Fatalf("AppendUnescaped(%q) = %q, encoding/json gives %q", lit, got[6:], want)
+		}
+	})
+}
+
+// BenchmarkAppendUnescapedNote decodes the workload's 600-byte note (escapes every fifty
+// bytes or so, non-ASCII text) into a reused buffer.
+func BenchmarkAppendUnescapedNote(b *testing.B) {
+	doc := []byte(shopOrder)
+	at := strings.Index(shopOrder, `"note":"`) + len(`"note":"`)
+	note := doc[at : len(doc)-2]
+	buf := make([]byte, 0, 1024)
+	b.SetBytes(int64(len(note)))
+	for b.Loop() {
+		buf = AppendUnescaped(buf[:0], note)
+	}
+}
