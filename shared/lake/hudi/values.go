@@ -45,7 +45,7 @@ func checkValue(t schema.Type, v any) error {
 		if !ok {
 			return typeError(t, v)
 		}
-		if !utf8.ValidString(s) {
+		if !validUTF8(s) {
 			return fmt.Errorf("%s value is not valid UTF-8", t)
 		}
 	case schema.Boolean:
