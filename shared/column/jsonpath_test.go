@@ -297,9 +297,14 @@ func FuzzScanLengths(f *testing.F) {
 }
 
 // FuzzScanValidMatchesScan: on a document Scan accepts, ScanValid finds the same spans (keys
-// with escapes included); on any other input it returns, whatever it says.
+// with escapes included, element counts of the subtrees it skips included); on any other
+// input it returns, whatever it says, and a span it reports is never empty nor out of
+// bounds. Two path sets: one entering the document, one selecting only the whole of it
+// (which ScanValid skips in one flat pass).
 func FuzzScanValidMatchesScan(f *testing.F) {
-	for _, s := range []string{shopOrder, `{"a":"x\"y","b\u0041":[1,"\\"],"c":{"d":"é"}}`, `{"a":"\u00e9\n","user":{"name":"q\"q"}}`, `{"a":"unterminated`, "{\"a\":\"\xff\"}"} {
+	for _, s := range []string{shopOrder, `{"a":"x\"y","b\u0041":[1,"\\"],"c":{"d":"é"}}`, `{"a":"\u00e9\n","user":{"name":"q\"q"}}`, `{"a":"unterminated`, "{\"a\":\"\xff\"}",
+		`{"items":[[1,{"a":[2,",]}"]}],"x]",{},[ ]],"z":{"q":[true,false,null,-1.5e3]},"items":{"k":1,"k":[2]}}`,
+		`{"note":{"a":{}},"items":[ 1 , "2" , { } ],"amount":-0.5E+2}`, `{"items":[1,}`, `{"x":[1 2],"items":[{"a":1 "b":2}]}`, `{"x":-,"items":tru}`, `[1,{"a":]`} {
 		f.Add([]byte(s))
 	}
 	var paths [][]Step
@@ -310,17 +315,46 @@ func FuzzScanValidMatchesScan(f *testing.F) {
 		}
 		paths = append(paths, st)
 	}
-	jp := NewJSONPaths(paths...)
+	sets := []*JSONPaths{NewJSONPaths(paths...), NewJSONPaths(nil)}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		want, got := make([]Span, jp.Len()), make([]Span, jp.Len())
-		validErr := jp.ScanValid(doc, got)
-		if jp.Scan(doc, want) != nil {
-			return
-		}
-		if validErr != nil || !slices.Equal(got, want) {
-			t.Fatalf("ScanValid(%q) = %v, %v; Scan found %v", doc, got, validErr, want)
+		for _, jp := range sets {
+			want, got := make([]Span, jp.Len()), make([]Span, jp.Len())
+			validErr := jp.ScanValid(doc, got)
+			if validErr == nil {
+				for _, sp := range got {
+					if sp.Found() && (sp.Start < 0 || sp.End <= sp.Start || sp.End > len(doc)) {
+						t.Fatalf("ScanValid(%q) reports span %v", doc, sp)
+					}
+				}
+			}
+			if jp.Scan(doc, want) != nil {
+				continue
+			}
+			if validErr != nil || !slices.Equal(got, want) {
+				t.Fatalf("ScanValid(%q) = %v, %v; Scan found %v", doc, got, validErr, want)
+			}
 		}
 	})
+}
+
+func TestScanValidKeepsTheDepthLimitInSkippedSubtrees(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		doc  string
+	}{
+		{"an unselected member", `{"x":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`},
+		{"a selected array", `{"items":` + strings.Repeat(`[{"a":`, maxDepth/2) + `1` + strings.Repeat(`}]`, maxDepth/2) + `}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			jp := NewJSONPaths([]Step{{Key: "items"}})
+			spans := make([]Span, 1)
+			want := jp.Scan([]byte(c.doc), spans)
+			got := jp.ScanValid([]byte(c.doc), spans)
+			if want == nil || got == nil || got.Error() != want.Error() {
+				t.Fatalf("ScanValid says %v, Scan %v: both must stop at the same bracket", got, want)
+			}
+		})
+	}
 }
 
 // shopOrder is one record of the stream benchmark workload (../shared/bench/stream-workload).

@@ -147,6 +147,11 @@ func (s *scanner) value(n *node) error {
 	if s.i >= len(s.d) {
 		return s.eof()
 	}
+	if s.valid && (n == nil || n.keys == nil && n.idx == nil) {
+		if c := s.d[s.i]; n == nil || c == '{' || c == '[' {
+			return s.skip(n)
+		}
+	}
 	start := s.i
 	var err error
 	count := 0
@@ -176,6 +181,85 @@ func (s *scanner) value(n *node) error {
 	if n != nil {
 		for _, c := range n.cols {
 			s.spans[c] = span{Start: start, End: s.i, Len: count}
+		}
+	}
+	return nil
+}
+
+// skip moves past the value at s.i of a document known to be valid, one no path goes
+// below (n is nil, or a node whose paths end here), without walking it member by member:
+// strings by skipStr, brackets counted by their depth (the depth limit still applies),
+// anything else up to the next delimiter. For an object or array it sets n's spans with
+// the number of its members or elements: the commas at its first level, plus one unless
+// it is empty (duplicate keys are counted, as in object). A scalar n selects is not
+// skipped here but scanned by value, so what a path selects is still checked for shape.
+// A document that is not valid after all gives an error or wrong spans, never a read
+// out of bounds nor an empty value.
+func (s *scanner) skip(n *node) error {
+	d, i := s.d, s.i
+	start, count := i, 0
+	switch d[i] {
+	case '"':
+		if _, ok := s.skipStr(); !ok {
+			return s.eof()
+		}
+		i = s.i
+	case '{', '[':
+		if s.depth+1 > maxDepth {
+			return &jsonError{"exceeded max depth", i}
+		}
+		i++
+		for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
+			i++
+		}
+		if i < len(d) && (d[i] == '}' || d[i] == ']') {
+			i++
+			break
+		}
+		count = 1
+		for depth := 1; ; {
+			if i >= len(d) {
+				s.i = i
+				return s.eof()
+			}
+			switch d[i] {
+			case '"':
+				s.i = i
+				if _, ok := s.skipStr(); !ok {
+					return s.eof()
+				}
+				i = s.i
+				continue
+			case '{', '[':
+				if depth++; s.depth+depth > maxDepth {
+					s.i = i
+					return &jsonError{"exceeded max depth", i}
+				}
+			case '}', ']':
+				depth--
+			case ',':
+				if depth == 1 {
+					count++
+				}
+			}
+			i++
+			if depth == 0 {
+				break
+			}
+		}
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 't', 'f', 'n':
+		for i++; i < len(d); i++ {
+			if c := d[i]; c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+				break
+			}
+		}
+	default:
+		return s.bad("looking for beginning of value")
+	}
+	s.i = i
+	if n != nil {
+		for _, c := range n.cols {
+			s.spans[c] = span{Start: start, End: i, Len: count}
 		}
 	}
 	return nil
