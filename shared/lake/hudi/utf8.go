@@ -14,10 +14,11 @@ import (
 func validUTF8(s string) bool {
 	const hi = 0x8080808080808080
 	n := len(s)
+	p := unsafe.Pointer(unsafe.StringData(s)) // read only
 	for i := 0; i < n; {
 		if i+16 <= n {
-			b := unsafe.Slice(unsafe.StringData(s[i:]), 16)
-			w1, w2 := binary.LittleEndian.Uint64(b)&hi, binary.LittleEndian.Uint64(b[8:])&hi
+			blk := (*[16]byte)(unsafe.Add(p, i)) // within s: no bounds checks
+			w1, w2 := binary.LittleEndian.Uint64(blk[:8])&hi, binary.LittleEndian.Uint64(blk[8:])&hi
 			if w1|w2 == 0 {
 				i += 16
 				continue
