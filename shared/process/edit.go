@@ -202,7 +202,7 @@ func (t *timedEdit) Bind(at time.Time) Processor {
 
 // Process keeps or drops fields, then renames, then adds.
 func (e *edit) Process(m *Message) (bool, error) {
-	if e.keep != nil {
+	if e.keep != nil && !m.keepLast(e.keep) {
 		n := 0
 		for _, name := range e.keep {
 			for i := n; i < m.Len(); i++ {

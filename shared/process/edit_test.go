@@ -14,6 +14,10 @@ func TestEditKeepDropRenameAdd(t *testing.T) {
 		want       string
 	}{
 		{"keep reorders and removes", `{keep: [c, a, missing]}`, "c = int64 3\na = int64 1\n"},
+		{"keep of the last fields in order", `{keep: [b, c]}`, "b = int64 2\nc = int64 3\n"},
+		{"keep of every field in order", `{keep: [a, b, c]}`, "a = int64 1\nb = int64 2\nc = int64 3\n"},
+		{"keep of the last fields in another order", `{keep: [c, b]}`, "c = int64 3\nb = int64 2\n"},
+		{"keep of more fields than there are", `{keep: [z, a, b, c]}`, "a = int64 1\nb = int64 2\nc = int64 3\n"},
 		{"drop", `{drop: [b, missing]}`, "a = int64 1\nc = int64 3\n"},
 		{"rename", `{rename: [{from: a, to: x}]}`, "x = int64 1\nb = int64 2\nc = int64 3\n"},
 		{"rename swaps", `{rename: [{from: a, to: b}, {from: b, to: a}]}`, "b = int64 1\na = int64 2\nc = int64 3\n"},
@@ -92,6 +96,28 @@ func TestEditRenameMakesDynamicFieldsFixed(t *testing.T) {
 	m := mustMessage(t, valueRec(`{"a":1,"b":2}`))
 	if got := run(ch, m); got != "a2 = int64 1\nb~ = int64 2\n" || m.DynamicCount() != 1 {
 		t.Fatalf("got\n%s (%d dynamic)", got, m.DynamicCount())
+	}
+}
+
+func TestEditKeepCountsTheDynamicFieldsLeft(t *testing.T) {
+	cases := []struct {
+		keep, want string
+		dynamic    int
+	}{
+		{"[b, c]", "b~ = int64 2\nc~ = int64 3\n", 2},
+		{"[c, b]", "c~ = int64 3\nb~ = int64 2\n", 2},
+		{"[c]", "c~ = int64 3\n", 1},
+		{"[__offset__, c]", "__offset__ = int64 42\nc~ = int64 3\n", 1},
+		{"[x]", "", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.keep, func(t *testing.T) {
+			ch := compile(t, "- json: {dynamic: {}}\n- edit: {keep: "+c.keep+"}")
+			m := mustMessage(t, valueRec(`{"a":1,"b":2,"c":3}`))
+			if got := run(ch, m); got != c.want || m.DynamicCount() != c.dynamic {
+				t.Fatalf("got\n%s(%d dynamic), want\n%s(%d dynamic)", got, m.DynamicCount(), c.want, c.dynamic)
+			}
+		})
 	}
 }
 

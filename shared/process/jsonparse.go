@@ -52,7 +52,12 @@ type jsonProc struct {
 	paths      *column.JSONPaths // fields, then the dynamic root when dynamic != nil
 	dynamic    *jsonDynamic
 	opts       column.ConvertOptions
+	nameLens   uint64 // a bit per length of the fields' names (see lenBit)
 }
+
+// lenBit is the bit of a name of n bytes in a set of lengths; names of 63 bytes and more
+// share the last.
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
 
 // Default and largest number of dynamic fields one record may produce.
 const (
@@ -120,6 +125,7 @@ func newJSON(where string, conf map[string]any, env Env) (Processor, error) {
 			}
 		}
 		p.fields = append(p.fields, f)
+		p.nameLens |= lenBit(len(f.name))
 	}
 	if dv, ok := conf["dynamic"]; ok && dv != nil {
 		dw := config.Join(where, "dynamic")
@@ -225,6 +231,9 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 		return false, dirtyValue(p.from, "not JSON: "+err.Error(), doc)
 	}
 	p.dropSource(m) // doc no longer needs the field
+	// The outputs are usually new fields: when none is in the message yet they are appended
+	// without looking each one up.
+	fresh := !p.named(m)
 	// The text outputs of one record share one allocation: their decoded bytes are
 	// gathered in arena and turned into a string once.
 	var arenaBuf [1024]byte
@@ -238,7 +247,7 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 			if raw[0] == '"' && f.text() {
 				start := len(arena)
 				arena = column.AppendUnquoted(arena, raw)
-				texts = append(texts, textOut{at: m.set(f.name, nil), start: start, end: len(arena)})
+				texts = append(texts, textOut{at: m.put(fresh, f.name, nil), start: start, end: len(arena)})
 				continue
 			}
 			var err error
@@ -246,7 +255,7 @@ func (p *jsonProc) Process(m *Message) (bool, error) {
 				return false, dirtyValue(f.name, "path "+f.path+": "+err.Error(), raw)
 			}
 		}
-		m.Set(f.name, v)
+		m.put(fresh, f.name, v)
 	}
 	if len(texts) > 0 {
 		all := string(arena)
@@ -270,6 +279,16 @@ type textOut struct{ at, start, end int }
 // text reports whether the field's type is a text type (a JSON string is its text).
 func (f *jsonField) text() bool {
 	return !f.isLen && (f.typ == schema.String || f.typ == schema.Varchar || f.typ == schema.Char)
+}
+
+// named reports whether a field of m has the name of one of the outputs.
+func (p *jsonProc) named(m *Message) bool {
+	for _, n := range m.names {
+		if p.nameLens&lenBit(len(n)) != 0 && p.outputNamed(n) {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *jsonProc) dropSource(m *Message) {

@@ -2,6 +2,7 @@ package process
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +59,50 @@ func TestJSONFixedFieldsByPath(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+func TestJSONOutputsReplaceFieldsOfTheirNameInPlace(t *testing.T) {
+	const doc = `{"id":"x","n":5,"tag":"t","d":{"k":1}}`
+	value := "__value__ = bytes " + strconv.Quote(doc)
+	cases := []struct {
+		name  string
+		chain string
+		want  []string // the fields after the attributes, or all of them when one was replaced
+	}{
+		{"new outputs are appended", `
+- json: {fields: [{name: id, path: id}, {name: n, path: n, type: BIGINT}]}`,
+			[]string{`id = string "x"`, `n = int64 5`}},
+		{"an attribute is replaced where it is", `
+- json: {fields: [{name: id, path: id}, {name: __offset__, path: n, type: BIGINT}, {name: __partition__, path: tag}]}`,
+			[]string{"__key__ = NULL", value, `__partition__ = string "t"`, "__headers__ = json {}", "__offset__ = int64 5",
+				"__timestamp__ = int64 1767225600123", `id = string "x"`}},
+		{"a field of an earlier processor is replaced, a dynamic one stops being dynamic", `
+- json: {fields: [{name: zz, path: tag}], dynamic: {path: d}}
+- json: {fields: [{name: id, path: id}, {name: zz, path: n, type: BIGINT}, {name: k, path: id}]}`,
+			[]string{"zz = int64 5", `k = string "x"`, `id = string "x"`}},
+		{"names as long as a field's are still new", `
+- json: {fields: [{name: __valuf__, path: id}, {name: __offsex__, path: tag}]}`,
+			[]string{`__valuf__ = string "x"`, `__offsex__ = string "t"`}},
+	}
+	attrs := []string{"__key__ = NULL", value, "__partition__ = int64 3", "__headers__ = json {}", "__offset__ = int64 42", "__timestamp__ = int64 1767225600123"}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ch := compile(t, c.chain)
+			rec := valueRec(doc)
+			rec.ValueJSON = true
+			m, _ := NewMessage(rec)
+			want := c.want
+			if !strings.HasPrefix(want[0], "__key__") {
+				want = append(attrs[:len(attrs):len(attrs)], want...)
+			}
+			if got, want := run(ch, m), strings.Join(want, "\n")+"\n"; got != want {
+				t.Fatalf("got\n%s\nwant\n%s", got, want)
+			}
+			if n := m.DynamicCount(); n != 0 {
+				t.Fatalf("DynamicCount %d, want 0", n)
+			}
+		})
 	}
 }
 

@@ -58,12 +58,22 @@ func (m *Message) Reset(r *record.Record) error {
 	if r == nil {
 		return nil
 	}
-	for a := column.AttrKey; a <= column.AttrTimestamp; a++ {
-		m.names = append(m.names, a.String())
-		m.vals = append(m.vals, nil)
-		m.flags = append(m.flags, uint8(a))
-	}
+	m.names = append(m.names, attrFieldNames[:]...)
+	m.vals = append(m.vals, make([]any, len(attrFieldNames))...) // no allocation: nils appended
+	m.flags = append(m.flags, attrFieldFlags[:]...)
 	return nil
+}
+
+// attrFieldNames and attrFieldFlags are the fields a message of a record starts with.
+var (
+	attrFieldNames [column.AttrTimestamp]string
+	attrFieldFlags [column.AttrTimestamp]uint8
+)
+
+func init() {
+	for a := column.AttrKey; a <= column.AttrTimestamp; a++ {
+		attrFieldNames[a-1], attrFieldFlags[a-1] = a.String(), uint8(a)
+	}
 }
 
 // Err is the first attribute read that failed (a *DirtyError naming the field), or nil.
@@ -139,6 +149,19 @@ func (m *Message) set(name string, v any) int {
 		m.vals[i], m.flags[i] = v, 0
 		return i
 	}
+	return m.add(name, v)
+}
+
+// put is set, or add when fresh: the caller knows the message has no field of that name.
+func (m *Message) put(fresh bool, name string, v any) int {
+	if fresh {
+		return m.add(name, v)
+	}
+	return m.set(name, v)
+}
+
+// add appends a field the caller knows the message does not have; it returns its position.
+func (m *Message) add(name string, v any) int {
 	m.names = append(m.names, name)
 	m.vals = append(m.vals, v)
 	m.flags = append(m.flags, 0)
@@ -209,6 +232,33 @@ func (m *Message) truncate(n int) {
 	}
 	clear(m.vals[n:])
 	m.names, m.vals, m.flags = m.names[:n], m.vals[:n], m.flags[:n]
+}
+
+// keepLast keeps only the last len(names) fields when they are names, in that order (the
+// usual case: the processors before made them in that order), and reports whether they
+// were. As names are unique in a message, no field before them has one of the names.
+func (m *Message) keepLast(names []string) bool {
+	k := len(m.names) - len(names)
+	if k < 0 {
+		return false
+	}
+	for i, name := range names {
+		if m.names[k+i] != name {
+			return false
+		}
+	}
+	for i := range k {
+		if m.flags[i]&flagDynamic != 0 {
+			m.ndyn--
+		}
+	}
+	n := len(names)
+	copy(m.names, m.names[k:])
+	copy(m.vals, m.vals[k:])
+	copy(m.flags, m.flags[k:])
+	clear(m.vals[n:])
+	m.names, m.vals, m.flags = m.names[:n], m.vals[:n], m.flags[:n]
+	return true
 }
 
 // rawBytes returns the record bytes of a lazy __key__ or __value__ field without
