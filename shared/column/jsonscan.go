@@ -217,6 +217,9 @@ func (s *scanner) skip(n *node) error {
 			break
 		}
 		count = 1
+		// skipStr's loop is repeated here for the strings inside: most are short (keys, ids),
+		// and the call would cost as much as the scan.
+		quote, bslash, one, top := stopWords[0], stopWords[1], stopWords[3], stopWords[4]
 		for depth := 1; ; {
 			if i >= len(d) {
 				s.i = i
@@ -224,12 +227,27 @@ func (s *scanner) skip(n *node) error {
 			}
 			switch d[i] {
 			case '"':
-				s.i = i
-				if _, ok := s.skipStr(); !ok {
-					return s.eof()
+				for i++; ; {
+					for n := len(d) - 8; i <= n && i >= 0; i += 8 {
+						x := binary.LittleEndian.Uint64(d[i:])
+						q, b := x^quote, x^bslash
+						if m := ((q-one)&^q | (b-one)&^b) & top; m != 0 {
+							i += bits.TrailingZeros64(m) >> 3
+							break
+						}
+					}
+					if i >= len(d) {
+						s.i = len(d)
+						return s.eof()
+					}
+					if d[i] == '"' {
+						break
+					}
+					if d[i] == '\\' {
+						i++
+					}
+					i++
 				}
-				i = s.i
-				continue
 			case '{', '[':
 				if depth++; s.depth+depth > maxDepth {
 					s.i = i
