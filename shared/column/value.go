@@ -170,6 +170,14 @@ func ConvertJSON(raw []byte, t schema.Type, o ConvertOptions) (any, error) {
 	if len(raw) == 0 {
 		return nil, &ConvertError{"empty JSON value"}
 	}
+	if t == schema.Double && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
+		// A number for a DOUBLE column, the usual case: what toFloat does with it.
+		f, reason := parseFloat(raw)
+		if reason != "" {
+			return nil, &ConvertError{reason + " for " + string(t)}
+		}
+		return f, nil
+	}
 	return convertVal(jsonVal(raw), t, o)
 }
 
