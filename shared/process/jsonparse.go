@@ -417,8 +417,8 @@ func (p *jsonProc) Outputs(in []schema.Column) []schema.Column {
 }
 
 func (p *jsonProc) outputNamed(name string) bool {
-	for _, f := range p.fields {
-		if f.name == name {
+	for k := range p.fields {
+		if p.fields[k].name == name {
 			return true
 		}
 	}
