@@ -163,7 +163,11 @@ func (s *scanner) value(n *node) error {
 		err = s.array(n)
 		count = s.count
 	case c == '"':
-		_, err = s.str()
+		if !s.valid {
+			_, err = s.checkStr()
+		} else if _, ok := s.skipStr(); !ok {
+			err = s.eof()
+		}
 	case c == '-' || (c >= '0' && c <= '9'):
 		err = s.number()
 	case c == 't':
@@ -295,6 +299,7 @@ func (s *scanner) object(n *node) error {
 		s.count = 0
 		return nil
 	}
+	var err error
 	for k := 1; ; k++ {
 		if s.i >= len(s.d) {
 			return s.eof()
@@ -303,8 +308,13 @@ func (s *scanner) object(n *node) error {
 			return s.bad("looking for beginning of object key string")
 		}
 		ks := s.i
-		esc, err := s.str()
-		if err != nil {
+		var esc bool
+		if s.valid { // skipStr without str's call around it: keys are most of the strings
+			var ok bool
+			if esc, ok = s.skipStr(); !ok {
+				return s.eof()
+			}
+		} else if esc, err = s.checkStr(); err != nil {
 			return err
 		}
 		var child *node
@@ -406,6 +416,11 @@ func (s *scanner) str() (bool, error) {
 		}
 		return false, s.eof()
 	}
+	return s.checkStr()
+}
+
+// checkStr is str for a document not known to be valid.
+func (s *scanner) checkStr() (bool, error) {
 	end, esc := ScanString(s.d, s.i+1)
 	if end < len(s.d) && s.d[end] == '"' {
 		s.i = end + 1
