@@ -125,7 +125,8 @@ func FuzzScanString(f *testing.F) {
 // with AppendUnescaped (onto a non-empty prefix) and with encoding/json: the same text.
 func FuzzAppendUnescapedMatchesEncodingJSON(f *testing.F) {
 	for _, s := range []string{`""`, `"plain"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`, `"\u00e9\u6771"`, `"\ud83d\ude00"`,
-		`"\ud83d"`, `"\ude00x"`, `"\ud83d\u0041"`, `"tail\\"`, `"\\\\\\"`, `"naïve 東京 \"q\""`} {
+		`"\ud83d"`, `"\ude00x"`, `"\ud83d\u0041"`, `"tail\\"`, `"\\\\\\"`, `"naïve 東京 \"q\""`,
+		`"0123456\n01234567\t0123456789abcdef\u00e9abcdefgh\ud83d\ude00ABCDEFGH12345678"`, `"01234567\\"`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, lit []byte) {
