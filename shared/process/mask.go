@@ -4,7 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -215,9 +215,20 @@ func (r *maskRule) hash(v any, loc *time.Location) string {
 		n = sha256.Size
 	}
 	var out [2 * sha256.Size]byte
-	hex.Encode(out[:], sum[:n])
+	for i := range n { // hex.Encode, a pair of digits at a time
+		binary.LittleEndian.PutUint16(out[2*i:], hexPairs[sum[i]])
+	}
 	return string(out[:2*n])
 }
+
+// hexPairs holds the two lowercase hex digits of every byte, the first in the low byte.
+var hexPairs = func() (t [256]uint16) {
+	const digits = "0123456789abcdef"
+	for i := range t {
+		t[i] = uint16(digits[i>>4]) | uint16(digits[i&15])<<8
+	}
+	return t
+}()
 
 // partial keeps the first keepFirst and the last keepLast characters and replaces every
 // other character with char. A value too short to hide anything that way is masked
