@@ -67,7 +67,8 @@ func FuzzCompile(f *testing.F) {
 // extract the strings encoding/json sees.
 func FuzzJSONProcessor(f *testing.F) {
 	for _, s := range []string{seedDoc, `{"a":{"a1":"x"},"a":{"a1":"y"}}`, `[`, ``, `{"s":"\ud800"}`, "{\"s\":\"\xff\"}",
-		`{"d":[{"AA":"\u00e9"}],"dyn":{"k":1,"k":2,"x-y":3}}`, `{"a":1e999}`, strings.Repeat("[", 100)} {
+		`{"d":[{"AA":"\u00e9"}],"dyn":{"k":1,"k":2,"x-y":3}}`, `{"a":1e999}`, strings.Repeat("[", 100),
+		`{"items":[{"sku":"a,b]","q":[1,2]},"x\"]",[],{}],"d":[{"AA":"x"},[3,{"y":"}"}]],"s":"ok"}`, `{"items":{"a":1,"a":2}}`} {
 		f.Add([]byte(s))
 	}
 	c, err := Compile("processors", []any{map[string]any{"json": map[string]any{
@@ -76,6 +77,7 @@ func FuzzJSONProcessor(f *testing.F) {
 			map[string]any{"name": "s", "path": "s"},
 			map[string]any{"name": "aa", "path": "d[0].AA"},
 			map[string]any{"name": "n", "path": "len(d)"},
+			map[string]any{"name": "ni", "path": "len(items)"},
 		},
 		"dynamic": map[string]any{"path": "dyn", "maxFields": 8, "invalidNames": "sanitize"},
 	}}})
@@ -99,6 +101,11 @@ func FuzzJSONProcessor(f *testing.F) {
 		if !valid {
 			t.Fatalf("invalid JSON %q parsed", value)
 		}
+		// The same value marked validated by its reader (ScanValid) gives the same fields.
+		mv := mustMessage(t, &record.Record{Value: value, ValueJSON: true})
+		if _, err := c.Process(mv); err != nil || render(mv) != render(m) {
+			t.Fatalf("value %q marked valid: %v\n%s\nunmarked:\n%s", value, err, render(mv), render(m))
+		}
 		var doc map[string]any
 		d := json.NewDecoder(bytes.NewReader(value))
 		if d.Decode(&doc) != nil {
@@ -114,6 +121,11 @@ func FuzzJSONProcessor(f *testing.F) {
 				if got, _ := m.Get("a1"); got != want {
 					t.Fatalf("a1 = %#v, encoding/json %#v", got, want)
 				}
+			}
+		}
+		if arr, ok := doc["items"].([]any); ok {
+			if got, _ := m.Get("ni"); got != int64(len(arr)) {
+				t.Fatalf("len(items) = %#v, encoding/json %d", got, len(arr))
 			}
 		}
 		if arr, ok := doc["d"].([]any); ok {
