@@ -204,17 +204,6 @@ func peakRSS(t *testing.T) int64 {
 	return 0
 }
 
-// workloadColumns are the columns the stream benchmark's job writes (localrun/benchstream.yaml).
-var workloadColumns = []schema.Column{
-	{Name: "order_id", Type: schema.String},
-	{Name: "user_name", Type: schema.String},
-	{Name: "email_hash", Type: schema.String},
-	{Name: "amount", Type: schema.Double},
-	{Name: "status", Type: schema.String},
-	{Name: "item_count", Type: schema.BigInt},
-	{Name: "note", Type: schema.String},
-}
-
 // workloadRows makes n rows shaped like the stream benchmark's output: a 13-byte order id
 // (set by the caller), a name, a 64-hex-digit hash, an amount, a status, an item count and a
 // note of about 600 bytes with non-ASCII words (from a pool of 512 notes).
@@ -261,7 +250,7 @@ func BenchmarkWriteStreamBatches(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := hudi.Config{Name: "bench_stream", Columns: workloadColumns, RecordKey: []string{"order_id"}}
+	cfg := hudi.Config{Name: "bench_stream", Columns: streamColumns, RecordKey: []string{"order_id"}}
 	tbl, err := hudi.Create(b.Context(), s, "lake/bench_stream", cfg)
 	if err != nil {
 		b.Fatal(err)
@@ -278,7 +267,7 @@ func BenchmarkWriteStreamBatches(b *testing.B) {
 		}
 		cpu += processCPU() - c
 		b.StartTimer()
-		res, err := tbl.Write(b.Context(), hudi.Batch{Columns: workloadColumns, Rows: rows, Checkpoints: map[string]int64{"orders/0": int64(next)}})
+		res, err := tbl.Write(b.Context(), hudi.Batch{Columns: streamColumns, Rows: rows, Checkpoints: map[string]int64{"orders/0": int64(next)}})
 		if err != nil || res.Inserted != len(rows) {
 			b.Fatalf("Write = %+v, %v", res, err)
 		}
