@@ -17,15 +17,8 @@ import (
 	"github.com/fcsync/fcsync/shared/schema"
 )
 
-var streamColumns = []schema.Column{
-	{Name: "order_id", Type: schema.String},
-	{Name: "user_name", Type: schema.String},
-	{Name: "email_hash", Type: schema.String},
-	{Name: "amount", Type: schema.Double},
-	{Name: "status", Type: schema.String},
-	{Name: "item_count", Type: schema.BigInt},
-	{Name: "note", Type: schema.String},
-}
+// streamColumns are the columns the stream benchmark's job writes.
+var streamColumns = hudi.WorkloadColumns
 
 // streamRows makes n rows of about 1 KB, like the stream workload's orders.
 func streamRows(n, batch int) []schema.Row {
@@ -204,48 +197,13 @@ func peakRSS(t *testing.T) int64 {
 	return 0
 }
 
-// workloadRows makes n rows shaped like the stream benchmark's output: a 13-byte order id
-// (set by the caller), a name, a 64-hex-digit hash, an amount, a status, an item count and a
-// note of about 600 bytes with non-ASCII words (from a pool of 512 notes).
-func workloadRows(n int) []schema.Row {
-	r := rand.New(rand.NewPCG(20260101, 7))
-	first := strings.Fields("Ava Liam Olivia Noah Emma Elijah Sophia Mateo Isabella Lucas Mia Levi Amelia Kenji")
-	last := strings.Fields("Smith Garcia Kowalski Nguyen Okafor Müller Rossi Tanaka Silva Johansson Dubois Patel")
-	words := strings.Fields("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " +
-		"customer requested delivery before noon please leave parcel at the side door fragile handle " +
-		"with care gift wrap included \"quoted\" text café naïve über 東京 back\\slash")
-	notes := make([]string, 512)
-	for i := range notes {
-		var b strings.Builder
-		for target := 560 + r.IntN(80); b.Len() < target; {
-			b.WriteString(words[r.IntN(len(words))])
-			b.WriteByte(' ')
-		}
-		notes[i] = b.String()
-	}
-	statuses := []string{"created", "paid", "shipped", "delivered", "cancelled", "refunded"}
-	rows := make([]schema.Row, n)
-	for i := range rows {
-		rows[i] = schema.Row{
-			"",
-			first[r.IntN(len(first))] + " " + last[r.IntN(len(last))],
-			fmt.Sprintf("%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()),
-			float64(10000+r.IntN(90000)) / 100,
-			statuses[r.IntN(len(statuses))],
-			int64(5),
-			notes[r.IntN(len(notes))],
-		}
-	}
-	return rows
-}
-
 // BenchmarkWriteStreamBatches writes batches of 9,000 new rows shaped like the stream
 // benchmark's into one table, as the stream function does: each batch tops up the table's
 // small file group (keeping its leading row groups in place) until it is full, then starts
 // another. Run it with -benchtime=20x to write what the stream benchmark writes.
 func BenchmarkWriteStreamBatches(b *testing.B) {
 	const batch = 9000
-	rows := workloadRows(batch)
+	rows := hudi.WorkloadRows(batch)
 	s, err := objstore.NewDir(b.TempDir())
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,6 @@
 package hudi
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -57,26 +56,10 @@ func FuzzValidUTF8(f *testing.F) {
 // the 64 notes' runs of ASCII and mispredicts on distinct ones (20,000 copies of the 64 notes
 // take about half the difference).
 func BenchmarkCheckNote(b *testing.B) {
-	words := strings.Fields("lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor " +
-		"customer requested delivery before noon please leave parcel at the side door fragile handle " +
-		"with care gift wrap included \"quoted\" text café naïve über 東京 back\\slash")
-	notes := func(n int) []string {
-		r := rand.New(rand.NewPCG(1, 2))
-		out := make([]string, n)
-		for i := range out {
-			var sb strings.Builder
-			for sb.Len() < 600 {
-				sb.WriteString(words[r.IntN(len(words))])
-				sb.WriteByte(' ')
-			}
-			out[i] = sb.String()
-		}
-		return out
-	}
 	for _, c := range []struct {
 		name  string
 		notes []string
-	}{{"hot", notes(64)}, {"cold", notes(20000)}} {
+	}{{"hot", workloadNotes(64)}, {"cold", workloadNotes(20000)}} {
 		b.Run(c.name, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
