@@ -23,16 +23,14 @@ test: lint ## unit, end-to-end (kfake, kcat, FC runtime emulator) and fuzz seed 
 demo: ## the main job end to end on embedded defaults
 	$(GO) run ./localrun demo
 
-# The stream benchmark's workload generator, shared with the peers' measurements (../shared beside the repo).
-WORKLOAD ?= $(abspath ../shared/bench/stream-workload)
+# The stream benchmark's workload: the shop orders the peers were measured on (localrun gen-workload).
 STREAM_RECORDS ?= 200000
 
 bench: ## BENCH lines: window read (fcsync vs franz-go), stream batch (peers' workload), MaxCompute upload, cdc
 	$(GO) build -o dist/benchread ./localrun/benchread
 	$(GO) build -o dist/localrun ./localrun
 	./dist/localrun bench --benchread dist/benchread
-	mkdir -p dist/stream-workload
-	cd dist/stream-workload && python3 $(WORKLOAD)/gen_data.py $(STREAM_RECORDS) >/dev/null
+	./dist/localrun gen-workload --records $(STREAM_RECORDS) --out dist/stream-workload >/dev/null
 	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000 --memory 128
 	$(GO) build -o dist/benchupload ./localrun/benchupload
 	./dist/benchupload -codec snappy

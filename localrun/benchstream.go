@@ -23,7 +23,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// benchStreamJob is the processing the peers were measured on (../shared/bench/stream-workload):
+// benchStreamJob is the processing the peers were measured on (package localrun/workload):
 // parse, mask user.email as hex(sha256(salt+email)), drop amount < 100, keep seven columns, write.
 //
 //go:embed benchstream.yaml
@@ -41,7 +41,7 @@ var benchStreamJob []byte
 // applies the heap limit the function sets from its configured memory size.
 func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 	fs := flags("bench-stream")
-	input := fs.String("input", "", "the workload (input.jsonl from ../shared/bench/stream-workload/gen_data.py)")
+	input := fs.String("input", "", "the workload (input.jsonl from localrun gen-workload)")
 	batch := fs.Int("batch", 10_000, "records per trigger payload")
 	batches := fs.Int("batches", 0, "stop after this many batches (0: the whole input)")
 	lakeDir := fs.String("lake", "", "where the Hudi table goes (default: a temporary directory, removed after)")
@@ -55,7 +55,7 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if *input == "" {
-		return usageError{"bench-stream: --input is required (python3 gen_data.py N writes input.jsonl)"}
+		return usageError{"bench-stream: --input is required (localrun gen-workload --records N writes input.jsonl)"}
 	}
 	if *batch < 1 {
 		return usageError{"bench-stream: --batch must be at least 1"}
@@ -207,7 +207,7 @@ func runBenchStream(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// workloadMeta is the input.meta.json gen_data.py writes beside input.jsonl: what the
+// workloadMeta is the input.meta.json gen-workload writes beside input.jsonl: what the
 // processing must keep, per batch of BatchSize records.
 type workloadMeta struct {
 	BatchSize    int   `json:"batch_size"`

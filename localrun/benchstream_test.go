@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/fcsync/fcsync/shared/job"
@@ -17,34 +17,18 @@ import (
 	"github.com/fcsync/fcsync/shared/objstore"
 )
 
-// workloadGenerator finds ../shared/bench/stream-workload/gen_data.py beside the repository.
-func workloadGenerator(t *testing.T) string {
-	t.Helper()
-	for _, d := range []string{"../../shared/bench/stream-workload", "../../../shared/bench/stream-workload"} {
-		p, _ := filepath.Abs(filepath.Join(d, "gen_data.py"))
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("gen_data.py not found: ../shared must sit beside the repository")
-	return ""
-}
-
 // TestBenchStreamWritesWhatTheWorkloadGeneratorKeeps runs the stream benchmark on a small
-// workload from the peers' generator: every batch must write exactly the records the
+// workload from `localrun gen-workload`: every batch must write exactly the records the
 // generator says survive the filter, with user.email hashed as the workload defines, and
 // the BENCH line must carry the three figures.
 func TestBenchStreamWritesWhatTheWorkloadGeneratorKeeps(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 is not installed: the workload generator needs it")
-	}
-	gen := workloadGenerator(t)
 	dir := t.TempDir()
-	cmd := exec.Command(python, gen, "2500", "7")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen_data.py: %v\n%s", err, out)
+	summary, err := run(t, "gen-workload", "--records", "2500", "--seed", "7", "--out", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(summary, `{"records": 2500, "seed": 7, `) {
+		t.Fatalf("gen-workload summary: %q", summary)
 	}
 	// The generator's meta file counts kept records per batch of 10000; ask for 1000-record
 	// batches so the bench cannot use it, then check the totals here.

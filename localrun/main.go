@@ -39,6 +39,7 @@ func init() {
 		{"simulate", "--job FILE [--brokers B] [--from TIME] [--count N]", "sample the stream job's topic, process and show what would be written; writes nothing", runSimulate},
 		{"query", "--table DIR [--partition ds=...]", "print a table's rows as JSON lines (a Hudi snapshot, or a warehouse table)", runQuery},
 		{"invoke", "--function batch|stream --job FILE --event EVENT.json [--binary PATH]", "pass a raw platform event through the real handler (or a built function binary under the emulated FC runtime API)", runInvoke},
+		{"gen-workload", "[--records 200000] [--seed 20260101] [--out DIR]", "write the stream benchmark's workload (input.jsonl, input.meta.json): the peers' generator's shop orders, byte for byte", runGenWorkload},
 		{"bench-stream", "--input input.jsonl [--batch 10000] [--batches N]", "stream benchmark: the peers' workload through the stream function's handler into Hudi; prints records/s, per core and peak RSS", runBenchStream},
 		{"status", "[--store DIR|oss://BUCKET/PREFIX] [--job NAME] [--limit N] [--alerts RULES.yaml [--from T1] [--at T2]] [--tz ZONE]", "recent runs from the run records as a table; with --alerts, what the alert rules would have sent", runStatus},
 		{"cdc", "--job FILE [--dsn DSN] [--brokers B] [--state DIR] [--budget D] [--follow] | bench [--events N]", "run a database-to-Kafka job through the cdc function (snapshot, then binlog changes); `cdc bench` measures events/s", runCDC},

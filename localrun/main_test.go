@@ -38,7 +38,8 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 // TestCommandsPrintGoldenOutput runs the inspection commands on fixed inputs. The params cases are
-// seed 001's five schedules at the times the seed gives.
+// the five schedules of "DataWorks: Synchronize incremental data from Kafka to MaxCompute" at
+// the times that document gives.
 func TestCommandsPrintGoldenOutput(t *testing.T) {
 	cases := []struct {
 		name string
@@ -83,6 +84,9 @@ func TestCommandsRejectBadInvocationsWithUsage(t *testing.T) {
 		{[]string{"produce", "--count", "3"}, "--topic"},
 		{[]string{"invoke", "--function", "cdc", "--event", "e.json"}, "cdc"},
 		{[]string{"params", "--bogus"}, "flag provided but not defined"},
+		{[]string{"gen-workload", "--records", "0"}, "at least 1"},
+		{[]string{"gen-workload", "--seed", "x"}, "invalid value"},
+		{[]string{"gen-workload", "out"}, "unexpected argument"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
