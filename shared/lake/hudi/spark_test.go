@@ -16,14 +16,14 @@ import (
 	"github.com/fcsync/fcsync/shared/objstore"
 )
 
-// sparkTables is where the Spark-written test tables are (see its README).
-const sparkTables = "../../../../shared/testdata/hudi"
+// sparkTables is where the Spark-written test tables are (see testdata/spark/README.md).
+var sparkTables = filepath.Join("testdata", "spark")
 
 // unzipTable extracts a test table zip into a temporary directory (skipping __MACOSX/) and
 // returns a store on that directory and the table's root in it.
 func unzipTable(t *testing.T, name string) (objstore.Store, string) {
 	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join(sparkTablesDir(t), name+".zip"))
+	zr, err := zip.OpenReader(filepath.Join(sparkTables, name+".zip"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,18 +58,6 @@ func unzipTable(t *testing.T, name string) (objstore.Store, string) {
 		t.Fatal(err)
 	}
 	return s, name
-}
-
-// sparkTablesDir finds shared/testdata/hudi: in the repository, or next to it (/work/shared).
-func sparkTablesDir(t *testing.T) string {
-	t.Helper()
-	for _, d := range []string{sparkTables, "../../../../../shared/testdata/hudi"} {
-		if _, err := os.Stat(filepath.Join(d, "v6_empty.zip")); err == nil {
-			return d
-		}
-	}
-	t.Fatalf("Spark test tables not found (looked for %s)", sparkTables)
-	return ""
 }
 
 type idNameActive struct {
