@@ -28,7 +28,7 @@ var demoJob []byte
 //go:embed demo/orders_rt.yaml
 var demoStreamJob []byte
 
-// timerEvent is the FC timer event the emulated timer fires (see ../shared/testdata/fc-events/timer.json).
+// timerEvent is the FC timer event the emulated timer fires (see shared/trigger/testdata/timer/samples/timer.json).
 func timerEvent(tick time.Time, payload string) []byte {
 	b, _ := json.Marshal(map[string]string{
 		"triggerTime": tick.UTC().Format(time.RFC3339),

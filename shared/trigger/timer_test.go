@@ -2,7 +2,6 @@ package trigger
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,14 +43,10 @@ func TestDecodeScheduledMatchesGoldenForEveryEventFile(t *testing.T) {
 	}
 }
 
-// TestDecodeTimerAcceptsEverySharedSample decodes the reference FC timer samples (an object,
-// or an array of them) and checks every field against a plain map decode.
-func TestDecodeTimerAcceptsEverySharedSample(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "testdata", "fc-events", "timer.json")
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("reference samples not present at %s", path)
-	}
+// TestDecodeTimerAcceptsTheOfficialSample decodes the FC timer sample (an object, or an array
+// of them; see testdata/README.md) and checks every field against a plain map decode.
+func TestDecodeTimerAcceptsTheOfficialSample(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "timer", "samples", "timer.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
