@@ -10,7 +10,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,7 +21,7 @@ import (
 	"github.com/fcsync/fcsync/shared/schema"
 )
 
-// The stream benchmark workload (../shared/bench/stream-workload): shop orders of about
+// The stream benchmark workload (package localrun/workload): shop orders of about
 // 1,064 bytes, parsed, masked, filtered on amount >= 100 and cut to seven columns.
 
 const streamChain = `
@@ -78,8 +77,8 @@ type item struct {
 	Price float64 `json:"price"`
 }
 
-// genOrders writes n orders the way gen_data.py does (same shape, fields, sizes and
-// distributions; Go's generator instead of Python's, so not the same bytes).
+// genOrders writes n orders the way the workload generator does (same shape, fields, sizes
+// and distributions; math/rand instead of Python's random, so not the same bytes).
 func genOrders(n int, seed uint64) [][]byte {
 	rng := rand.New(rand.NewPCG(seed, 20260101))
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
@@ -121,7 +120,7 @@ func genOrders(n int, seed uint64) [][]byte {
 }
 
 // streamRecords is the benchmark input: the lines of $FCSYNC_STREAM_INPUT (an
-// input.jsonl from gen_data.py) when set, else n generated orders. The values are marked
+// input.jsonl from localrun gen-workload) when set, else n generated orders. The values are marked
 // validated JSON, as the Kafka trigger decoder marks them in the stream function.
 func streamRecords(tb testing.TB, n int) []record.Record {
 	var values [][]byte
@@ -226,26 +225,11 @@ func TestStreamWorkloadProducesThePeerColumns(t *testing.T) {
 	}
 }
 
-// TestStreamWorkloadMatchesTheReferenceGenerator runs the real gen_data.py (when Python
-// and the reference tree are present) and checks the kept count against its metadata.
-func TestStreamWorkloadMatchesTheReferenceGenerator(t *testing.T) {
-	gen, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "bench", "stream-workload", "gen_data.py"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(gen); err != nil {
-		t.Skip("reference generator not present:", gen)
-	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("python3 not installed")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(py, gen, "3000")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("gen_data.py: %v\n%s", err, out)
-	}
+// TestStreamWorkloadSampleKeepsWhatTheGeneratorCounts runs the chain and mapping on records
+// of the real workload (testdata/workload: `localrun gen-workload --records 20 --seed 7`, the
+// bytes the peers' generator writes) and checks the kept count against its metadata.
+func TestStreamWorkloadSampleKeepsWhatTheGeneratorCounts(t *testing.T) {
+	dir := filepath.Join("testdata", "workload")
 	var meta struct{ Records, Kept int }
 	raw, err := os.ReadFile(filepath.Join(dir, "input.meta.json"))
 	if err != nil {
@@ -254,13 +238,13 @@ func TestStreamWorkloadMatchesTheReferenceGenerator(t *testing.T) {
 	if err := json.Unmarshal(raw, &meta); err != nil {
 		t.Fatal(err)
 	}
-	recs := streamRecords(t, 0)[:0]
-	for i, v := range readLines(t, filepath.Join(dir, "input.jsonl"), meta.Records) {
+	var recs []record.Record
+	for i, v := range readLines(t, filepath.Join(dir, "input.jsonl"), meta.Records+1) {
 		recs = append(recs, record.Record{Topic: "orders", Offset: int64(i), Value: v})
 	}
 	rows := newStreamPath(t).run(t, recs)
-	if len(recs) != meta.Records || len(rows) != meta.Kept {
-		t.Fatalf("%d records, %d kept; gen_data.py says %d and %d", len(recs), len(rows), meta.Records, meta.Kept)
+	if len(recs) != meta.Records || len(rows) != meta.Kept || meta.Kept == 0 || meta.Kept == meta.Records {
+		t.Fatalf("%d records, %d kept; the generator says %d and %d", len(recs), len(rows), meta.Records, meta.Kept)
 	}
 }
 
