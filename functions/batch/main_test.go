@@ -56,7 +56,8 @@ writer:
 
 // TestBinaryRunsHourlyWindowThroughFCRuntimeAPI drives the built function as a separate process
 // through the emulated FC runtime API: a timer event at 10:05 (Asia/Shanghai) reads [09:00, 10:00)
-// and writes partition ds=2022112210, as seed 001's hourly example says.
+// and writes partition ds=2022112210, as the hourly example of "DataWorks: Synchronize
+// incremental data from Kafka to MaxCompute" says.
 func TestBinaryRunsHourlyWindowThroughFCRuntimeAPI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")

@@ -1,7 +1,8 @@
-// Command cdc is the timer-triggered database-to-Kafka function (seed 002). On Function Compute
-// (runtime go1, handler main) it serves FC timer events; when AWS_LAMBDA_RUNTIME_API is set it
-// serves AWS scheduled events instead. Either way one invocation advances one job — its snapshot,
-// then its binlog changes — for at most the job's time budget, and saves where it stopped.
+// Command cdc is the timer-triggered database-to-Kafka function ("DataWorks: Create a real-time
+// synchronization solution to synchronize data to Kafka"). On Function Compute (runtime go1,
+// handler main) it serves FC timer events; when AWS_LAMBDA_RUNTIME_API is set it serves AWS
+// scheduled events instead. Either way one invocation advances one job — its snapshot, then its
+// binlog changes — for at most the job's time budget, and saves where it stopped.
 package main
 
 import (

@@ -113,8 +113,8 @@ func TestGenerateRefusesBadCountsAndReportsWriteErrors(t *testing.T) {
 
 // referenceGenerator finds gen_data.py, the generator this package reproduces: at
 // $FCSYNC_WORKLOAD_REFERENCE (the script, or its directory), or in the reference tree
-// beside the repository (../shared/bench/stream-workload). This is the one test that looks
-// outside the repository; without the reference it skips.
+// beside the repository (shared/bench/stream-workload in the repository's parent directory).
+// This is the one test that looks outside the repository; without the reference it skips.
 func referenceGenerator(t *testing.T) string {
 	t.Helper()
 	var candidates []string

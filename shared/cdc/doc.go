@@ -1,9 +1,10 @@
 // Package cdc copies MySQL or MariaDB tables into Kafka topics the way DataWorks' "one-click
-// real-time synchronization to Kafka" does (seed 002): a full snapshot of the selected tables,
-// then every change from the binary log, as DataWorks-format JSON records keyed by the primary
-// key. It is built for a timer-triggered function: each Runner.Run does a bounded amount of
-// work (a time budget), saves its progress in a state log, and the next invocation — in any
-// process — continues from there.
+// real-time synchronization to Kafka" does ("DataWorks: Create a real-time synchronization
+// solution to synchronize data to Kafka"): a full snapshot of the selected tables, then every
+// change from the binary log, as DataWorks-format JSON records keyed by the primary key. It is
+// built for a timer-triggered function: each Runner.Run does a bounded amount of work (a time
+// budget), saves its progress in a state log, and the next invocation — in any process —
+// continues from there.
 //
 // # Phases
 //

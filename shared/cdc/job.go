@@ -17,7 +17,8 @@ import (
 	"github.com/fcsync/fcsync/shared/config"
 )
 
-// Job is a loaded database-to-Kafka job (seed 002).
+// Job is a loaded database-to-Kafka job (as "DataWorks: Create a real-time synchronization
+// solution to synchronize data to Kafka" describes one).
 type Job struct {
 	Name     string
 	Location *time.Location // DATE and DATETIME values are read as wall clock times here

@@ -42,7 +42,7 @@ func lookup(doc any, path []Step) (any, bool) {
 // panic, must call a value dirty exactly when encoding/json calls it invalid, and must
 // select what encoding/json selects.
 func FuzzMapJSON(f *testing.F) {
-	for _, s := range []string{seed001, `{"a":{"a1":1e5},"b":[true,null]}`, `[1,2]`, `{"a":{"b":1},"a":{"c":2}}`,
+	for _, s := range []string{readerExample, `{"a":{"a1":1e5},"b":[true,null]}`, `[1,2]`, `{"a":{"b":1},"a":{"c":2}}`,
 		`{"b":"\ud83d\ude00\u0000"}`, `{"b":"\ud800"}`, `{"a":1,}`, `[[[[`, ``, `"x"`, "{\"b\":\"\xff\"}", ` {"d":[{"AA":{}}]} `} {
 		f.Add([]byte(s))
 	}
@@ -186,7 +186,7 @@ func BenchmarkMapJSONPaths(b *testing.B) {
 		Columns: []string{"a.a1", "b", "c[1]", "d[0].AA", "a.b", "__offset__"},
 		Table:   table(schema.String, schema.String, schema.String, schema.String, schema.String, schema.BigInt),
 	})
-	r := &record.Record{Value: []byte(seed001), Offset: 7}
+	r := &record.Record{Value: []byte(readerExample), Offset: 7}
 	row := make(schema.Row, 0, m.Width())
 	b.ReportAllocs()
 	b.SetBytes(int64(len(r.Value)))
@@ -201,7 +201,7 @@ func BenchmarkMapJSONPaths(b *testing.B) {
 
 // BenchmarkEncodingJSONBaseline decodes the same document into any, for comparison.
 func BenchmarkEncodingJSONBaseline(b *testing.B) {
-	v := []byte(seed001)
+	v := []byte(readerExample)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(v)))
 	defer cpuTime(b)()

@@ -357,7 +357,7 @@ func TestScanValidKeepsTheDepthLimitInSkippedSubtrees(t *testing.T) {
 	}
 }
 
-// shopOrder is one record of the stream benchmark workload (../shared/bench/stream-workload).
+// shopOrder is one record shaped like the stream benchmark workload (package localrun/workload).
 const shopOrder = `{"order_id":"ORD-000000001","created_at":"2026-01-14T09:26:41Z","user":{"name":"Ava Müller","email":"ava.muller4821@example.com","phone":"+1-415-555-0101"},"items":[{"sku":"SKU-004211","qty":2,"price":19.99},{"sku":"SKU-300000","qty":1,"price":120.5},{"sku":"SKU-772001","qty":7,"price":3.25},{"sku":"SKU-000017","qty":4,"price":249.0},{"sku":"SKU-513377","qty":9,"price":0.5}],"amount":523.17,"currency":"USD","status":"shipped","note":"lorem ipsum dolor sit amet customer requested delivery before noon please leave parcel at the side door fragile handle with care gift wrap included \"quoted\" text café naïve über 東京 emoji-free tab\tseparated back\\slash newline\nescaped lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore et dolore magna aliqua customer requested delivery before noon please leave parcel at the side door fragile handle with care gift wrap included \"quoted\" text café naïve über 東京 emoji-free tab\tseparated back\\slash newline\nescaped magna aliqua"}`
 
 // BenchmarkJSONPathsScanShopOrder scans one workload record for the seven paths the

@@ -20,8 +20,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
-// seed001 is the JSON example of seed 001 (DataWorks Kafka Reader documentation).
-const seed001 = `{
+// readerExample is the JSON record of "DataWorks: Synchronize incremental data from Kafka to
+// MaxCompute" (the a.a1 / c[1] / d[0].AA paths of its Kafka Reader columns).
+const readerExample = `{
       "a": {
       "a1": "hello"
       },
@@ -66,7 +67,7 @@ func TestJSONPathsReadTheSeedDocument(t *testing.T) {
 		Columns: []string{"a.a1", "b", "c[1]", "d[0].AA", "a.b", "d[1].BB", "c[2]", "c", "a"},
 		Table:   table(schema.String, schema.String, schema.String, schema.String, schema.String, schema.String, schema.String, schema.String, schema.JSON),
 	})
-	row, err := m.Map(&record.Record{Value: []byte(seed001)}, nil)
+	row, err := m.Map(&record.Record{Value: []byte(readerExample)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 // Package fieldmap maps the fields of processed messages (shared/process) onto a
 // destination table's columns, with DataWorks' field-mapping rules and its policy for
-// dynamic columns (seeds 000 and 003; dataworks-semantics.md §4).
+// dynamic columns ("DataWorks: Synchronize data from a Kafka table to OSS (Hudi) in real
+// time" and "DataWorks: 单表实时同步任务配置").
 //
 // # Mapping
 //

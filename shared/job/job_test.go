@@ -24,17 +24,18 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
-// boundCases are the testdata jobs and the scheduled time each is bound at: seed 001's example
-// times (10:00 for the 5-minute job, 10:05 for hourly, 00:05 for daily, weekly and monthly).
+// boundCases are the testdata jobs and the scheduled time each is bound at: the example times of
+// "DataWorks: Synchronize incremental data from Kafka to MaxCompute"
+// (10:00 for the 5-minute job, 10:05 for hourly, 00:05 for daily, weekly and monthly).
 var boundCases = []struct {
 	file string
 	at   time.Time
 }{
-	{"seed001_5min.yaml", time.Date(2022, 11, 22, 10, 0, 0, 0, shanghai)},
-	{"seed001_hourly.yaml", time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai)},
-	{"seed001_daily.yaml", time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai)},
-	{"seed001_weekly.yaml", time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai)},
-	{"seed001_monthly.yaml", time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai)},
+	{"incremental_5min.yaml", time.Date(2022, 11, 22, 10, 0, 0, 0, shanghai)},
+	{"incremental_hourly.yaml", time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai)},
+	{"incremental_daily.yaml", time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai)},
+	{"incremental_weekly.yaml", time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai)},
+	{"incremental_monthly.yaml", time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai)},
 	{"orders.yaml", time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai)},
 	{"orders_dataworks.json", time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai)},
 	{"orders_datax.json", time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai)},
@@ -95,9 +96,10 @@ func TestEveryTestdataJobHasABindCase(t *testing.T) {
 	}
 }
 
-// TestSeed001WindowsMatchTheSeedTable checks the windows and partitions against seed 001's table
-// directly, so a golden regenerated with a wrong window cannot pass unnoticed.
-func TestSeed001WindowsMatchTheSeedTable(t *testing.T) {
+// TestScheduledWindowsMatchTheDataWorksTable checks the windows and partitions against the
+// table of "DataWorks: Synchronize incremental data from Kafka to MaxCompute" directly, so a
+// golden regenerated with a wrong window cannot pass unnoticed.
+func TestScheduledWindowsMatchTheDataWorksTable(t *testing.T) {
 	at := func(d, h, m int) time.Time { return time.Date(2022, 11, d, h, m, 0, 0, shanghai) }
 	tests := []struct {
 		file       string
@@ -105,11 +107,11 @@ func TestSeed001WindowsMatchTheSeedTable(t *testing.T) {
 		begin, end time.Time
 		partition  string
 	}{
-		{"seed001_5min.yaml", at(22, 10, 0), at(22, 9, 52), at(22, 9, 57), "ds=202211220952"},
-		{"seed001_hourly.yaml", at(22, 10, 5), at(22, 9, 0), at(22, 10, 0), "ds=2022112210"},
-		{"seed001_daily.yaml", at(22, 0, 5), at(21, 0, 0), at(22, 0, 0), "ds=20221121"},
-		{"seed001_weekly.yaml", at(22, 0, 5), at(15, 0, 0), at(22, 0, 0), "ds=20221121"},
-		{"seed001_monthly.yaml", at(22, 0, 5), time.Date(2022, 10, 22, 0, 0, 0, 0, shanghai), at(22, 0, 0), "ds=20221121,src=kafka"},
+		{"incremental_5min.yaml", at(22, 10, 0), at(22, 9, 52), at(22, 9, 57), "ds=202211220952"},
+		{"incremental_hourly.yaml", at(22, 10, 5), at(22, 9, 0), at(22, 10, 0), "ds=2022112210"},
+		{"incremental_daily.yaml", at(22, 0, 5), at(21, 0, 0), at(22, 0, 0), "ds=20221121"},
+		{"incremental_weekly.yaml", at(22, 0, 5), at(15, 0, 0), at(22, 0, 0), "ds=20221121"},
+		{"incremental_monthly.yaml", at(22, 0, 5), time.Date(2022, 10, 22, 0, 0, 0, 0, shanghai), at(22, 0, 0), "ds=20221121,src=kafka"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
@@ -172,7 +174,7 @@ func TestSameJobInThreeFormatsBindsAlike(t *testing.T) {
 
 // TestOverridesReplaceParameters: a rerun may pass parameter values that are taken literally.
 func TestOverridesReplaceParameters(t *testing.T) {
-	s, err := LoadFile(filepath.Join("testdata", "jobs", "seed001_hourly.yaml"))
+	s, err := LoadFile(filepath.Join("testdata", "jobs", "incremental_hourly.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,10 +18,11 @@ import (
 	"github.com/fcsync/fcsync/shared/schema"
 )
 
-// Stream is a loaded real-time job (seeds 000 and 003): each Kafka-trigger invocation hands it a
-// micro-batch of records, which go through the processing chain and the field mapping into a
-// lake table. The processing chain, mapping and dynamic-column sections are kept as trees here
-// and compiled by the stream package, which owns their meaning.
+// Stream is a loaded real-time job (DataWorks' real-time Kafka synchronization, to OSS/Hudi or
+// MaxCompute): each Kafka-trigger invocation hands it a micro-batch of records, which go
+// through the processing chain and the field mapping into a lake table. The processing chain,
+// mapping and dynamic-column sections are kept as trees here and compiled by the stream
+// package, which owns their meaning.
 type Stream struct {
 	Name     string
 	Location *time.Location

@@ -4,7 +4,7 @@
 // or written twice is built on it (see package state).
 //
 // Implementations: Memory (tests), Dir (a local directory; create-if-absent is atomic through
-// link(2)), and OSS (package objstore/oss, issue 4).
+// link(2)), and OSS (package objstore/oss).
 //
 // Beyond Store, a store may have optional capabilities, each with a function that uses it when the
 // store has it and falls back to Get and Put when it does not: RangeGetter (GetRange), PrefixPutter

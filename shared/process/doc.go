@@ -1,7 +1,7 @@
-// Package process is the real-time processing chain of DataWorks' single-table real-time
-// sync (seeds 000 and 003; dataworks-semantics.md §4): Data Masking, Replace String,
-// Data Filtering, JSON Parsing and Edit Field and Assign Value, applied to each record in
-// the configured order.
+// Package process is the real-time processing chain of DataWorks' single-table real-time sync
+// ("DataWorks: Synchronize data from a Kafka table to OSS (Hudi) in real time" and "DataWorks:
+// 单表实时同步任务配置"): Data Masking, Replace String, Data Filtering, JSON Parsing and Edit Field and
+// Assign Value, applied to each record in the configured order.
 //
 // # Messages
 //

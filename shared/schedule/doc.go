@@ -1,6 +1,7 @@
 // Package schedule evaluates DataWorks scheduling parameters and Function Compute timer cron
 // expressions, so a batch window's [startTime, endTime) and partition come out exactly as
-// DataWorks computes them (../shared/docs/dataworks-semantics.md §1, seed 001).
+// DataWorks computes them ("DataWorks: Supported formats for scheduling parameters", and the
+// window table of "DataWorks: Synchronize incremental data from Kafka to MaxCompute").
 //
 // # Scheduling parameters
 //

@@ -15,8 +15,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata golden files")
 
-// seed001 holds the scheduling-parameter scenarios of seed 001, scheduled in Asia/Shanghai.
-var seed001 = []struct {
+// incrementalScenarios holds the scheduling-parameter scenarios of
+// "DataWorks: Synchronize incremental data from Kafka to MaxCompute", scheduled in Asia/Shanghai.
+var incrementalScenarios = []struct {
 	scenario string
 	at       [5]int // month, day, hour, minute of 2022 (second is 0); index 4 unused
 	params   string
@@ -35,10 +36,10 @@ var seed001 = []struct {
 		"startTime=$[add_months(yyyymmdd,-1)]000000 endTime=$[yyyymmdd]000000 partition=$[yyyymmdd-1]"},
 }
 
-func TestResolveSeed001WindowsMatchGolden(t *testing.T) {
+func TestResolveIncrementalWindowsMatchGolden(t *testing.T) {
 	shanghai := mustLoc(t, "Asia/Shanghai")
 	var out bytes.Buffer
-	for _, sc := range seed001 {
+	for _, sc := range incrementalScenarios {
 		at := time.Date(2022, time.Month(sc.at[0]), sc.at[1], sc.at[2], sc.at[3], 0, 0, shanghai)
 		as, err := ParseAssignments(sc.params)
 		if err != nil {
@@ -53,7 +54,7 @@ func TestResolveSeed001WindowsMatchGolden(t *testing.T) {
 			fmt.Fprintf(&out, "%s %s=%s\n", sc.scenario, a.Name, vals[a.Name])
 		}
 	}
-	golden := filepath.Join("testdata", "seed001.golden")
+	golden := filepath.Join("testdata", "incremental_windows.golden")
 	if *update {
 		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -64,7 +65,7 @@ func TestResolveSeed001WindowsMatchGolden(t *testing.T) {
 		t.Fatalf("read golden (run with -update to create it): %v", err)
 	}
 	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("seed 001 windows differ from %s:\n got:\n%s\nwant:\n%s", golden, out.Bytes(), want)
+		t.Errorf("the incremental-synchronization windows differ from %s:\n got:\n%s\nwant:\n%s", golden, out.Bytes(), want)
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package sink is the interface every destination table implements: the local warehouse
-// (package sink/warehouse), MaxCompute (issue 4) and Hudi tables (issue 3).
+// (package sink/warehouse), MaxCompute (package sink/maxcompute) and Hudi tables
+// (package lake/hudi).
 //
 // A window writes through one Session. Every file a session writes is tagged with the session's
 // segment id; committing replaces whatever that segment wrote before, so rerunning a window with

@@ -1,9 +1,9 @@
-// Package stream runs fcsync's real-time job (seeds 000 and 003): each Kafka-trigger
-// invocation hands it one micro-batch of records, which it takes through the processing
-// chain (shared/process) and the field mapping with its dynamic-column policy
-// (shared/fieldmap) into a Hudi table on the object store (shared/lake/hudi), or into a
-// MaxCompute table (shared/sink/maxcompute; the local warehouse for local runs), exactly
-// once.
+// Package stream runs fcsync's real-time job ("DataWorks: Synchronize data from a Kafka table
+// to OSS (Hudi) in real time", and "DataWorks: 单表实时同步任务配置" for MaxCompute): each Kafka-trigger
+// invocation hands it one micro-batch of records, which it takes through the processing chain
+// (shared/process) and the field mapping with its dynamic-column policy (shared/fieldmap) into
+// a Hudi table on the object store (shared/lake/hudi), or into a MaxCompute table
+// (shared/sink/maxcompute; the local warehouse for local runs), exactly once.
 //
 // One record's path, in order:
 //

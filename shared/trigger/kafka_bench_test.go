@@ -12,7 +12,7 @@ import (
 
 // benchRecords makes n records with JSON object values of about 1 KB.
 func benchRecords(n int) []record.Record {
-	// A note like the stream workload's (../shared/bench/stream-workload): words with
+	// A note like the stream workload's (package localrun/workload): words with
 	// escapes and non-ASCII text in between.
 	pad := strings.Repeat(`delivery naïve 東京 back\\slash \"quoted\" tab\tseparated newline\nescaped café `, 10)
 	ts := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -30,7 +30,7 @@ func benchRecords(n int) []record.Record {
 }
 
 // workloadRecords makes n records like the stream benchmark's workload
-// (../shared/bench/stream-workload/gen_data.py): ~1 KB shop orders whose ~600-byte
+// (package localrun/workload): ~1 KB shop orders whose ~600-byte
 // note mixes plain words, escapes and non-ASCII text, one partition, offsets
 // from 0, timestamps a millisecond apart, no key and no headers, as
 // localrun bench-stream sends them.

@@ -2,7 +2,7 @@
 // table off) on an objstore.Store: OSS in production, a directory locally. fcsync's stream
 // function writes Kafka records into them; Spark, Hudi 0.14/0.15/1.x, hudi-rs and plain Parquet
 // readers (DuckDB) read them. No Go Hudi library exists, so the format is written directly,
-// following ../../docs/hudi.md.
+// as Spark writes it (testdata/spark holds Spark-written tables the tests compare with).
 //
 // # API
 //
