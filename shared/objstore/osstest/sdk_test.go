@@ -47,7 +47,7 @@ func runScript(t *testing.T, s *osstest.Server, python, script string, args ...s
 }
 
 // checkSteps checks the outcome every script must report, whatever the SDK.
-func checkSteps(t *testing.T, s *osstest.Server, steps map[string]step) {
+func checkSteps(t *testing.T, s *osstest.Server, bucket string, steps map[string]step) {
 	t.Helper()
 	ok := func(name string) step {
 		t.Helper()
@@ -63,17 +63,19 @@ func checkSteps(t *testing.T, s *osstest.Server, steps map[string]step) {
 	refused := func(name string, status int, code string) {
 		t.Helper()
 		st := steps[name]
-		if st == nil || st["ok"] != false || st.num("status") != status || st.str("code") != code || st.str("request_id") == "" {
+		// The Java SDK's OSSException has no HTTP status: there only the code and request id.
+		_, hasStatus := st["status"]
+		if st == nil || st["ok"] != false || (hasStatus && st.num("status") != status) || st.str("code") != code || st.str("request_id") == "" {
 			t.Errorf("step %s = %v, want status %d code %s with a request id", name, st, status, code)
 		}
 	}
 	if st := ok("get"); st.str("body") != "hello, oss" || st.str("content_type") != "text/plain" {
 		t.Errorf("get = %v, want the body and content type put", st)
 	}
-	if st := ok("ranged_get"); st.num("status") != 206 || st.str("body") != "llo," || st.str("content_range") != "bytes 2-5/10" {
+	if st := ok("ranged_get"); (st["status"] != nil && st.num("status") != 206) || st.str("body") != "llo," || st.str("content_range") != "bytes 2-5/10" {
 		t.Errorf("ranged get = %v, want 206 llo, bytes 2-5/10", st)
 	}
-	if st := ok("ranged_get_standard"); st.num("status") != 206 || st.str("body") != "oss" || st.str("content_range") != "bytes 7-9/10" {
+	if st := ok("ranged_get_standard"); (st["status"] != nil && st.num("status") != 206) || st.str("body") != "oss" || st.str("content_range") != "bytes 7-9/10" {
 		t.Errorf("ranged get past the end with standard behaviour = %v, want 206 oss bytes 7-9/10", st)
 	}
 	if st := ok("head"); st.num("size") != 10 || st.str("etag") == "" || st.str("type") != "Normal" {
@@ -127,7 +129,7 @@ func TestOSS2SDKRunsEveryOperation(t *testing.T) {
 		t.Run(signing, func(t *testing.T) {
 			s := osstest.New(t, osstest.WithBucket(bucket))
 			steps := runScript(t, s, python, "oss2_ops.py", signing)
-			checkSteps(t, s, steps)
+			checkSteps(t, s, bucket, steps)
 			if st := steps["versioning"]; st["status"] != nil {
 				t.Errorf("versioning of a never-versioned bucket = %v, want no status", st)
 			}
@@ -142,9 +144,37 @@ func TestOSSV2PythonSDKRunsEveryOperation(t *testing.T) {
 	python := counterpart.Python(t, "alibabacloud_oss_v2")
 	s := osstest.New(t, osstest.WithBucket(bucket))
 	steps := runScript(t, s, python, "ossv2_ops.py")
-	checkSteps(t, s, steps)
+	checkSteps(t, s, bucket, steps)
 	paged, _ := json.Marshal(steps["list"]["paginated"])
 	if string(paged) != `["list/k0","list/k1","list/k2","list/k3","list/k4","list/sub/a","list/sub/b"]` {
 		t.Errorf("the SDK's paginator listed %s", paged)
+	}
+}
+
+// javaOSSSDK is the OSS Java SDK the Java test resolves (the newest that resolved with its
+// dependencies when the test was written).
+const javaOSSSDK = "com.aliyun.oss:aliyun-sdk-oss:3.18.5"
+
+func TestOSSJavaSDKRunsEveryOperationWithV1AndV4(t *testing.T) {
+	java := counterpart.Java(t)
+	cp := counterpart.Jars(t, "aliyun-sdk-oss", javaOSSSDK)
+	buckets := map[string]string{"V1": "java-v1", "V4": "java-v4"}
+	s := osstest.New(t, osstest.WithBucket(buckets["V1"], buckets["V4"]))
+	c := s.Credentials()
+	cmd := exec.Command(java, "-cp", cp, filepath.Join("testdata", "OssOps.java"), s.URL(), s.Region(), "V1="+buckets["V1"], "V4="+buckets["V4"])
+	cmd.Env = append(os.Environ(), "OSS_ACCESS_KEY_ID="+c.AccessKeyID, "OSS_ACCESS_KEY_SECRET="+c.AccessKeySecret)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("OssOps.java: %v\n%s", err, stderr.String())
+	}
+	var bySigning map[string]map[string]step
+	if err := json.Unmarshal(stdout.Bytes(), &bySigning); err != nil {
+		t.Fatalf("OssOps.java printed no JSON: %v\n%s\n%s", err, stdout.String(), stderr.String())
+	}
+	for signing, b := range buckets {
+		t.Run(signing, func(t *testing.T) {
+			checkSteps(t, s, b, bySigning[signing])
+		})
 	}
 }
