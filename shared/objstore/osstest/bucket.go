@@ -178,6 +178,19 @@ func byteRange(spec string, size int64, standard bool) (first, last int64, statu
 	}
 }
 
+// meta answers GetObjectMeta (HEAD ?objectMeta): the object's ETag, size and time only.
+func (b *bucket) meta(key string) (*reply, *ossError) {
+	o, ok := b.objs[key]
+	if !ok {
+		return nil, errNoSuchKey
+	}
+	h := http.Header{}
+	h.Set("Content-Length", strconv.Itoa(len(o.data)))
+	h.Set("ETag", o.etag)
+	h.Set("Last-Modified", o.modified.Format(http.TimeFormat))
+	return &reply{status: 200, header: h}, nil
+}
+
 func (b *bucket) put(r *http.Request, key string, body []byte, now time.Time) (*reply, *ossError) {
 	// Forbid-overwrite has no effect on a bucket that has versioning Enabled or Suspended.
 	if strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true") && b.versioning == "" {

@@ -6,7 +6,8 @@
 // append positions, and S3 fakes test S3 semantics. So this server implements, path style
 // (/bucket/key):
 //
-//   - PutObject, GetObject, HeadObject, DeleteObject, AppendObject (position checked: 409
+//   - PutObject, GetObject, HeadObject, GetObjectMeta (HEAD ?objectMeta, what the SDKs' "does
+//     it exist" helpers ask), DeleteObject, AppendObject (position checked: 409
 //     PositionNotEqualToLength), PutBucket, GetBucketVersioning and PutBucketVersioning;
 //   - ranged GETs as OSS answers them: 206 with Content-Range; a range OSS cannot take (past the
 //     end, reversed, malformed) is ignored and the whole object sent with 200, unless the request
@@ -33,6 +34,10 @@
 //     wrong or missing STS token (InvalidSecurityToken), a clock more than 15 minutes off
 //     (RequestTimeTooSkewed) or a wrong signature (SignatureDoesNotMatch, with the server's
 //     canonical request and string to sign in the error, as OSS does);
+//   - V1 signatures (Authorization: OSS <AccessKeyId>:<Signature>, HMAC-SHA1 over the verb,
+//     Content-MD5, Content-Type, Date, the x-oss-* headers and the resource with its signed
+//     sub-resources), which oss2 and the Java SDK send by default, with the same key, token and
+//     clock checks;
 //   - Content-MD5 and x-oss-content-sha256 checks on bodies, ETag, Last-Modified and
 //     x-oss-hash-crc64ecma (the SDK verifies it on upload).
 //
@@ -42,11 +47,14 @@
 // to a fraction of all requests. Stats counts requests and faults, so a test can prove its faults
 // happened.
 //
+// Besides the Go SDK the server was modelled on, sdk_test.go drives Python's oss2 (V1 and V4)
+// and alibabacloud-oss-v2 through every operation above (scripts in testdata/).
+//
 // Sub-resources (uploads, uploadId, partNumber, ...) are part of the signed canonical query, so
 // every request above is checked the same way, and every fault applies to them too.
 //
 // Not implemented (501 NotImplemented): virtual-hosted addressing, query-string (presigned)
-// signatures, V1 signatures, conditional GETs, ranged HEADs, CopyObject, ListParts,
+// signatures, conditional GETs, ranged HEADs, CopyObject, ListParts,
 // ListMultipartUploads, x-oss-complete-all, copying an object version or with conditions other
 // than if-match, object versions (a versioned bucket keeps only the newest object), ACLs and every
 // other sub-resource. The code OSS gives for an appendable UploadPartCopy source is not documented;

@@ -152,7 +152,10 @@ func (s *Server) uploadPartCopy(r *http.Request, b *bucket, key string, now time
 	x.elem("LastModified", now.Format("2006-01-02T15:04:05.000Z"))
 	x.elem("ETag", p.etag)
 	x.close("CopyPartResult")
-	return &reply{status: 200, header: http.Header{"Content-Type": {"application/xml"}}, body: x.Bytes()}, nil
+	// OSS sends the part's ETag in the header too; oss2 reads only the header.
+	h := http.Header{"Content-Type": {"application/xml"}}
+	h.Set("ETag", p.etag)
+	return &reply{status: 200, header: h, body: x.Bytes()}, nil
 }
 
 // copySource parses x-oss-copy-source: "/bucket/url-encoded key".

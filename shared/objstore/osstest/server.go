@@ -29,6 +29,7 @@ const (
 	OpAppendObject        Op = "AppendObject"
 	OpGetObject           Op = "GetObject"
 	OpHeadObject          Op = "HeadObject"
+	OpGetObjectMeta       Op = "GetObjectMeta"
 	OpDeleteObject        Op = "DeleteObject"
 
 	OpInitiateMultipartUpload Op = "InitiateMultipartUpload"
@@ -386,7 +387,9 @@ func (s *Server) apply(r *http.Request, t target, body []byte) (*reply, *ossErro
 	if !ok {
 		return nil, &ossError{status: 404, code: "NoSuchBucket", message: "The specified bucket does not exist.", extra: []elem{{"BucketName", t.bucket}}}
 	}
-	now := s.now().UTC()
+	// OSS keeps times to the second: LastModified in XML is always ...T12:34:56.000Z (oss2
+	// refuses anything else), and Last-Modified agrees with it.
+	now := s.now().UTC().Truncate(time.Second)
 	switch t.op {
 	case OpGetBucketVersioning:
 		return b.getVersioning(), nil
@@ -400,6 +403,8 @@ func (s *Server) apply(r *http.Request, t target, body []byte) (*reply, *ossErro
 		return b.append(r, t.key, body, now)
 	case OpGetObject, OpHeadObject:
 		return b.get(r, t.key)
+	case OpGetObjectMeta:
+		return b.meta(t.key)
 	case OpDeleteObject:
 		b.delete(t.key)
 		return &reply{status: 204}, nil
@@ -482,6 +487,8 @@ func parseTarget(r *http.Request) (target, *ossError) {
 		t.op = OpGetObject
 	case r.Method == http.MethodHead && !hasSubresource(q):
 		t.op = OpHeadObject
+	case r.Method == http.MethodHead && q.Has("objectMeta") && !hasSubresource(q, "objectMeta"):
+		t.op = OpGetObjectMeta // what oss2's object_exists and the v2 SDKs' IsObjectExist ask
 	case r.Method == http.MethodDelete && !hasSubresource(q):
 		t.op = OpDeleteObject
 	}

@@ -78,20 +78,15 @@ func (s *Server) authenticate(r *http.Request, t target, body []byte, now time.T
 		}
 		return &ossError{status: 403, code: "AccessDenied", message: "You have no right to access this object because of bucket acl."}
 	}
+	if rest, ok := strings.CutPrefix(h, v1Prefix); ok {
+		return s.authenticateV1(r, t, rest, now)
+	}
 	a, ok := parseAuthorization(h)
 	if !ok {
-		return &ossError{status: 400, code: "InvalidArgument", message: "Authorization header is invalid: the test server accepts only well-formed " + algorithm + " signatures."}
+		return &ossError{status: 400, code: "InvalidArgument", message: "Authorization header is invalid: the test server accepts only well-formed " + algorithm + " and OSS (V1) signatures."}
 	}
-	if a.accessKeyID != s.creds.AccessKeyID {
-		return &ossError{status: 403, code: "InvalidAccessKeyId", message: "The OSS Access Key Id you provided does not exist in our records."}
-	}
-	token := r.Header.Get("x-oss-security-token")
-	switch {
-	case s.creds.SecurityToken == "" && token != "":
-		// A token makes it an STS request, and the key is not an STS key.
-		return &ossError{status: 403, code: "InvalidAccessKeyId", message: "The OSS Access Key Id you provided does not exist in our records."}
-	case s.creds.SecurityToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.creds.SecurityToken)) != 1:
-		return &ossError{status: 403, code: "InvalidSecurityToken", message: "The security token you provided is invalid."}
+	if oerr := s.checkKey(r, a.accessKeyID); oerr != nil {
+		return oerr
 	}
 	stamp := r.Header.Get("x-oss-date")
 	at, err := time.Parse(dateTimeFormat, stamp)
@@ -130,6 +125,22 @@ func (s *Server) authenticate(r *http.Request, t target, body []byte, now time.T
 		return &ossError{status: 403, code: "SignatureDoesNotMatch",
 			message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
 			extra:   []elem{{"OSSAccessKeyId", a.accessKeyID}, {"StringToSign", toSign}, {"CanonicalRequest", canonical}}}
+	}
+	return nil
+}
+
+// checkKey checks the access key ID and the STS token, the same for both signature versions.
+func (s *Server) checkKey(r *http.Request, accessKeyID string) *ossError {
+	if accessKeyID != s.creds.AccessKeyID {
+		return &ossError{status: 403, code: "InvalidAccessKeyId", message: "The OSS Access Key Id you provided does not exist in our records."}
+	}
+	token := r.Header.Get("x-oss-security-token")
+	switch {
+	case s.creds.SecurityToken == "" && token != "":
+		// A token makes it an STS request, and the key is not an STS key.
+		return &ossError{status: 403, code: "InvalidAccessKeyId", message: "The OSS Access Key Id you provided does not exist in our records."}
+	case s.creds.SecurityToken != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.creds.SecurityToken)) != 1:
+		return &ossError{status: 403, code: "InvalidSecurityToken", message: "The security token you provided is invalid."}
 	}
 	return nil
 }

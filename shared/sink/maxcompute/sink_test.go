@@ -433,8 +433,8 @@ func TestCredentialsSignRequestsAndNeverShow(t *testing.T) {
 		s := e.sink()
 		_, err := s.Begin(context.Background(), sink.SessionSpec{Table: ordersTable, Segment: "x", Owned: part("ds=1")})
 		var se *maxcompute.ServiceError
-		if !errors.As(err, &se) || se.Code != "InvalidSignature" {
-			t.Fatalf("got %v, want InvalidSignature", err)
+		if !errors.As(err, &se) || se.Code != "SignatureNotMatch" {
+			t.Fatalf("got %v, want SignatureNotMatch", err)
 		}
 		if strings.Contains(err.Error(), "a-wrong-secret-value") || strings.Contains(err.Error(), secret) {
 			t.Errorf("the error shows a secret: %v", err)

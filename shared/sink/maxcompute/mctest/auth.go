@@ -53,7 +53,8 @@ func (s *Server) authenticate(r *http.Request, base string) *apiError {
 	mac.Write([]byte(canonical(r, base)))
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
-		return errorf(http.StatusUnauthorized, "InvalidSignature", "the request signature does not match the signature computed with the access key secret")
+		// The service's code for a wrong signature (PyODPS has an exception class for it).
+		return errorf(http.StatusUnauthorized, "SignatureNotMatch", "the request signature does not match the signature computed with the access key secret")
 	}
 	token := r.Header.Get(stsHeader)
 	switch {

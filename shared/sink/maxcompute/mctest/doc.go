@@ -9,16 +9,28 @@
 //
 //   - the REST API at Endpoint() (base path /api): tunnel endpoint discovery
 //     (GET /projects/{p}/tunnel?service), table metadata (GET /projects/{p}/tables/{t}, also
-//     ?extended), SQL instances (POST /projects/{p}/instances with the XML SQL task, then the
-//     GETs WaitForSuccess makes: the instance, ?taskstatus and ?result);
+//     ?extended), partitions (?partitions: listed in pages with a Marker, filtered by a
+//     partition prefix; ?partition=<spec>: one partition's metadata, also ?extended), SQL
+//     instances (POST /projects/{p}/instances with the XML SQL task, then the GETs
+//     WaitForSuccess makes: the instance, ?taskstatus and ?result), and what PyODPS asks once per
+//     client (GET /logview/host, GET /tenants);
 //   - the tunnel at TunnelEndpoint(): upload sessions on /projects/{p}/tables/{t} (create with
-//     ?uploads and optional partition, overwrite, create_partition; reload; block PUT; commit).
+//     ?uploads and optional partition, overwrite, create_partition; reload; block PUT; commit)
+//     and download sessions (create with ?downloads: a snapshot of the partition; reload; read
+//     ?data&rowrange=(start,count) with an optional column list, zlib-compressed when the client
+//     accepts deflate), so tests and users read back what was written.
 //
 // The SQL it runs is the DDL fcsync emits: CREATE TABLE [IF NOT EXISTS] with columns, COMMENT,
 // PARTITIONED BY and LIFECYCLE; ALTER TABLE ... ADD [IF NOT EXISTS] PARTITION (...);
-// ALTER TABLE ... ADD COLUMNS [IF NOT EXISTS] (...). Any other statement, path, method or
-// tunnel feature (downloads, Arrow, streaming sessions) is rejected with an error and recorded
-// in Unexpected, so a test notices the sink asking for something the server does not model.
+// ALTER TABLE ... ADD COLUMNS [IF NOT EXISTS] (...); and ALTER TABLE ... DROP [IF EXISTS]
+// PARTITION (...), which the SDKs' partition deletion sends. Any other statement, path, method
+// or tunnel feature (Arrow, streaming sessions, partition names only) is rejected with an error
+// and recorded in Unexpected, so a test notices the sink asking for something the server does
+// not model.
+//
+// Besides the Go SDK it was modelled on, sdk_test.go drives PyODPS through all of the above
+// (testdata/pyodps_ops.py); readback_test.go keeps the request shapes PyODPS sends covered with
+// the Go SDK.
 //
 // # Semantics it checks
 //
@@ -42,7 +54,7 @@
 //     create_partition=true (the partition then appears at commit).
 //   - Errors carry Code, Message and RequestId as the service does: JSON from the tunnel, XML
 //     from the REST API (NoSuchProject, NoSuchTable, NoSuchPartition, NoSuchUpload,
-//     InvalidPartitionSpec, StatusConflict, MalformedDataStream, InvalidSignature, ...).
+//     InvalidPartitionSpec, StatusConflict, MalformedDataStream, SignatureNotMatch, ...).
 //
 // # Faults and inspection
 //

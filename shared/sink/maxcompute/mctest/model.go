@@ -66,9 +66,13 @@ func (t *table) hasColumn(name string) bool {
 type kv struct{ key, value string }
 
 type partition struct {
-	spec  []kv
-	rows  [][]any
-	count int64
+	spec     []kv
+	rows     [][]any
+	count    int64
+	bytes    int64 // block bytes committed, as the partition's size
+	files    int   // blocks committed, as the partition's file count
+	created  time.Time
+	modified time.Time
 }
 
 type upload struct {

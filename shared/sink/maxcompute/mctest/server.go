@@ -37,6 +37,7 @@ type Server struct {
 	mu         sync.Mutex
 	projects   map[string]*project
 	uploads    map[string]*upload
+	downloads  map[string]*download
 	instances  map[string]*instance
 	faults     []*Fault
 	hook       func(Op) *Fault
@@ -117,6 +118,7 @@ func Start(opts ...Option) (*Server, error) {
 		opt:       o,
 		projects:  map[string]*project{},
 		uploads:   map[string]*upload{},
+		downloads: map[string]*download{},
 		instances: map[string]*instance{},
 	}
 	for _, p := range o.projects {
@@ -200,6 +202,13 @@ const (
 	OpUploadReload   Op = "upload.reload"   // GET .../tables/{t}?uploadid=
 	OpBlockPut       Op = "block.put"       // PUT .../tables/{t}?uploadid=&blockid=
 	OpUploadCommit   Op = "upload.commit"   // POST .../tables/{t}?uploadid=
+	OpPartitionList  Op = "partition.list"  // GET /api/projects/{p}/tables/{t}?partitions
+	OpPartitionGet   Op = "partition.get"   // GET /api/projects/{p}/tables/{t}?partition=
+	OpDownloadCreate Op = "download.create" // POST .../tables/{t}?downloads
+	OpDownloadReload Op = "download.reload" // GET .../tables/{t}?downloadid=
+	OpDownloadRead   Op = "download.read"   // GET .../tables/{t}?downloadid=&data&rowrange=
+	OpLogviewHost    Op = "logview.host"    // GET /api/logview/host
+	OpTenant         Op = "tenant.get"      // GET /api/tenants
 	OpUnknown        Op = "unknown"         // anything else (refused)
 )
 
@@ -417,6 +426,15 @@ func (s *Server) route(r *http.Request, base string, tunnel bool) (route, *apiEr
 		path = "/" + rest
 	}
 	seg := strings.Split(strings.Trim(path, "/"), "/")
+	if !tunnel && r.Method == http.MethodGet {
+		// What PyODPS asks once per client: the Logview host and the tenant's parameters.
+		switch {
+		case path == "/logview/host" && onlyKeys(r.URL.Query(), "curr_project"):
+			return route{OpLogviewHost, s.logviewHost}, nil
+		case path == "/tenants" && onlyKeys(r.URL.Query(), "curr_project"):
+			return route{OpTenant, s.tenant}, nil
+		}
+	}
 	if len(seg) < 2 || seg[0] != "projects" || seg[1] == "" {
 		return refuse()
 	}
@@ -434,6 +452,11 @@ func (s *Server) route(r *http.Request, base string, tunnel bool) (route, *apiEr
 		switch {
 		case len(seg) == 1 && seg[0] == "tunnel" && r.Method == http.MethodGet && q.Has("service"):
 			return route{OpTunnelEndpoint, func(x *exchange) { s.tunnelEndpoint(x, proj) }}, nil
+		case len(seg) == 2 && seg[0] == "tables" && r.Method == http.MethodGet && q.Has("partitions") &&
+			onlyKeys(q, "partitions", "expectmarker", "marker", "maxitems", "partition", "reverse", "curr_project", "curr_schema"):
+			return route{OpPartitionList, func(x *exchange) { s.partitionList(x, proj, seg[1]) }}, nil
+		case len(seg) == 2 && seg[0] == "tables" && r.Method == http.MethodGet && q.Has("partition") && onlyKeys(q, "partition", "extended", "curr_project", "curr_schema"):
+			return route{OpPartitionGet, func(x *exchange) { s.partitionGet(x, proj, seg[1]) }}, nil
 		case len(seg) == 2 && seg[0] == "tables" && r.Method == http.MethodGet && onlyKeys(q, "extended", "curr_project", "curr_schema"):
 			return route{OpTableGet, func(x *exchange) { s.tableGet(x, proj, seg[1]) }}, nil
 		case len(seg) == 1 && seg[0] == "instances" && r.Method == http.MethodPost && onlyKeys(q, "curr_project", "tryWait"):
@@ -449,14 +472,21 @@ func (s *Server) route(r *http.Request, base string, tunnel bool) (route, *apiEr
 	tbl := seg[1]
 	tunnelKeys := []string{"partition", "curr_project", "quotaName"}
 	switch {
-	case r.Method == http.MethodPost && q.Has("uploads") && onlyKeys(q, append(tunnelKeys, "uploads", "overwrite", "create_partition")...):
+	// PyODPS sends reload=False on create and reload=True (and create_partition again) on reload.
+	case r.Method == http.MethodPost && q.Has("uploads") && onlyKeys(q, append(tunnelKeys, "uploads", "overwrite", "create_partition", "reload")...):
 		return route{OpUploadCreate, func(x *exchange) { s.uploadCreate(x, proj, tbl) }}, nil
-	case r.Method == http.MethodGet && q.Has("uploadid") && onlyKeys(q, append(tunnelKeys, "uploadid")...):
+	case r.Method == http.MethodGet && q.Has("uploadid") && onlyKeys(q, append(tunnelKeys, "uploadid", "reload", "create_partition")...):
 		return route{OpUploadReload, func(x *exchange) { s.uploadReload(x, proj, tbl) }}, nil
 	case r.Method == http.MethodPut && q.Has("uploadid") && q.Has("blockid") && onlyKeys(q, append(tunnelKeys, "uploadid", "blockid")...):
 		return route{OpBlockPut, func(x *exchange) { s.blockPut(x, proj, tbl) }}, nil
 	case r.Method == http.MethodPost && q.Has("uploadid") && onlyKeys(q, append(tunnelKeys, "uploadid")...):
 		return route{OpUploadCommit, func(x *exchange) { s.uploadCommit(x, proj, tbl) }}, nil
+	case r.Method == http.MethodPost && q.Has("downloads") && onlyKeys(q, append(tunnelKeys, "downloads", "asyncmode")...):
+		return route{OpDownloadCreate, func(x *exchange) { s.downloadCreate(x, proj, tbl) }}, nil
+	case r.Method == http.MethodGet && q.Has("downloadid") && q.Has("data") && q.Has("rowrange") && onlyKeys(q, append(tunnelKeys, "downloadid", "data", "rowrange", "columns")...):
+		return route{OpDownloadRead, func(x *exchange) { s.downloadRead(x, proj, tbl) }}, nil
+	case r.Method == http.MethodGet && q.Has("downloadid") && onlyKeys(q, append(tunnelKeys, "downloadid")...):
+		return route{OpDownloadReload, func(x *exchange) { s.downloadReload(x, proj, tbl) }}, nil
 	}
 	return refuse()
 }

@@ -249,7 +249,18 @@ func TestErrorsCarryTheServiceCodeAndRequestID(t *testing.T) {
 			return err
 		}, "NoSuchUpload", 404},
 		{"unknown project", func() error { return odpsFor(srv, "other").Table("t").Load() }, "NoSuchProject", 404},
-		{"download sessions are not modelled", func() error { _, err := c.tun.CreateDownloadSession(srv.Project(), "flat"); return err }, "NoSuchObject", 404},
+		{"download of a missing partition", func() error {
+			_, err := c.tun.CreateDownloadSession(srv.Project(), "t", tunnel.SessionCfg.WithPartitionKey("ds=1"))
+			return err
+		}, "NoSuchPartition", 404},
+		{"arrow downloads are not modelled", func() error {
+			d, err := c.tun.CreateDownloadSession(srv.Project(), "flat")
+			if err != nil {
+				return err
+			}
+			_, err = d.OpenRecordArrowReader(0, 0, nil)
+			return err
+		}, "NoSuchObject", 404},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,8 +277,8 @@ func TestErrorsCarryTheServiceCodeAndRequestID(t *testing.T) {
 			}
 		})
 	}
-	if u := srv.Unexpected(); len(u) != 1 || !strings.Contains(u[0], "downloads") {
-		t.Errorf("unexpected requests %q, want the download recorded", u)
+	if u := srv.Unexpected(); len(u) != 1 || !strings.Contains(u[0], "arrow") {
+		t.Errorf("unexpected requests %q, want the arrow download recorded", u)
 	}
 }
 
@@ -292,10 +303,10 @@ func TestTheServerChecksSignaturesTokensAndDates(t *testing.T) {
 		{name: "v4 signature with a region", acc: func(s *mctest.Server) account.Account {
 			return account.NewAliyunAccount(s.AccessKeyID(), s.AccessKeySecret(), "cn-hangzhou")
 		}},
-		{name: "wrong secret", code: "InvalidSignature", acc: func(s *mctest.Server) account.Account {
+		{name: "wrong secret", code: "SignatureNotMatch", acc: func(s *mctest.Server) account.Account {
 			return account.NewAliyunAccount(s.AccessKeyID(), "wrong")
 		}},
-		{name: "wrong secret, v4", code: "InvalidSignature", acc: func(s *mctest.Server) account.Account {
+		{name: "wrong secret, v4", code: "SignatureNotMatch", acc: func(s *mctest.Server) account.Account {
 			return account.NewAliyunAccount(s.AccessKeyID(), "wrong", "cn-hangzhou")
 		}},
 		{name: "unknown key", code: "InvalidAccessKeyId", acc: func(s *mctest.Server) account.Account {

@@ -27,6 +27,13 @@ type (
 		ifNotExists bool
 		specs       [][]kv
 	}
+	// ALTER TABLE ... DROP [IF EXISTS] PARTITION (...)[, PARTITION (...)]: not emitted by
+	// fcsync, but what the SDKs' delete_partition / DeletePartitions send.
+	dropPartitions struct {
+		ref      tableRef
+		ifExists bool
+		specs    [][]kv
+	}
 	addColumns struct {
 		ref         tableRef
 		ifNotExists bool
@@ -365,7 +372,7 @@ func parseSQL(src string) (any, error) {
 	case p.keyword("alter"):
 		return p.alterTable()
 	}
-	return nil, p.errorf("mctest runs CREATE TABLE and ALTER TABLE ... ADD PARTITION / ADD COLUMNS only")
+	return nil, p.errorf("mctest runs CREATE TABLE and ALTER TABLE ... ADD PARTITION / ADD COLUMNS / DROP PARTITION only")
 }
 
 func (p *parser) createTable() (any, error) {
@@ -420,8 +427,28 @@ func (p *parser) alterTable() (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.keyword("drop") {
+		st := dropPartitions{ref: ref}
+		if p.keyword("if") {
+			if err := p.expectKeyword("exists"); err != nil {
+				return nil, err
+			}
+			st.ifExists = true
+		}
+		for len(st.specs) == 0 || p.punct(",") {
+			if err := p.expectKeyword("partition"); err != nil {
+				return nil, err
+			}
+			spec, err := p.partitionSpec()
+			if err != nil {
+				return nil, err
+			}
+			st.specs = append(st.specs, spec)
+		}
+		return st, p.end()
+	}
 	if err := p.expectKeyword("add"); err != nil {
-		return nil, err
+		return nil, p.errorf("expected ADD or DROP")
 	}
 	if p.keyword("columns") {
 		st := addColumns{ref: ref}
@@ -438,29 +465,9 @@ func (p *parser) alterTable() (any, error) {
 		return nil, err
 	}
 	for p.keyword("partition") {
-		if err := p.expectPunct("("); err != nil {
+		spec, err := p.partitionSpec()
+		if err != nil {
 			return nil, err
-		}
-		var spec []kv
-		for {
-			k, err := p.ident()
-			if err != nil {
-				return nil, err
-			}
-			if err := p.expectPunct("="); err != nil {
-				return nil, err
-			}
-			v := p.next()
-			if v.kind != tString && v.kind != tNumber {
-				return nil, fmt.Errorf("position %d: a partition value is a quoted string or a number", v.pos+1)
-			}
-			spec = append(spec, kv{k, v.text})
-			if p.punct(")") {
-				break
-			}
-			if err := p.expectPunct(","); err != nil {
-				return nil, err
-			}
 		}
 		st.specs = append(st.specs, spec)
 	}
@@ -468,6 +475,34 @@ func (p *parser) alterTable() (any, error) {
 		return nil, p.errorf("expected COLUMNS or PARTITION after ADD")
 	}
 	return st, p.end()
+}
+
+// partitionSpec reads (col=value, ...) after PARTITION.
+func (p *parser) partitionSpec() ([]kv, error) {
+	if err := p.expectPunct("("); err != nil {
+		return nil, err
+	}
+	var spec []kv
+	for {
+		k, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expectPunct("="); err != nil {
+			return nil, err
+		}
+		v := p.next()
+		if v.kind != tString && v.kind != tNumber {
+			return nil, fmt.Errorf("position %d: a partition value is a quoted string or a number", v.pos+1)
+		}
+		spec = append(spec, kv{k, v.text})
+		if p.punct(")") {
+			return spec, nil
+		}
+		if err := p.expectPunct(","); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // sqlError is a failed statement: the text the service puts in the task result.
@@ -491,6 +526,8 @@ func (s *Server) execSQL(proj, src string) error {
 		return s.execAddPartitions(proj, st)
 	case addColumns:
 		return s.execAddColumns(proj, st)
+	case dropPartitions:
+		return s.execDropPartitions(proj, st)
 	}
 	return &sqlError{"ODPS-0130161: Parse exception - unknown statement"}
 }
@@ -565,9 +602,57 @@ func (s *Server) execCreate(proj string, st createTable) error {
 		partitions: map[string]*partition{},
 	}
 	if len(parts) == 0 {
-		t.partitions[""] = &partition{}
+		t.partitions[""] = &partition{created: now, modified: now}
 	}
 	p.tables[strings.ToLower(t.name)] = t
+	return nil
+}
+
+type specKey struct {
+	key  string
+	spec []kv
+}
+
+// checkSpecs checks partition specs of a statement against the table's partition columns.
+func checkSpecs(p *project, t *table, specs [][]kv) ([]specKey, error) {
+	var out []specKey
+	for _, spec := range specs {
+		if len(spec) != len(t.parts) {
+			return nil, &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - partition spec %s does not match the partition columns of %s.%s (%s)", specString(spec), p.name, t.name, colList(t.parts))}
+		}
+		norm := make([]kv, len(spec))
+		for i, lv := range spec {
+			if !strings.EqualFold(lv.key, t.parts[i].name) {
+				return nil, &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - partition level %d is %s, the table has %s", i+1, lv.key, t.parts[i].name)}
+			}
+			if err := checkPartitionValue(t.parts[i], lv.value); err != nil {
+				return nil, &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - %v", err)}
+			}
+			norm[i] = kv{t.parts[i].name, lv.value}
+		}
+		out = append(out, specKey{specString(norm), norm})
+	}
+	return out, nil
+}
+
+func (s *Server) execDropPartitions(proj string, st dropPartitions) error {
+	p, t, err := s.refTable(proj, st.ref)
+	if err != nil {
+		return err
+	}
+	drops, err := checkSpecs(p, t, st.specs)
+	if err != nil {
+		return err
+	}
+	for _, d := range drops {
+		if t.partitions[d.key] == nil && !st.ifExists {
+			return &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - partition %s of %s.%s does not exist", d.key, p.name, t.name)}
+		}
+	}
+	for _, d := range drops {
+		delete(t.partitions, d.key)
+	}
+	t.lastDDL = s.opt.now()
 	return nil
 }
 
@@ -576,34 +661,19 @@ func (s *Server) execAddPartitions(proj string, st addPartitions) error {
 	if err != nil {
 		return err
 	}
-	type add struct {
-		key  string
-		spec []kv
+	adds, err := checkSpecs(p, t, st.specs)
+	if err != nil {
+		return err
 	}
-	var adds []add
-	for _, spec := range st.specs {
-		if len(spec) != len(t.parts) {
-			return &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - partition spec %s does not match the partition columns of %s.%s (%s)", specString(spec), p.name, t.name, colList(t.parts))}
+	for _, a := range adds {
+		if t.partitions[a.key] != nil && !st.ifNotExists {
+			return &sqlError{fmt.Sprintf("ODPS-0110061: Failed to run ddltask - AlreadyExistsException(message:Partition %s already exists)", a.key)}
 		}
-		out := make([]kv, len(spec))
-		for i, lv := range spec {
-			if !strings.EqualFold(lv.key, t.parts[i].name) {
-				return &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - partition level %d is %s, the table has %s", i+1, lv.key, t.parts[i].name)}
-			}
-			if err := checkPartitionValue(t.parts[i], lv.value); err != nil {
-				return &sqlError{fmt.Sprintf("ODPS-0130071: Semantic analysis exception - %v", err)}
-			}
-			out[i] = kv{t.parts[i].name, lv.value}
-		}
-		key := specString(out)
-		if t.partitions[key] != nil && !st.ifNotExists {
-			return &sqlError{fmt.Sprintf("ODPS-0110061: Failed to run ddltask - AlreadyExistsException(message:Partition %s already exists)", key)}
-		}
-		adds = append(adds, add{key, out})
 	}
 	for _, a := range adds {
 		if t.partitions[a.key] == nil {
-			t.partitions[a.key] = &partition{spec: a.spec}
+			now := s.opt.now()
+			t.partitions[a.key] = &partition{spec: a.spec, created: now, modified: now}
 		}
 	}
 	t.lastDDL = s.opt.now()

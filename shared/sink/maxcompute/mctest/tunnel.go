@@ -149,12 +149,13 @@ func (s *Server) uploadCommit(x *exchange, proj, tbl string) {
 			x.fail(errorf(http.StatusNotFound, "NoSuchPartition", "partition %s of table %s.%s does not exist", clip(u.partKey), u.project, t.name))
 			return
 		}
-		part = &partition{spec: u.spec}
+		part = &partition{spec: u.spec, created: s.opt.now()}
 		t.partitions[u.partKey] = part
 	}
 	if u.overwrite {
-		part.rows, part.count = nil, 0
+		part.rows, part.count, part.bytes, part.files = nil, 0, 0, 0
 	}
+	part.modified = s.opt.now()
 	ids := make([]int, 0, len(u.blocks))
 	for id := range u.blocks {
 		ids = append(ids, id)
@@ -170,6 +171,8 @@ func (s *Server) uploadCommit(x *exchange, proj, tbl string) {
 			part.rows = append(part.rows, r)
 		}
 		part.count += b.count
+		part.bytes += b.bytes
+		part.files++
 		b.rows = nil
 	}
 	t.modified = s.opt.now()
