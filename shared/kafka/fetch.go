@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -236,7 +237,11 @@ func (f *fetchConn) send(topic string, p int32, offset int64, maxBytes int, maxW
 	b = binary.BigEndian.AppendUint32(b, ^uint32(0)) // replica id -1
 	b = binary.BigEndian.AppendUint32(b, uint32(max(maxWait.Milliseconds(), 1)))
 	b = binary.BigEndian.AppendUint32(b, 1) // min bytes
-	b = binary.BigEndian.AppendUint32(b, uint32(maxBytes))
+	// The response's bound is the partition's max bytes below: with one
+	// partition the request-wide bound adds nothing, and kfake leaves the
+	// aborted transactions out of a response it cut at the request-wide
+	// bound (a real broker lists them either way).
+	b = binary.BigEndian.AppendUint32(b, math.MaxInt32)
 	b = append(b, byte(f.isolation))
 	b = binary.BigEndian.AppendUint32(b, 1) // one topic
 	b = appendString(b, topic)
