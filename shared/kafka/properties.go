@@ -141,7 +141,7 @@ func ReaderProperties(props map[string]string) (warnings []string, err error) {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	var errs []error
+	var errs []string
 	for _, k := range names {
 		if why, ok := readerIgnored[k]; ok {
 			warnings = append(warnings, fmt.Sprintf("kafkaConfig %s is not applied: %s", k, why))
@@ -151,19 +151,22 @@ func ReaderProperties(props map[string]string) (warnings []string, err error) {
 			continue
 		}
 		if why, ok := readerRefused[k]; ok {
-			errs = append(errs, fmt.Errorf("kafkaConfig %s: %s", k, why))
+			errs = append(errs, fmt.Sprintf("kafkaConfig %s: %s", k, why))
 			continue
 		}
 		if near := nearestProperty(k); near != "" {
-			errs = append(errs, fmt.Errorf("kafkaConfig %s: not a Kafka consumer property (did you mean %s?)", k, near))
+			errs = append(errs, fmt.Sprintf("kafkaConfig %s: not a Kafka consumer property (did you mean %s?)", k, near))
 		} else {
-			errs = append(errs, fmt.Errorf("kafkaConfig %s: not a Kafka consumer property", k))
+			errs = append(errs, fmt.Sprintf("kafkaConfig %s: not a Kafka consumer property", k))
 		}
 	}
 	if _, err := isolationProperty(props); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, err.Error())
 	}
-	return warnings, errors.Join(errs...)
+	if len(errs) > 0 {
+		return warnings, errors.New(strings.Join(errs, "; "))
+	}
+	return warnings, nil
 }
 
 // ReaderConfig is ConfigFromProperties for a window reader: the properties
