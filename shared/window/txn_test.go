@@ -233,8 +233,8 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 	w.end("good", true)
 	for p := range int32(2) {
 		w.write("slow", p, fmt.Sprintf("slow-%d-0", p), at(10, 0, 0)) // stays open over three edges
-		w.write("", p, fmt.Sprintf("after-%d-0", p), at(10, 1, 0))   // visible to read_uncommitted only
-		w.write("", p, fmt.Sprintf("next-%d-0", p), at(10, 3, 0))    // the next window's time range
+		w.write("", p, fmt.Sprintf("after-%d-0", p), at(10, 1, 0))    // visible to read_uncommitted only
+		w.write("", p, fmt.Sprintf("next-%d-0", p), at(10, 3, 0))     // the next window's time range
 	}
 	lso := maps.Clone(w.first["slow"])
 	h.mustRun(tick(10, 5))
