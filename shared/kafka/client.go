@@ -105,6 +105,10 @@ func (c *Client) Close() error {
 // kafkaConfig properties the client does not apply (see ReaderProperties).
 func (c *Client) Warnings() []string { return slices.Clone(c.cfg.Warnings) }
 
+// ReadUncommitted reports whether the client reads read_uncommitted (see
+// Config.ReadUncommitted).
+func (c *Client) ReadUncommitted() bool { return c.cfg.ReadUncommitted }
+
 // Topic is the topic the client reads.
 func (c *Client) Topic() string { return c.cfg.Topic }
 

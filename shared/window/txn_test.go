@@ -232,8 +232,8 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 	w.end("bad", false)
 	w.end("good", true)
 	for p := range int32(2) {
-		w.write("slow", p, fmt.Sprintf("slow-%d-0", p), at(10, 0, 0)) // stays open over three edges
-		w.write("", p, fmt.Sprintf("after-%d-0", p), at(10, 1, 0))    // visible to read_uncommitted only
+		w.write("slow", p, fmt.Sprintf("slow-%d-0", p), at(10, 0, 0)) // stays open over two window edges
+		w.write("", p, fmt.Sprintf("after-%d-0", p), at(10, 1, 0))    // plain, but behind the open transaction: held back until it ends
 		w.write("", p, fmt.Sprintf("next-%d-0", p), at(10, 3, 0))     // the next window's time range
 	}
 	lso := maps.Clone(w.first["slow"])
@@ -268,18 +268,18 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 
 	// Window 10:15 reads [10:07, 10:12) and takes everything held back, the committed
 	// transaction first of all; another transaction is open by then, on partition 1 only.
-	w.write("late", 1, "late-1-0", at(10, 8, 0))
+	w.write("other", 1, "other-1-0", at(10, 8, 0))
 	w.write("", 0, "plain-0-2", at(10, 8, 10))
 	w.write("", 1, "plain-1-2", at(10, 8, 20))
-	lsoLate := w.first["late"][1]
+	lsoOther := w.first["other"][1]
 	h.mustRun(tick(10, 15))
-	checkEnds(tick(10, 15), map[int32]int64{0: w.hwm(0), 1: lsoLate})
+	checkEnds(tick(10, 15), map[int32]int64{0: w.hwm(0), 1: lsoOther})
 	w.checkRows(t, h.rows(), h.newest())
 
-	// Window 10:20 while "late" is still open; then it aborts and 10:25 reads past it.
+	// Window 10:20 while "other" is still open; then it aborts and 10:25 reads past it.
 	h.mustRun(tick(10, 20))
-	checkEnds(tick(10, 20), map[int32]int64{0: w.hwm(0), 1: lsoLate})
-	w.end("late", false)
+	checkEnds(tick(10, 20), map[int32]int64{0: w.hwm(0), 1: lsoOther})
+	w.end("other", false)
 	w.write("", 1, "plain-1-3", at(10, 18, 0))
 	h.mustRun(tick(10, 25))
 	checkEnds(tick(10, 25), map[int32]int64{0: w.hwm(0), 1: w.hwm(1)})
