@@ -6,6 +6,11 @@
 // A Trigger consumes one topic through shared/kafka with consumer tasks, by
 // default one per partition:
 //
+//   - isolation: read_committed, as the FC trigger delivers only committed
+//     records: records of aborted transactions and transaction markers never
+//     reach the function, and the records of an open transaction (and every
+//     record after its first one) wait until it ends. New refuses a client
+//     set to read_uncommitted;
 //   - consumer tasks: WithConsumerTasks(n) shares the partitions among n
 //     tasks, as EventBridge does when runOptions.maximumTasks is below the
 //     number of partitions: the partitions, by number, are dealt to the tasks
@@ -58,8 +63,8 @@
 //     the invocations in flight across tasks (EventBridge's concurrency); 0
 //     means one per task.
 //
-// Run consumes until its context ends; Drain consumes up to the high
-// watermarks read when it starts, sends what is left of every batch, and
+// Run consumes until its context ends; Drain consumes up to the last stable
+// offsets read when it starts, sends what is left of every batch, and
 // returns (for tests and one-shot runs). Stats reports progress counters, per
 // partition too, and Lag the records each partition still has to deliver.
 //

@@ -263,6 +263,8 @@ func New(client *kafka.Client, group string, inv Invoker, opts ...Option) (*Trig
 	}
 	if client == nil {
 		o.errs = append(o.errs, errors.New("nil kafka client"))
+	} else if client.ReadUncommitted() {
+		o.errs = append(o.errs, errors.New("the kafka client reads read_uncommitted; the FC Kafka trigger delivers committed records only"))
 	}
 	if group == "" {
 		o.errs = append(o.errs, errors.New("empty consumer group"))
@@ -397,8 +399,8 @@ func (t *Trigger) startOffsets(ctx context.Context, parts []int32) (start, fresh
 // that failed every attempt under ToleranceNone, a failed commit or read).
 func (t *Trigger) Run(ctx context.Context) error { return t.run(ctx, false) }
 
-// Drain consumes each partition up to the high watermark it has when Drain
-// starts, delivers the last partial batches without waiting for the time
+// Drain consumes each partition up to the last stable offset it has when
+// Drain starts (the high watermark when no transaction is open), delivers the last partial batches without waiting for the time
 // window, and returns the errors of consumer tasks that stopped.
 func (t *Trigger) Drain(ctx context.Context) error { return t.run(ctx, true) }
 

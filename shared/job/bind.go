@@ -8,6 +8,7 @@ import (
 
 	"github.com/fcsync/fcsync/shared/column"
 	"github.com/fcsync/fcsync/shared/config"
+	"github.com/fcsync/fcsync/shared/kafka"
 	"github.com/fcsync/fcsync/shared/schedule"
 	"github.com/fcsync/fcsync/shared/schema"
 )
@@ -258,6 +259,11 @@ func (j *Job) bindReader(m map[string]any) error {
 				}
 			}
 		}
+	}
+	// Every name must be one the reader applies, or a consumer setting it can do without (a
+	// warning in each run record); the rest, misspellings first of all, fail the job here.
+	if _, err := kafka.ReaderProperties(k.KafkaConfig); err != nil {
+		return err
 	}
 	// groupId wins over kafkaConfig group.id; keep the two in agreement.
 	if g := k.KafkaConfig["group.id"]; g != "" && k.GroupID == "" {

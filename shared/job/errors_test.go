@@ -159,6 +159,19 @@ func TestLoadRejectsBadSpecsNamingTheField(t *testing.T) {
 		{"unknown DataX setting.speed field", func(t *testing.T) []byte {
 			return jsonSpec(t, baseDataX, func(m map[string]any) { sub(sub(sub(m, "job"), "setting"), "speed")["channels"] = 1 })
 		}, []string{"setting.speed.channels", "unknown field"}},
+		{"misspelt kafkaConfig name", func(t *testing.T) []byte {
+			return yamlSpec(t, func(m map[string]any) {
+				sub(m, "reader")["kafkaConfig"] = map[string]any{"isolation_level": "read_committed", "group.id": "g"}
+			})
+		}, []string{"reader.kafkaConfig isolation_level", "did you mean isolation.level?"}},
+		{"kafkaConfig isolation level that is neither", func(t *testing.T) []byte {
+			return yamlSpec(t, func(m map[string]any) { sub(m, "reader")["kafkaConfig"] = map[string]any{"isolation.level": "dirty"} })
+		}, []string{"isolation.level", "read_committed (the default) or read_uncommitted"}},
+		{"kafkaConfig client certificate in a DataWorks reader", func(t *testing.T) []byte {
+			return jsonSpec(t, baseDataWorks, func(m map[string]any) {
+				stepParam(m, 0)["kafkaConfig"] = map[string]any{"ssl.keystore.location": "/etc/k.jks", "ssl.keystore.password": secret}
+			})
+		}, []string{"kafkaConfig ssl.keystore.location", "kafkaConfig ssl.keystore.password", "mutual TLS"}},
 		{"missing topic", func(t *testing.T) []byte {
 			return yamlSpec(t, func(m map[string]any) { delete(sub(m, "reader"), "topic") })
 		}, []string{"reader.topic", "required"}},

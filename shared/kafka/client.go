@@ -101,6 +101,14 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// Warnings are notes for the run record about the configuration: the
+// kafkaConfig properties the client does not apply (see ReaderProperties).
+func (c *Client) Warnings() []string { return slices.Clone(c.cfg.Warnings) }
+
+// ReadUncommitted reports whether the client reads read_uncommitted (see
+// Config.ReadUncommitted).
+func (c *Client) ReadUncommitted() bool { return c.cfg.ReadUncommitted }
+
 // Topic is the topic the client reads.
 func (c *Client) Topic() string { return c.cfg.Topic }
 
@@ -142,14 +150,20 @@ func (c *Client) Earliest(ctx context.Context, parts []int32) (map[int32]int64, 
 	return c.listOffsets(ctx, parts, kafkago.FirstOffset, "earliest")
 }
 
-// Latest returns the high watermark of each partition: the offset the next
-// record will get.
+// Latest returns the end of what a read can deliver in each partition: under
+// read_committed (the default) the last stable offset, that is the first
+// offset of the oldest transaction still open, or the high watermark when
+// none is; under read_uncommitted the high watermark, the offset the next
+// record will get. Every offset before the last stable offset belongs to a
+// committed or aborted transaction or to none.
 func (c *Client) Latest(ctx context.Context, parts []int32) (map[int32]int64, error) {
 	return c.listOffsets(ctx, parts, kafkago.LastOffset, "latest")
 }
 
 // OffsetsForTime returns, per partition, the first offset whose record
-// timestamp is at or after t, or the high watermark when there is none.
+// timestamp is at or after t, or Latest when there is none. Under
+// read_committed an offset at or past the last stable offset counts as none
+// (the broker answers so), so the result is never past Latest.
 // With out-of-order producer timestamps, records before that offset may have
 // later timestamps and records after it earlier ones.
 func (c *Client) OffsetsForTime(ctx context.Context, parts []int32, t time.Time) (map[int32]int64, error) {
@@ -195,7 +209,7 @@ func (c *Client) listOffsets(ctx context.Context, parts []int32, ts int64, what 
 	err := c.retry(ctx, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 		defer cancel()
-		m, err := c.transport.RoundTrip(ctx, c.kc.Addr, &listoffsets.Request{ReplicaID: -1, Topics: []listoffsets.RequestTopic{req}})
+		m, err := c.transport.RoundTrip(ctx, c.kc.Addr, &listoffsets.Request{ReplicaID: -1, IsolationLevel: c.cfg.isolationLevel(), Topics: []listoffsets.RequestTopic{req}})
 		if err != nil {
 			return err
 		}

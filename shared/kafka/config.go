@@ -45,6 +45,18 @@ type Config struct {
 	FetchBytes     int           // bytes asked for per partition fetch (the memory bound per partition)
 	BatchRecords   int           // records per Read callback
 
+	// ReadUncommitted reads as Kafka's isolation.level=read_uncommitted:
+	// records of open and aborted transactions are delivered and Latest is
+	// the high watermark. The default, false, is read_committed: records of
+	// aborted transactions are never delivered, and Latest is the last
+	// stable offset, so that a range planned from it holds no record of an
+	// open transaction. Control records are never delivered either way.
+	ReadUncommitted bool
+
+	// Warnings are notes for the run record (Client.Warnings): the
+	// kafkaConfig properties ReaderConfig accepted without applying them.
+	Warnings []string
+
 	// GroupID and AutoOffsetReset are not used by the client itself; they
 	// carry group.id and auto.offset.reset from the properties to the caller.
 	GroupID         string
@@ -181,6 +193,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// isolationLevel is the isolation level of Fetch and ListOffsets requests.
+func (c Config) isolationLevel() int8 {
+	if c.ReadUncommitted {
+		return 0
+	}
+	return 1
+}
+
 func (c Config) validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("kafka: no brokers configured")
@@ -213,7 +233,8 @@ const (
 // ssl.ca.location or a PEM ssl.truststore.location, ssl.endpoint.identification.algorithm,
 // client.id, group.id, request.timeout.ms, session.timeout.ms (accepted,
 // unused), fetch.max.bytes and max.partition.fetch.bytes (the fetch size),
-// max.poll.records (records per callback), auto.offset.reset and
+// max.poll.records (records per callback), auto.offset.reset,
+// isolation.level (read_committed, the default, or read_uncommitted) and
 // bootstrap.servers (used when brokers is empty). Other names are returned in
 // UnknownProperties. Errors never contain the JAAS configuration or a password.
 func ConfigFromProperties(brokers []string, topic string, props map[string]string) (Config, error) {
@@ -237,12 +258,15 @@ func ConfigFromProperties(brokers []string, topic string, props map[string]strin
 	}
 	cfg.ClientID = get("client.id")
 	cfg.GroupID = get("group.id")
+	var err error
 
 	if v := get("auto.offset.reset"); v != "" {
 		cfg.AutoOffsetReset = strings.ToLower(v)
 	}
+	if cfg.ReadUncommitted, err = isolationProperty(props); err != nil {
+		return Config{}, err
+	}
 
-	var err error
 	if cfg.RequestTimeout, err = millisProperty(props, "request.timeout.ms"); err != nil {
 		return Config{}, err
 	}
@@ -313,6 +337,22 @@ var knownProperties = map[string]bool{
 	"max.partition.fetch.bytes":             true,
 	"max.poll.records":                      true,
 	"auto.offset.reset":                     true,
+	"isolation.level":                       true,
+}
+
+// isolationProperty reads isolation.level: whether it is read_uncommitted.
+func isolationProperty(props map[string]string) (bool, error) {
+	v, ok := props["isolation.level"]
+	if !ok {
+		return false, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "read_committed":
+		return false, nil
+	case "read_uncommitted":
+		return true, nil
+	}
+	return false, fmt.Errorf("kafka property isolation.level %q: want read_committed (the default) or read_uncommitted", v)
 }
 
 func millisProperty(props map[string]string, key string) (time.Duration, error) {

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -9,7 +10,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"net"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,8 +29,10 @@ import (
 // Fetch themselves: kafka-go's decoders either lose the difference between a
 // null and an empty key or value and hand control records over as data
 // (Conn.ReadBatch), or decode several times slower than a broker serves
-// (Client.Fetch). Connection set-up (TLS, API versions, SASL) and
-// decompression are kafka-go's.
+// (Client.Fetch); neither drops the records of aborted transactions
+// (kafka-go's Reader fetches read_committed but delivers every record it
+// gets). Connection set-up (TLS, API versions, SASL) and decompression are
+// kafka-go's.
 
 const (
 	apiFetch     = 1
@@ -38,14 +43,15 @@ const (
 
 // fetchConn is one connection to a partition leader, used for Fetch only.
 type fetchConn struct {
-	nc       net.Conn
-	pc       *protocol.Conn
-	clientID string
-	corr     int32
-	wbuf     []byte
-	hdr      [8]byte
-	pending  int32 // correlation id of a request whose response is unread, 0 if none
-	unwatch  func() bool
+	nc        net.Conn
+	pc        *protocol.Conn
+	clientID  string
+	isolation int8 // the Fetch isolation level: 0 read_uncommitted, 1 read_committed
+	corr      int32
+	wbuf      []byte
+	hdr       [8]byte
+	pending   int32 // correlation id of a request whose response is unread, 0 if none
+	unwatch   func() bool
 }
 
 func (f *fetchConn) Close() error {
@@ -174,7 +180,7 @@ func (c *Client) setUpFetchConn(ctx context.Context, nc net.Conn, addr string) (
 		}
 	}
 	nc.SetDeadline(time.Time{})
-	return &fetchConn{nc: nc, pc: pc, clientID: c.cfg.ClientID}, nil
+	return &fetchConn{nc: nc, pc: pc, clientID: c.cfg.ClientID, isolation: c.cfg.isolationLevel()}, nil
 }
 
 // authenticate runs the SASL exchange on pc as kafka-go's Transport does.
@@ -231,8 +237,12 @@ func (f *fetchConn) send(topic string, p int32, offset int64, maxBytes int, maxW
 	b = binary.BigEndian.AppendUint32(b, ^uint32(0)) // replica id -1
 	b = binary.BigEndian.AppendUint32(b, uint32(max(maxWait.Milliseconds(), 1)))
 	b = binary.BigEndian.AppendUint32(b, 1) // min bytes
-	b = binary.BigEndian.AppendUint32(b, uint32(maxBytes))
-	b = append(b, 0)                        // read_uncommitted
+	// The response's bound is the partition's max bytes below: with one
+	// partition the request-wide bound adds nothing, and kfake leaves the
+	// aborted transactions out of a response it cut at the request-wide
+	// bound (a real broker lists them either way).
+	b = binary.BigEndian.AppendUint32(b, math.MaxInt32)
+	b = append(b, byte(f.isolation))
 	b = binary.BigEndian.AppendUint32(b, 1) // one topic
 	b = appendString(b, topic)
 	b = binary.BigEndian.AppendUint32(b, 1) // one partition
@@ -258,8 +268,14 @@ func appendString(b []byte, s string) []byte {
 type fetched struct {
 	errCode int16
 	hwm     int64
-	records []byte // record batches, possibly ending in a truncated one
+	lso     int64        // the last stable offset (read_committed: the end of what is served)
+	aborted []abortedTxn // read_committed: the aborted transactions among the records
+	records []byte       // record batches, possibly ending in a truncated one
 }
+
+// abortedTxn is one entry of a Fetch response's aborted transactions: a
+// producer and the first offset of a transaction of it that was aborted.
+type abortedTxn struct{ producerID, firstOffset int64 }
 
 // receive reads the response to the pending request. The returned records
 // point into a buffer of their own that is never reused.
@@ -298,9 +314,12 @@ func parseFetchV4(body []byte, p int32) (fetched, error) {
 			part := d.int32()
 			r.errCode = d.int16()
 			r.hwm = d.int64()
-			d.int64() // last stable offset
-			if n := d.count(); n > 0 {
-				d.skip(16 * n) // aborted transactions
+			r.lso = d.int64()
+			if n := d.count(); n > 0 && d.need(16*n) {
+				r.aborted = make([]abortedTxn, n)
+				for i := range r.aborted {
+					r.aborted[i] = abortedTxn{producerID: d.int64(), firstOffset: d.int64()}
+				}
 			}
 			if n := int(d.int32()); n > 0 {
 				r.records = d.take(n)
@@ -341,6 +360,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 const (
 	attrCompression   = 0x07
 	attrLogAppendTime = 0x08
+	attrTransactional = 0x10
 	attrControl       = 0x20
 )
 
@@ -350,7 +370,8 @@ type batchVisitor interface {
 	// false to stop.
 	record(off int64, ts int64, key, value []byte, headers []headerRef) bool
 	// skipped moves the position past offsets with nothing to deliver
-	// (control batches and records compacted away at a batch's end).
+	// (control batches, batches of aborted transactions and records
+	// compacted away at a batch's end).
 	skipped(next int64)
 }
 
@@ -360,10 +381,16 @@ type headerRef struct {
 }
 
 // decodeBatches walks the record batches in rs, calling v for records at or
-// after from. A truncated batch at the end is ignored (the broker cuts the
+// after from. Batches of the aborted transactions listed (a read_committed
+// Fetch response's list for these records) and control batches are skipped
+// whole. A truncated batch at the end is ignored (the broker cuts the
 // response at max bytes). It stops early when v.record returns false.
-func decodeBatches(rs []byte, from int64, v batchVisitor) error {
+func decodeBatches(rs []byte, from int64, aborted []abortedTxn, v batchVisitor) error {
 	var hdrs []headerRef
+	var txns abortFilter
+	if len(aborted) > 0 {
+		txns.init(aborted)
+	}
 	for len(rs) >= 17 {
 		base := int64(binary.BigEndian.Uint64(rs))
 		n := int(int32(binary.BigEndian.Uint32(rs[8:])))
@@ -383,6 +410,16 @@ func decodeBatches(rs []byte, from int64, v batchVisitor) error {
 		firstTS := int64(binary.BigEndian.Uint64(batch[15:]))
 		maxTS := int64(binary.BigEndian.Uint64(batch[23:]))
 		count := int(int32(binary.BigEndian.Uint32(batch[45:])))
+		if attrs&attrTransactional != 0 && txns.active() {
+			// Also for batches before from: an abort marker there closes
+			// its transaction for the batches that follow.
+			if txns.aborted(int64(binary.BigEndian.Uint64(batch[31:])), last, attrs&attrControl != 0, batch[49:]) {
+				if last >= from {
+					v.skipped(last + 1)
+				}
+				continue
+			}
+		}
 		if last < from {
 			continue
 		}
@@ -432,6 +469,69 @@ func decodeBatches(rs []byte, from int64, v batchVisitor) error {
 		v.skipped(last + 1)
 	}
 	return nil
+}
+
+// abortFilter tells the batches of aborted transactions from the others,
+// as the Java consumer does (CompletedFetch in read_committed): an aborted
+// transaction of a producer begins at its listed first offset and ends at
+// that producer's next abort marker; a transactional batch of the producer
+// in between is aborted. Committed transactions and batches outside
+// transactions are never listed, so they are never dropped.
+type abortFilter struct {
+	pending []abortedTxn // listed, by first offset, not yet begun
+	open    []int64      // producers inside an aborted transaction
+}
+
+func (f *abortFilter) init(aborted []abortedTxn) {
+	f.pending = slices.Clone(aborted)
+	slices.SortFunc(f.pending, func(a, b abortedTxn) int { return cmp.Compare(a.firstOffset, b.firstOffset) })
+}
+
+// active reports whether any aborted transaction is listed or open.
+func (f *abortFilter) active() bool { return len(f.pending) > 0 || len(f.open) > 0 }
+
+// aborted reports whether the transactional batch ending at last, of
+// producer pid, is to be dropped: a data batch of an open aborted
+// transaction, or the abort marker that closes one. records is the control
+// batch's records, when control.
+func (f *abortFilter) aborted(pid, last int64, control bool, records []byte) bool {
+	for len(f.pending) > 0 && f.pending[0].firstOffset <= last {
+		if !slices.Contains(f.open, f.pending[0].producerID) {
+			f.open = append(f.open, f.pending[0].producerID)
+		}
+		f.pending = f.pending[1:]
+	}
+	i := slices.Index(f.open, pid)
+	if i < 0 {
+		return false
+	}
+	if control {
+		// The producer's next marker ends its transaction, which was
+		// aborted: only an abort marker can come (one that cannot be read
+		// is taken for it).
+		if controlType(records) != controlCommit {
+			f.open = slices.Delete(f.open, i, i+1)
+		}
+	}
+	return true
+}
+
+// controlCommit is the type of a commit marker (an abort marker is 0).
+const controlCommit = 1
+
+// controlType reads the type of a control batch's first record: the key is
+// a version and a type, both int16. It returns -1 when it cannot tell.
+func controlType(records []byte) int16 {
+	d := decoder{b: records}
+	d.varint() // record length
+	d.skip(1)  // attributes
+	d.varint() // timestamp delta
+	d.varint() // offset delta
+	key := d.bytesOrNil()
+	if d.err != nil || len(key) < 4 {
+		return -1
+	}
+	return int16(binary.BigEndian.Uint16(key[2:]))
 }
 
 func decompress(codec compress.Compression, data []byte) ([]byte, error) {

@@ -78,6 +78,14 @@ const maxPoll = 2 * time.Second
 // batch size (compacted-away offsets are simply absent; transaction control
 // records are never delivered).
 //
+// Under read_committed (the default, see Config.ReadUncommitted) the
+// records of aborted transactions are never delivered either: the broker
+// lists the aborted transactions among the records it returns, and their
+// batches are skipped whole, as the Java consumer does. The broker serves
+// records only below the last stable offset, so a range ending past it
+// waits for the open transaction to end (or for the idle timeout): plan
+// ranges from Latest, which under read_committed is that offset.
+//
 // Each partition is read by its own goroutine, so fn is called concurrently
 // for different partitions and must be safe for that; calls for one
 // partition never overlap. The slice passed to fn is reused once fn returns:
@@ -243,7 +251,7 @@ func (c *Client) readPartition(ctx context.Context, p int32, rg Range, o readOpt
 
 		before := r.next
 		pr.seen = r.next
-		err = decodeBatches(res.records, r.next, pr)
+		err = decodeBatches(res.records, r.next, res.aborted, pr)
 		if err == nil {
 			err = pr.err
 		}

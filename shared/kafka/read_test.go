@@ -638,25 +638,25 @@ func TestDecodeBatchesRejectsCorruptInputWithoutPanicking(t *testing.T) {
 	}
 	good := res.records
 	var n countVisitor
-	if err := decodeBatches(good, 0, &n); err != nil || n.records != 10 {
+	if err := decodeBatches(good, 0, nil, &n); err != nil || n.records != 10 {
 		t.Fatalf("good batches: %d records, err %v", n.records, err)
 	}
 	flipped := bytes.Clone(good)
 	flipped[len(flipped)-1] ^= 0xff
-	if err := decodeBatches(flipped, 0, &countVisitor{}); err == nil || !strings.Contains(err.Error(), "CRC") {
+	if err := decodeBatches(flipped, 0, nil, &countVisitor{}); err == nil || !strings.Contains(err.Error(), "CRC") {
 		t.Errorf("a corrupted batch gave err %v, want a CRC mismatch", err)
 	}
 	oldFormat := bytes.Clone(good)
 	oldFormat[16] = 1
-	if err := decodeBatches(oldFormat, 0, &countVisitor{}); err == nil {
+	if err := decodeBatches(oldFormat, 0, nil, &countVisitor{}); err == nil {
 		t.Error("a v1 message set was accepted")
 	}
 	// Every truncation and every single-byte change must fail cleanly.
 	for i := range good {
-		decodeBatches(good[:i], 0, &countVisitor{})
+		decodeBatches(good[:i], 0, nil, &countVisitor{})
 		b := bytes.Clone(good)
 		b[i] ^= 0x5a
-		decodeBatches(b, 0, &countVisitor{})
+		decodeBatches(b, 0, nil, &countVisitor{})
 		parseFetchV4(b, 0)
 	}
 }

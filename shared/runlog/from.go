@@ -55,6 +55,7 @@ func FromWindow(job string, rep *window.Report, err error, inv Invocation) Recor
 	r.Counts = Counts{Read: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
 	r.DirtyKey = rep.DirtyKey
 	r.Lag = rep.Lag
+	r.Warnings = rep.Warnings
 	if err == nil {
 		r.DataTime = rep.Tick
 	}

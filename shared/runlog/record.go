@@ -45,9 +45,10 @@ type Record struct {
 	// function knows it (nil: unknown).
 	Lag *int64 `json:"lag,omitempty"`
 
-	Error    string `json:"error,omitempty"` // redacted
-	DDL      []DDL  `json:"ddl,omitempty"`
-	DirtyKey string `json:"dirtyKey,omitempty"` // the object holding this run's dirty records
+	Error    string   `json:"error,omitempty"`    // redacted
+	Warnings []string `json:"warnings,omitempty"` // what an operator should know of a run, failed or not (configuration the run did not apply)
+	DDL      []DDL    `json:"ddl,omitempty"`
+	DirtyKey string   `json:"dirtyKey,omitempty"` // the object holding this run's dirty records
 
 	// PeakMemoryMB is the process's peak resident memory (VmHWM) when the invocation ended. On FC
 	// with instanceConcurrency above 1 it is the instance's peak, shared by overlapping invocations.

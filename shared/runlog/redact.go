@@ -50,5 +50,12 @@ func Redact(text string, secrets ...string) string {
 // Redacted returns a copy of r whose free text (the error) has secrets masked by Redact.
 func (r Record) Redacted(secrets ...string) Record {
 	r.Error = Redact(r.Error, secrets...)
+	if len(r.Warnings) > 0 {
+		w := make([]string, len(r.Warnings))
+		for i, s := range r.Warnings {
+			w[i] = Redact(s, secrets...)
+		}
+		r.Warnings = w
+	}
 	return r
 }

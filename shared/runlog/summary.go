@@ -92,6 +92,9 @@ func (r Record) attrs() []slog.Attr {
 	if r.MemoryMB > 0 {
 		a = append(a, slog.Int("memory_mb", r.MemoryMB))
 	}
+	if len(r.Warnings) > 0 {
+		a = append(a, slog.String("warnings", strings.Join(r.Warnings, "; ")))
+	}
 	if r.Error != "" {
 		a = append(a, slog.String("error", r.Error))
 	}

@@ -133,7 +133,7 @@ func raw(part int32, key string, ts time.Time, value []byte) *kgo.Record {
 // dial opens the window's Kafka source as the batch handler does: the job's kafkaConfig
 // properties, with the broker's address for the job's datasource.
 func (c *cluster) dial(ctx context.Context, k job.Kafka) (window.Source, error) {
-	cfg, err := kafka.ConfigFromProperties(c.addrs, k.Topic, k.KafkaConfig)
+	cfg, err := kafka.ReaderConfig(c.addrs, k.Topic, k.KafkaConfig)
 	if err != nil {
 		return nil, err
 	}

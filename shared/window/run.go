@@ -78,7 +78,14 @@ type Report struct {
 	// Lag is how many records the topic held past the window's end offsets when the window
 	// committed (the consumer lag alerts watch); nil when the high watermarks could not be read.
 	Lag *int64 `json:"lag,omitempty"`
+	// Warnings are what the run record should tell an operator: kafkaConfig properties the
+	// reader does not apply.
+	Warnings []string `json:"warnings,omitempty"`
 }
+
+// warner is a Source with notes for the run record (*kafka.Client: the kafkaConfig properties
+// it does not apply).
+type warner interface{ Warnings() []string }
 
 type runner struct {
 	env     Env
@@ -123,6 +130,9 @@ func Run(ctx context.Context, env Env, spec *job.Spec, tick time.Time, overrides
 	rep, err := r.run(ctx)
 	if rep != nil {
 		rep.Duration = time.Since(started)
+		if w, ok := r.src.(warner); ok {
+			rep.Warnings = append(w.Warnings(), rep.Warnings...)
+		}
 	}
 	if err != nil {
 		return rep, fmt.Errorf("job %s window %s: %w", spec.Name, j.At.Format(time.RFC3339), err)

@@ -177,7 +177,9 @@ func (h *Handler) dial(ctx context.Context, k job.Kafka) (window.Source, error) 
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := kafka.ConfigFromProperties(servers, k.Topic, props)
+	// The data source's kafkaConfig joins the job's here: ReaderConfig checks the merged names
+	// (the job's own were checked when it loaded) and keeps the warnings for the run record.
+	cfg, err := kafka.ReaderConfig(servers, k.Topic, props)
 	if err != nil {
 		return nil, err
 	}
