@@ -489,7 +489,9 @@ func canonFloat(f float64) string { return "f:" + strconv.FormatFloat(f, 'g', -1
 
 // canonFloat32 renders a FLOAT value at its stored precision: fcsync's reader returns 0.1 for
 // the float 0.1, Arrow readers 0.10000000149011612; both are the same float.
-func canonFloat32(f float64) string { return "f:" + strconv.FormatFloat(float64(float32(f)), 'g', -1, 32) }
+func canonFloat32(f float64) string {
+	return "f:" + strconv.FormatFloat(float64(float32(f)), 'g', -1, 32)
+}
 
 // canonJSON renders a value another reader printed as JSON (see testdata/hudirs/snapshot.py) for
 // a column of the given Arrow type.
