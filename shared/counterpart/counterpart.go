@@ -206,15 +206,26 @@ type Process struct {
 // process group of its own that dies with the test binary; the test's cleanup stops it.
 func Start(tb testing.TB, cmd *exec.Cmd) *Process {
 	tb.Helper()
-	log, err := os.CreateTemp(tb.TempDir(), filepath.Base(cmd.Path)+"-*.log")
+	p, err := StartShared(cmd, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Stop)
+	return p
+}
+
+// StartShared starts cmd as Start does, with its log in logDir, for a process that several
+// tests share (a Spark session): the caller stops it, e.g. from TestMain after m.Run.
+func StartShared(cmd *exec.Cmd, logDir string) (*Process, error) {
+	log, err := os.CreateTemp(logDir, filepath.Base(cmd.Path)+"-*.log")
+	if err != nil {
+		return nil, fmt.Errorf("counterpart: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		log.Close()
-		tb.Fatalf("counterpart: start %s: %v", cmd.Path, err)
+		return nil, fmt.Errorf("counterpart: start %s: %w", cmd.Path, err)
 	}
 	p := &Process{Cmd: cmd, Log: log.Name(), done: make(chan struct{})}
 	go func() {
@@ -222,8 +233,7 @@ func Start(tb testing.TB, cmd *exec.Cmd) *Process {
 		log.Close()
 		close(p.done)
 	}()
-	tb.Cleanup(p.Stop)
-	return p
+	return p, nil
 }
 
 // Exited reports whether the process has ended, and how.
