@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -148,6 +149,11 @@ func runBenchCDC(ctx context.Context, args []string, out io.Writer) error {
 		}
 	} else {
 		srv, err := mariadbtest.Start(ctx, mariadbtest.WithDir(filepath.Join(dir, "db")), mariadbtest.WithArgs("--max-binlog-size=268435456"))
+		if errors.Is(err, mariadbtest.ErrNotInstalled) {
+			// make bench runs on machines without a database server: say so and go on.
+			fmt.Fprintf(os.Stderr, "cdc bench skipped: %v (install mariadb-server or pass --dsn)\n", err)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("cdc bench: %w (or pass --dsn)", err)
 		}
