@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func (b *Broker) JavaProduce(ctx context.Context, topic, compression string, rec
 		in.WriteByte('\n')
 	}
 	args := append([]string{b.Addr(), topic, compression}, props...)
-	out, err := b.runJava(ctx, classes+string(os.PathListSeparator)+b.classpath, &in, "Produce", args...)
+	out, err := b.runJava(ctx, classes+string(os.PathListSeparator)+b.classpath, &in, quickJVM, "Produce", args...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka4test: Java producer (%s) to %s: %w", compression, topic, err)
 	}
@@ -91,21 +92,31 @@ func javaField(b []byte) string {
 }
 
 // RunJava runs a main class of the broker's classpath (a Kafka tool such as
-// org.apache.kafka.tools.ConsumerPerformance) and returns its standard output; its log goes to
-// tools.log in the broker's directory.
+// org.apache.kafka.tools.consumer.ConsoleConsumer) and returns its standard output; its log goes
+// to tools.log in the broker's directory. The JVM starts with its JIT limited to the first tier,
+// which starts short tools faster; use RunJavaTuned to measure throughput.
 func (b *Broker) RunJava(ctx context.Context, mainClass string, args ...string) ([]byte, error) {
-	return b.runJava(ctx, b.classpath, nil, mainClass, args...)
+	return b.runJava(ctx, b.classpath, nil, quickJVM, mainClass, args...)
 }
 
-func (b *Broker) runJava(ctx context.Context, classpath string, stdin *bytes.Buffer, mainClass string, args ...string) ([]byte, error) {
+// RunJavaTuned is RunJava with the JVM's default JIT and a 1 GB heap, for benchmarks such as
+// org.apache.kafka.tools.ConsumerPerformance.
+func (b *Broker) RunJavaTuned(ctx context.Context, mainClass string, args ...string) ([]byte, error) {
+	return b.runJava(ctx, b.classpath, nil, []string{"-Xmx1g"}, mainClass, args...)
+}
+
+// quickJVM starts a short-lived JVM faster: C1 only, the serial collector.
+var quickJVM = []string{"-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"}
+
+func (b *Broker) runJava(ctx context.Context, classpath string, stdin *bytes.Buffer, jvm []string, mainClass string, args ...string) ([]byte, error) {
 	logConfig := filepath.Join(b.Dir, "log4j2-tools.properties")
 	if _, err := os.Stat(logConfig); err != nil {
 		if err := os.WriteFile(logConfig, log4j(filepath.Join(b.Dir, "tools.log")), 0o644); err != nil {
 			return nil, fmt.Errorf("kafka4test: %w", err)
 		}
 	}
-	cmd := exec.CommandContext(ctx, b.java, append([]string{"-Xmx512m", "-Djava.awt.headless=true",
-		"-Dlog4j2.configurationFile=" + logConfig, "-cp", classpath, mainClass}, args...)...)
+	argv := append(slices.Clone(jvm), "-Djava.awt.headless=true", "-Dlog4j2.configurationFile="+logConfig, "-cp", classpath, mainClass)
+	cmd := exec.CommandContext(ctx, b.java, append(argv, args...)...)
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
