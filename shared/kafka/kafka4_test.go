@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"fmt"
 	"os"
@@ -303,5 +304,82 @@ func TestKafka4ReadsRecordsLargerThanTheFetchSize(t *testing.T) {
 	}
 	if col.max > 5 {
 		t.Errorf("a callback got %d records, want at most max.poll.records 5", col.max)
+	}
+}
+
+// requestLine is the part of a broker request log line the tests read.
+type requestLine struct {
+	Header struct {
+		APIKey  int16  `json:"requestApiKey"`
+		Version int16  `json:"requestApiVersion"`
+		Name    string `json:"requestApiKeyName"`
+	} `json:"requestHeader"`
+	Request struct {
+		MaxBytes int32 `json:"maxBytes"`
+		Topics   []struct {
+			Partitions []struct {
+				PartitionMaxBytes int32 `json:"partitionMaxBytes"`
+			} `json:"partitions"`
+		} `json:"topics"`
+	} `json:"request"`
+}
+
+func TestKafka4BrokerSeesTheClientIDAndFetchSizesOfKafkaConfig(t *testing.T) {
+	b := kafka4test.Shared(t)
+	topic := kafka4Topic(t, b, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := b.JavaProduce(ctx, topic, "lz4", richRecords(0, 50, time.UnixMilli(1_717_600_000_000))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLogLevel(ctx, "kafka.request.logger", "DEBUG"); err != nil {
+		t.Fatal(err)
+	}
+	clientID := fmt.Sprintf("fcsync-k4-props-%d", time.Now().UnixNano())
+	props := b.Props(kafka4test.SASLPlaintext, MechanismSCRAMSHA512)
+	props["client.id"] = clientID
+	props["max.partition.fetch.bytes"] = "65536"
+	props["fetch.max.bytes"] = "131072"
+	props["request.timeout.ms"] = "20000"
+	cl := dialKafka4(t, topic, props)
+	var col collector
+	_, err := cl.Read(ctx, map[int32]Range{0: {0, 50}}, col.fn)
+	if lerr := b.SetLogLevel(ctx, "kafka.request.logger", "INFO"); lerr != nil {
+		t.Error(lerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := b.RequestLog(clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]int16{}
+	fetches := 0
+	for _, line := range lines {
+		var rl requestLine
+		// The JSON follows "Completed request:"; the logger's name follows it.
+		if err := json.NewDecoder(strings.NewReader(line[strings.Index(line, "{"):])).Decode(&rl); err != nil {
+			t.Fatalf("request log line %q: %v", line, err)
+		}
+		versions[rl.Header.Name] = rl.Header.Version
+		if rl.Header.Name != "FETCH" {
+			continue
+		}
+		fetches++
+		if rl.Request.MaxBytes != 65536 || len(rl.Request.Topics) != 1 || rl.Request.Topics[0].Partitions[0].PartitionMaxBytes != 65536 {
+			t.Errorf("fetch asks for %d bytes, %+v per partition; want 65536 (the smaller of the two fetch properties)", rl.Request.MaxBytes, rl.Request.Topics)
+		}
+	}
+	if fetches == 0 {
+		t.Fatalf("the broker logged no fetch from client.id %s among %d requests", clientID, len(lines))
+	}
+	// The API versions fcsync's reader uses, as the broker saw them (the broker does not log the
+	// requests of a connection's set-up: API versions and the SASL exchange).
+	t.Logf("requests of client.id %s at the broker: %v", clientID, versions)
+	for _, api := range []string{"METADATA", "FETCH"} {
+		if _, ok := versions[api]; !ok {
+			t.Errorf("the broker logged no %s request of client.id %s (saw %v)", api, clientID, versions)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fcsync/fcsync/shared/counterpart"
@@ -117,6 +118,7 @@ func (b *Broker) runJava(ctx context.Context, classpath string, stdin *bytes.Buf
 	}
 	argv := append(slices.Clone(jvm), "-Djava.awt.headless=true", "-Dlog4j2.configurationFile="+logConfig, "-cp", classpath, mainClass)
 	cmd := exec.CommandContext(ctx, b.java, append(argv, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the caller
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
