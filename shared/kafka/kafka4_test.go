@@ -2,8 +2,8 @@ package kafka
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
