@@ -145,10 +145,8 @@ func TestKafka4ReadsExactRangesOverEverySecurityProtocol(t *testing.T) {
 	want := map[int32][]kafka4test.Record{0: richRecords(0, 60, base), 1: richRecords(1, 40, base.Add(time.Hour))}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for _, p := range []int32{0, 1} {
-		if _, err := b.JavaProduce(ctx, topic, "none", want[p]); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := b.JavaProduce(ctx, topic, "none", append(slices.Clone(want[0]), want[1]...)); err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
@@ -243,22 +241,27 @@ func TestKafka4RefusesAWrongPasswordWithoutShowingIt(t *testing.T) {
 func TestKafka4ReadsEveryCompressionCodecTheJavaProducerWrites(t *testing.T) {
 	b := kafka4test.Shared(t)
 	base := time.UnixMilli(1_717_300_000_000)
-	for _, codec := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
+	codecs := []string{"none", "gzip", "snappy", "lz4", "zstd"}
+	want := richRecords(0, 300, base)
+	// One topic per codec, written in one JVM.
+	var batches []kafka4test.Batch
+	for _, codec := range codecs {
+		batches = append(batches, kafka4test.Batch{Topic: kafka4Topic(t, b, 1), Compression: codec, Records: want})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	landed, err := b.JavaProduceBatches(ctx, batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, codec := range codecs {
 		t.Run(codec, func(t *testing.T) {
-			topic := kafka4Topic(t, b, 1)
-			want := richRecords(0, 300, base)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			got, err := b.JavaProduce(ctx, topic, codec, want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, p := range got {
-				if p.Offset != int64(i) {
-					t.Fatalf("record %d landed at offset %d", i, p.Offset)
+			for j, p := range landed[i] {
+				if p.Offset != int64(j) {
+					t.Fatalf("record %d landed at offset %d", j, p.Offset)
 				}
 			}
-			cl := dialKafka4(t, topic, b.Props(kafka4test.Plaintext, ""))
+			cl := dialKafka4(t, batches[i].Topic, b.Props(kafka4test.Plaintext, ""))
 			if n, compressed := rawBatches(t, cl, 0); compressed != (codec != "none") {
 				t.Fatalf("%d batches, compressed %v: the Java producer did not write %s batches", n, compressed, codec)
 			}
