@@ -26,10 +26,11 @@ demo: ## the main job end to end on embedded defaults
 # The stream benchmark's workload: the shop orders the peers were measured on (localrun gen-workload).
 STREAM_RECORDS ?= 200000
 
-bench: ## BENCH lines: window read (fcsync vs franz-go), stream batch (peers' workload), MaxCompute upload, cdc
+bench: ## BENCH lines: window read (fcsync vs franz-go; on Kafka 4 also vs the Java consumer), stream batch (peers' workload), MaxCompute upload, cdc
 	$(GO) build -o dist/benchread ./localrun/benchread
 	$(GO) build -o dist/localrun ./localrun
 	./dist/localrun bench --benchread dist/benchread
+	./dist/localrun bench-kafka4 --benchread dist/benchread
 	./dist/localrun gen-workload --records $(STREAM_RECORDS) --out dist/stream-workload >/dev/null
 	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000 --memory 128
 	$(GO) build -o dist/benchupload ./localrun/benchupload
