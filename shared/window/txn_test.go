@@ -237,8 +237,21 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 		w.write("", p, fmt.Sprintf("next-%d-0", p), at(10, 3, 0))     // the next window's time range
 	}
 	lso := maps.Clone(w.first["slow"])
-	h.mustRun(tick(10, 5))
+	rep := h.mustRun(tick(10, 5))
 	checkEnds(tick(10, 5), lso)
+	// The run record says what the open transaction holds back, and the lag counts it.
+	var wantLag int64
+	for p := range int32(2) {
+		hw := w.hwm(p)
+		wantLag += hw - lso[p]
+		want := fmt.Sprintf("partition %d: a transaction open since offset %d holds back the %d offsets up to the high watermark %d", p, lso[p], hw-lso[p], hw)
+		if !slices.ContainsFunc(rep.Warnings, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("warnings %q, want one with %q", rep.Warnings, want)
+		}
+	}
+	if rep.Lag == nil || *rep.Lag != wantLag {
+		t.Errorf("lag %v, want %d (up to the high watermarks)", rep.Lag, wantLag)
+	}
 	w.checkRows(t, h.rows(), h.newest())
 	if hw := w.hwm(0); hw <= lso[0] {
 		t.Fatalf("fixture: the high watermark %d is not past the open transaction's first offset %d", hw, lso[0])
@@ -259,7 +272,7 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 	}
 	h.hooks = nil
 	w.end("slow", true) // commits between the crash and the rerun: the plan stands
-	rep := h.mustRun(tick(10, 10))
+	rep = h.mustRun(tick(10, 10))
 	if !rep.Rerun {
 		t.Error("the second attempt of 10:10 did not use the first attempt's plan")
 	}
