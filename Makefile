@@ -27,10 +27,11 @@ demo: ## the main job end to end on embedded defaults
 WORKLOAD ?= $(abspath ../shared/bench/stream-workload)
 STREAM_RECORDS ?= 200000
 
-bench: ## BENCH lines: window read (fcsync vs franz-go), stream batch (peers' workload), MaxCompute upload, cdc
+bench: ## BENCH lines: window read (fcsync vs franz-go; on Kafka 4 also vs the Java consumer), stream batch (peers' workload), MaxCompute upload, cdc
 	$(GO) build -o dist/benchread ./localrun/benchread
 	$(GO) build -o dist/localrun ./localrun
 	./dist/localrun bench --benchread dist/benchread
+	./dist/localrun bench-kafka4 --benchread dist/benchread
 	mkdir -p dist/stream-workload
 	cd dist/stream-workload && python3 $(WORKLOAD)/gen_data.py $(STREAM_RECORDS) >/dev/null
 	./dist/localrun bench-stream --input dist/stream-workload/input.jsonl --batch 10000 --memory 128

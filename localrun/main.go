@@ -43,6 +43,7 @@ func init() {
 		{"status", "[--store DIR|oss://BUCKET/PREFIX] [--job NAME] [--limit N] [--alerts RULES.yaml [--from T1] [--at T2]] [--tz ZONE]", "recent runs from the run records as a table; with --alerts, what the alert rules would have sent", runStatus},
 		{"cdc", "--job FILE [--dsn DSN] [--brokers B] [--state DIR] [--budget D] [--follow] | bench [--events N]", "run a database-to-Kafka job through the cdc function (snapshot, then binlog changes); `cdc bench` measures events/s", runCDC},
 		{"bench", "[--records N]", "window-read benchmark: fcsync vs franz-go on one broker, and peak RSS of a full window", runBench},
+		{"bench-kafka4", "[--records N] [--rounds N]", "window-read benchmark on a real Kafka 4 broker: fcsync vs franz-go vs Kafka's Java consumer", runBenchKafka4},
 	}
 }
 

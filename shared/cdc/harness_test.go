@@ -24,6 +24,7 @@ import (
 	"github.com/fcsync/fcsync/shared/cdc"
 	"github.com/fcsync/fcsync/shared/cdc/mariadbtest"
 	"github.com/fcsync/fcsync/shared/kafka"
+	"github.com/fcsync/fcsync/shared/kafka/kafka4test"
 	"github.com/fcsync/fcsync/shared/objstore"
 )
 
@@ -46,6 +47,7 @@ func TestMain(m *testing.M) {
 	if srv != nil {
 		srv.Close()
 	}
+	kafka4test.StopShared()
 	os.Exit(code)
 }
 

@@ -208,7 +208,7 @@ func (p *producer) produce(ctx context.Context, recs []record.Record) error {
 }
 
 func (p *producer) producePartition(ctx context.Context, tp topicPartition, recs []record.Record, idx []int) error {
-	batch := make([]kafkago.Record, 0, min(len(idx), maxRequestRecords))
+	batch := make([]*record.Record, 0, min(len(idx), maxRequestRecords))
 	for start := 0; start < len(idx); {
 		batch = batch[:0]
 		size := 0
@@ -219,14 +219,7 @@ func (p *producer) producePartition(ctx context.Context, tp topicPartition, recs
 			if len(batch) > 0 && size+n > maxRequestBytes {
 				break
 			}
-			kr := kafkago.Record{Time: r.Timestamp, Value: kafkago.NewBytes(r.Value)}
-			if r.Key != nil {
-				kr.Key = kafkago.NewBytes(r.Key)
-			}
-			for _, h := range r.Headers {
-				kr.Headers = append(kr.Headers, kafkago.Header{Key: h.Key, Value: h.Value})
-			}
-			batch = append(batch, kr)
+			batch = append(batch, r)
 			size += n
 			end++
 		}
@@ -238,18 +231,38 @@ func (p *producer) producePartition(ctx context.Context, tp topicPartition, recs
 	return nil
 }
 
-func (p *producer) send(ctx context.Context, tp topicPartition, batch []kafkago.Record) error {
+// kafkaRecords makes the kafka-go records of one produce attempt. kafka-go's record keys and
+// values are readers that a request drains, so every attempt needs records of its own: a retry
+// with the first attempt's records would write empty keys and values.
+func kafkaRecords(batch []*record.Record, out []kafkago.Record) []kafkago.Record {
+	out = out[:0]
+	for _, r := range batch {
+		kr := kafkago.Record{Time: r.Timestamp, Value: kafkago.NewBytes(r.Value)}
+		if r.Key != nil {
+			kr.Key = kafkago.NewBytes(r.Key)
+		}
+		for _, h := range r.Headers {
+			kr.Headers = append(kr.Headers, kafkago.Header{Key: h.Key, Value: h.Value})
+		}
+		out = append(out, kr)
+	}
+	return out
+}
+
+func (p *producer) send(ctx context.Context, tp topicPartition, batch []*record.Record) error {
 	var err error
+	var krecs []kafkago.Record
 	for attempt := 0; attempt < produceAttempts; attempt++ {
 		if attempt > 0 && !sleepCtx(ctx, backoff(attempt)) {
 			break
 		}
+		krecs = kafkaRecords(batch, krecs)
 		var res *kafkago.ProduceResponse
 		res, err = p.client.Produce(ctx, &kafkago.ProduceRequest{
 			Topic:        tp.topic,
 			Partition:    int(tp.partition),
 			RequiredAcks: kafkago.RequireAll,
-			Records:      kafkago.NewRecordReader(batch...),
+			Records:      kafkago.NewRecordReader(krecs...),
 			Compression:  p.comp,
 		})
 		if err == nil && res != nil {

@@ -8,7 +8,10 @@
 // Jars resolves Maven artifacts on first use. A missing counterpart skips the test, unless
 // FCSYNC_REQUIRE_INTEROP=1 (as in CI) makes it a failure.
 //
-// Only tests and benchmarks import this package; the functions never do.
+// Only tests, benchmarks and localrun's bench import this package; the functions never do.
+// The TB functions (Java, Jars, Start) fail or skip the test; FindJava, ResolveJars and Launch
+// are the same without a testing.TB, for a command such as localrun bench, and return errors
+// wrapping ErrMissing for a counterpart that is not installed.
 package counterpart
 
 import (
@@ -31,8 +34,19 @@ import (
 // RequireEnv is the environment variable that turns a missing counterpart into a test failure.
 const RequireEnv = "FCSYNC_REQUIRE_INTEROP"
 
+// ErrMissing is wrapped by the errors of FindJava and ResolveJars when java or mvn is not installed.
+var ErrMissing = errors.New("counterpart not installed")
+
+// TB is the part of testing.TB that Missing uses, so that helpers outside test files can pass
+// a testing.TB on without importing testing.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+}
+
 // Missing skips tb for a counterpart that is not available, or fails it when RequireEnv is 1.
-func Missing(tb testing.TB, format string, args ...any) {
+func Missing(tb TB, format string, args ...any) {
 	tb.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv(RequireEnv) == "1" {
@@ -63,15 +77,24 @@ func Root() (string, error) {
 // Cache returns the directory .cache/name in the repository root, created if missing.
 func Cache(tb testing.TB, name string) string {
 	tb.Helper()
-	root, err := Root()
+	dir, err := CacheDir(name)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return dir
+}
+
+// CacheDir is Cache without a testing.TB.
+func CacheDir(name string) (string, error) {
+	root, err := Root()
+	if err != nil {
+		return "", err
+	}
 	dir := filepath.Join(root, ".cache", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
+		return "", fmt.Errorf("counterpart: %w", err)
 	}
-	return dir
+	return dir, nil
 }
 
 // Python returns an interpreter that imports every module named, looked for in
@@ -106,16 +129,30 @@ func Python(tb testing.TB, modules ...string) string {
 // Java returns the java launcher: $JAVA_HOME/bin/java, or java on PATH.
 func Java(tb testing.TB) string {
 	tb.Helper()
-	if h := os.Getenv("JAVA_HOME"); h != "" {
-		if p := filepath.Join(h, "bin", "java"); isExec(p) {
-			return p
-		}
-	}
-	p, err := exec.LookPath("java")
+	p, err := FindJava()
 	if err != nil {
-		Missing(tb, "java not found")
+		Missing(tb, "%v", err)
 	}
 	return p
+}
+
+// FindJava is Java without a testing.TB.
+func FindJava() (string, error) { return findJDKTool("java") }
+
+// FindJavac returns the Java compiler, looked for as FindJava looks for java.
+func FindJavac() (string, error) { return findJDKTool("javac") }
+
+func findJDKTool(name string) (string, error) {
+	if h := os.Getenv("JAVA_HOME"); h != "" {
+		if p := filepath.Join(h, "bin", name); isExec(p) {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s not found (JAVA_HOME unset or without it, and not on PATH)", ErrMissing, name)
+	}
+	return p, nil
 }
 
 var jarsMu sync.Mutex
@@ -126,50 +163,67 @@ var jarsMu sync.Mutex
 // jars in place. Test binaries running at once are serialised by a lock file.
 func Jars(tb testing.TB, name string, coords ...string) string {
 	tb.Helper()
+	cp, err := ResolveJars(name, coords...)
+	if errors.Is(err, ErrMissing) {
+		Missing(tb, "%v", err)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cp
+}
+
+// ResolveJars is Jars without a testing.TB; it logs nothing.
+func ResolveJars(name string, coords ...string) (string, error) {
 	jarsMu.Lock()
 	defer jarsMu.Unlock()
-	base := Cache(tb, "jars")
+	base, err := CacheDir("jars")
+	if err != nil {
+		return "", err
+	}
 	dir := filepath.Join(base, name)
 	sum := sha256.Sum256([]byte(strings.Join(coords, "\n")))
 	stamp := hex.EncodeToString(sum[:8])
 	lock, err := os.OpenFile(filepath.Join(base, name+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
-		tb.Fatal(err)
+		return "", fmt.Errorf("counterpart: %w", err)
 	}
 	defer lock.Close()
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		tb.Fatal(err)
+		return "", fmt.Errorf("counterpart: lock %s: %w", lock.Name(), err)
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	done := filepath.Join(dir, ".resolved")
 	if b, err := os.ReadFile(done); err != nil || strings.TrimSpace(string(b)) != stamp {
 		mvn, err := exec.LookPath("mvn")
 		if err != nil {
-			Missing(tb, "mvn not found, needed to resolve %s", strings.Join(coords, " "))
+			return "", fmt.Errorf("%w: mvn not found, needed to resolve %s", ErrMissing, strings.Join(coords, " "))
+		}
+		m2, err := CacheDir("m2")
+		if err != nil {
+			return "", err
 		}
 		if err := os.RemoveAll(dir); err != nil {
-			tb.Fatal(err)
+			return "", fmt.Errorf("counterpart: %w", err)
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.Fatal(err)
+			return "", fmt.Errorf("counterpart: %w", err)
 		}
 		pom := filepath.Join(dir, "pom.xml")
 		if err := os.WriteFile(pom, pomFor(name, coords), 0o644); err != nil {
-			tb.Fatal(err)
+			return "", fmt.Errorf("counterpart: %w", err)
 		}
-		start := time.Now()
 		cmd := exec.Command(mvn, "-B", "-q", "-f", pom,
-			"-Dmaven.repo.local="+Cache(tb, "m2"),
+			"-Dmaven.repo.local="+m2,
 			"dependency:copy-dependencies", "-DincludeScope=runtime", "-DoutputDirectory="+filepath.Join(dir, "lib"))
 		if out, err := cmd.CombinedOutput(); err != nil {
-			tb.Fatalf("counterpart: resolving %s with mvn: %v\n%s", strings.Join(coords, " "), err, tail(out, 4000))
+			return "", fmt.Errorf("counterpart: resolving %s with mvn: %v\n%s", strings.Join(coords, " "), err, tail(out, 4000))
 		}
 		if err := os.WriteFile(done, []byte(stamp+"\n"), 0o644); err != nil {
-			tb.Fatal(err)
+			return "", fmt.Errorf("counterpart: %w", err)
 		}
-		tb.Logf("counterpart: resolved %s into %s in %s", name, dir, time.Since(start).Round(time.Second))
 	}
-	return filepath.Join(dir, "lib", "*")
+	return filepath.Join(dir, "lib", "*"), nil
 }
 
 func pomFor(name string, coords []string) []byte {
@@ -206,15 +260,26 @@ type Process struct {
 // process group of its own that dies with the test binary; the test's cleanup stops it.
 func Start(tb testing.TB, cmd *exec.Cmd) *Process {
 	tb.Helper()
-	log, err := os.CreateTemp(tb.TempDir(), filepath.Base(cmd.Path)+"-*.log")
+	p, err := Launch(cmd, tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Stop)
+	return p
+}
+
+// Launch is Start without a testing.TB: the log file goes into logDir, and the caller stops
+// the process with Stop.
+func Launch(cmd *exec.Cmd, logDir string) (*Process, error) {
+	log, err := os.CreateTemp(logDir, filepath.Base(cmd.Path)+"-*.log")
+	if err != nil {
+		return nil, fmt.Errorf("counterpart: %w", err)
 	}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		log.Close()
-		tb.Fatalf("counterpart: start %s: %v", cmd.Path, err)
+		return nil, fmt.Errorf("counterpart: start %s: %w", cmd.Path, err)
 	}
 	p := &Process{Cmd: cmd, Log: log.Name(), done: make(chan struct{})}
 	go func() {
@@ -222,8 +287,7 @@ func Start(tb testing.TB, cmd *exec.Cmd) *Process {
 		log.Close()
 		close(p.done)
 	}()
-	tb.Cleanup(p.Stop)
-	return p
+	return p, nil
 }
 
 // Exited reports whether the process has ended, and how.
