@@ -163,8 +163,9 @@ func readFranz(ctx context.Context, brokers []string, topic string) (int64, floa
 	if len(offsets) == 0 {
 		return 0, 0, nil
 	}
+	// read_committed, as fcsync's reader reads by default.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID("benchread-franz"),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}))
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets}), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -160,6 +160,18 @@ func (c *Client) Latest(ctx context.Context, parts []int32) (map[int32]int64, er
 	return c.listOffsets(ctx, parts, kafkago.LastOffset, "latest")
 }
 
+// HighWatermarks returns the high watermark of each partition, whatever the
+// isolation level: the offset the next record will get. Under read_committed
+// the records from Latest up to it wait for an open transaction to end.
+func (c *Client) HighWatermarks(ctx context.Context, parts []int32) (map[int32]int64, error) {
+	if c.cfg.ReadUncommitted {
+		return c.Latest(ctx, parts)
+	}
+	u := *c
+	u.cfg.ReadUncommitted = true
+	return u.listOffsets(ctx, parts, kafkago.LastOffset, "high watermark")
+}
+
 // OffsetsForTime returns, per partition, the first offset whose record
 // timestamp is at or after t, or Latest when there is none. Under
 // read_committed an offset at or past the last stable offset counts as none

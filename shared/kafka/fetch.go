@@ -29,10 +29,11 @@ import (
 // Fetch themselves: kafka-go's decoders either lose the difference between a
 // null and an empty key or value and hand control records over as data
 // (Conn.ReadBatch), or decode several times slower than a broker serves
-// (Client.Fetch); neither drops the records of aborted transactions
-// (kafka-go's Reader fetches read_committed but delivers every record it
-// gets). Connection set-up (TLS, API versions, SASL) and decompression are
-// kafka-go's.
+// (Client.Fetch); and none of them drops the records of aborted
+// transactions: kafka-go parses a Fetch response's aborted transactions and
+// discards them (read.go), so even its Reader set to ReadCommitted delivers
+// what a read_committed broker sends of aborted transactions. Connection
+// set-up (TLS, API versions, SASL) and decompression are kafka-go's.
 
 const (
 	apiFetch     = 1

@@ -20,7 +20,8 @@ import (
 // offset holds, so that a test can state exactly what a read must deliver.
 type txnLog struct {
 	t       testing.TB
-	c       *kfake.Cluster
+	addrs   []string
+	topic   string
 	plain   *kgo.Client
 	txns    map[string]*kgo.Client
 	p       int32
@@ -28,17 +29,33 @@ type txnLog struct {
 	offsets map[int64]string // offset → value ("" for a marker)
 	open    map[string][]int64
 	fate    map[int64]string // offset → committed, aborted, open, plain, marker
+	ru      *Client          // read_uncommitted, for the high watermark
 }
 
 func newTxnLog(t testing.TB, c *kfake.Cluster, p int32) *txnLog {
-	l := &txnLog{t: t, c: c, p: p, txns: map[string]*kgo.Client{}, offsets: map[int64]string{},
+	return newTxnLogAt(t, c.ListenAddrs(), testTopic, p)
+}
+
+func newTxnLogAt(t testing.TB, addrs []string, topic string, p int32) *txnLog {
+	l := &txnLog{t: t, addrs: addrs, topic: topic, p: p, txns: map[string]*kgo.Client{}, offsets: map[int64]string{},
 		open: map[string][]int64{}, fate: map[int64]string{}}
 	l.plain = l.client()
 	return l
 }
 
+// dial is a client of the log's topic.
+func (l *txnLog) dial(uncommitted bool) *Client {
+	l.t.Helper()
+	kc, err := Dial(context.Background(), Config{Brokers: l.addrs, Topic: l.topic, ReadUncommitted: uncommitted})
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { kc.Close() })
+	return kc
+}
+
 func (l *txnLog) client(opts ...kgo.Opt) *kgo.Client {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(l.c.ListenAddrs()...), kgo.DefaultProduceTopic(testTopic),
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(l.addrs...), kgo.DefaultProduceTopic(l.topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner())}, opts...)...)
 	if err != nil {
 		l.t.Fatal(err)
@@ -82,7 +99,9 @@ func (l *txnLog) write(id, v string) int64 {
 	return r.Offset
 }
 
-// end commits or aborts id's transaction; its marker takes the next offset.
+// end commits or aborts id's transaction; its marker takes the next offset. A broker writes
+// the marker after EndTxn was answered (kfake before): end waits until it is there, so that
+// the next record comes after it.
 func (l *txnLog) end(id string, commit bool) {
 	l.t.Helper()
 	fate, how := "aborted", kgo.TryAbort
@@ -91,6 +110,23 @@ func (l *txnLog) end(id string, commit bool) {
 	}
 	if err := l.txns[id].EndTransaction(context.Background(), how); err != nil {
 		l.t.Fatal(err)
+	}
+	if l.ru == nil {
+		l.ru = l.dial(true)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		hw, err := l.ru.Latest(context.Background(), []int32{l.p})
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		if hw[l.p] == l.next+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("the marker of %s is not at offset %d after 30 s (high watermark %d)", id, l.next, hw[l.p])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	for _, o := range l.open[id] {
 		l.fate[o] = fate
@@ -153,7 +189,11 @@ func interleaved(l *txnLog) {
 
 func TestReadCommittedDeliversExactlyTheCommittedRecordsOfInterleavedTransactions(t *testing.T) {
 	c := newCluster(t)
-	l := newTxnLog(t, c, 0)
+	readInterleaved(t, newTxnLog(t, c, 0))
+}
+
+// readInterleaved writes interleaved(l) and reads it from every start offset.
+func readInterleaved(t *testing.T, l *txnLog) {
 	interleaved(l)
 	end := l.next // 19
 	tests := []struct {
@@ -168,7 +208,7 @@ func TestReadCommittedDeliversExactlyTheCommittedRecordsOfInterleavedTransaction
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			kc := dial(t, c, func(cfg *Config) { cfg.ReadUncommitted = tt.uncommitted })
+			kc := l.dial(tt.uncommitted)
 			// Every start offset: inside an aborted transaction, on a
 			// marker, between transactions.
 			for from := int64(0); from < end; from++ {
@@ -198,8 +238,10 @@ func TestReadCommittedDeliversExactlyTheCommittedRecordsOfInterleavedTransaction
 }
 
 func TestLatestIsTheLastStableOffsetWhileATransactionIsOpen(t *testing.T) {
-	c := newCluster(t)
-	l := newTxnLog(t, c, 0)
+	latestWhileOpen(t, newTxnLog(t, newCluster(t), 0))
+}
+
+func latestWhileOpen(t *testing.T, l *txnLog) {
 	l.write("", "plain-0")
 	l.write("", "plain-1")
 	l.write("a", "a-0") // 2: opens a transaction
@@ -208,8 +250,8 @@ func TestLatestIsTheLastStableOffsetWhileATransactionIsOpen(t *testing.T) {
 	l.end("b", true)    // 5
 	l.write("", "plain-3")
 	ctx := context.Background()
-	committed := dial(t, c)
-	uncommitted := dial(t, c, func(cfg *Config) { cfg.ReadUncommitted = true })
+	committed := l.dial(false)
+	uncommitted := l.dial(true)
 	lookups := []struct {
 		name string
 		kc   *Client
@@ -248,12 +290,14 @@ func TestLatestIsTheLastStableOffsetWhileATransactionIsOpen(t *testing.T) {
 }
 
 func TestReadCommittedPastAnOpenTransactionWaitsForItsCommit(t *testing.T) {
-	c := newCluster(t)
-	l := newTxnLog(t, c, 0)
+	readPastOpen(t, newTxnLog(t, newCluster(t), 0))
+}
+
+func readPastOpen(t *testing.T, l *txnLog) {
 	l.write("", "plain-0")
 	l.write("a", "a-0")
 	l.write("", "plain-1")
-	kc := dial(t, c)
+	kc := l.dial(false)
 	var col collector
 	done := make(chan error, 1)
 	var st Stats

@@ -86,7 +86,8 @@ func TestFromWindowRecordsTheWindowReport(t *testing.T) {
 	rep := &window.Report{Job: "orders_5min", Tick: tick, Partition: "ds=202406010952", Rerun: true,
 		Ranges:   map[int32]kafka.Range{1: {Start: 7, End: 9}, 0: {Start: 100, End: 200}},
 		Counts:   window.Counts{Read: 102, Written: 95, Dirty: 7, Late: 4},
-		DirtyKey: "dirty/orders_5min/x.jsonl"}
+		DirtyKey: "dirty/orders_5min/x.jsonl",
+		Warnings: []string{"kafkaConfig session.timeout.ms is not applied: windows read their planned offsets without joining the consumer group"}}
 	inv := Invocation{Function: "batch", ID: "req", Retry: 1, Started: t0, Finished: t0.Add(time.Second),
 		MemoryMB: 512, Timeout: 15 * time.Minute, PeakMemoryMB: 88}
 	got := FromWindow("orders_5min", rep, nil, inv)
@@ -95,7 +96,7 @@ func TestFromWindowRecordsTheWindowReport(t *testing.T) {
 		Window:  &Window{Tick: tick, Partition: "ds=202406010952", Rerun: true},
 		Offsets: []Range{{Partition: 0, Start: 100, End: 200}, {Partition: 1, Start: 7, End: 9}},
 		Counts:  Counts{Read: 102, Written: 95, Dirty: 7, Late: 4}, DataTime: tick, DirtyKey: "dirty/orders_5min/x.jsonl",
-		PeakMemoryMB: 88, MemoryMB: 512, TimeoutMS: 900000}
+		PeakMemoryMB: 88, MemoryMB: 512, TimeoutMS: 900000, Warnings: rep.Warnings}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromWindow =\n%+v\nwant\n%+v", got, want)
 	}

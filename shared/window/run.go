@@ -178,7 +178,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("state commit: %w", err)
 	}
-	rep.Lag = r.lag(ctx, p.Ranges)
+	var held []string
+	rep.Lag, held = r.lag(ctx, p.Ranges)
+	rep.Warnings = append(rep.Warnings, held...)
 	// A rerun of an older window must not move the group's offsets back behind later windows.
 	if g := r.job.Reader.GroupID; g != "" && newest {
 		ends := map[int32]int64{}
@@ -381,21 +383,40 @@ func rangesText(rs map[int32]kafka.Range) string {
 	return b.String()
 }
 
-// lag counts the records past the ranges' ends (nil when the high watermarks cannot be read:
-// the window is committed either way).
-func (r *runner) lag(ctx context.Context, ranges map[int32]kafka.Range) *int64 {
+// highWatermarks is a Source that tells the high watermarks apart from Latest (*kafka.Client:
+// under read_committed Latest is the last stable offset).
+type highWatermarks interface {
+	HighWatermarks(ctx context.Context, parts []int32) (map[int32]int64, error)
+}
+
+// lag counts the offsets past the ranges' ends up to the high watermarks, records held back by
+// an open transaction included (nil when the offsets cannot be read: the window is committed
+// either way). held names the partitions where an open transaction holds records back now.
+func (r *runner) lag(ctx context.Context, ranges map[int32]kafka.Range) (lag *int64, held []string) {
 	parts := make([]int32, 0, len(ranges))
 	for part := range ranges {
 		parts = append(parts, part)
 	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
 	latest, err := r.src.Latest(ctx, parts)
 	if err != nil {
 		r.log.Warn("high watermarks for the lag not read", "err", err.Error())
-		return nil
+		return nil, nil
+	}
+	hw := latest
+	if h, ok := r.src.(highWatermarks); ok {
+		if hw, err = h.HighWatermarks(ctx, parts); err != nil {
+			r.log.Warn("high watermarks for the lag not read", "err", err.Error())
+			return nil, nil
+		}
 	}
 	var n int64
-	for part, rg := range ranges {
-		n += max(0, latest[part]-rg.End)
+	for _, part := range parts {
+		n += max(0, hw[part]-ranges[part].End)
+		if hw[part] > latest[part] {
+			held = append(held, fmt.Sprintf("topic %s partition %d: a transaction open since offset %d holds back the %d offsets up to the high watermark %d; a later window reads them once it ends",
+				r.job.Reader.Topic, part, latest[part], hw[part]-latest[part], hw[part]))
+		}
 	}
-	return &n
+	return &n, held
 }

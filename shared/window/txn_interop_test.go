@@ -25,7 +25,7 @@ type librdkafkaTxns struct {
 	dir   string
 }
 
-func startLibrdkafkaTxns(t *testing.T, brokers []string, base time.Time) *librdkafkaTxns {
+func startLibrdkafkaTxns(t *testing.T, brokers []string, topicName string, base time.Time) *librdkafkaTxns {
 	t.Helper()
 	py := counterpart.Python(t, "confluent_kafka")
 	dir := t.TempDir()
@@ -33,7 +33,7 @@ func startLibrdkafkaTxns(t *testing.T, brokers []string, base time.Time) *librdk
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, filepath.Join("testdata", "txn_producer.py"), brokers[0], topic, strconv.FormatInt(base.UnixMilli(), 10), dir)
+	cmd := exec.Command(py, filepath.Join("testdata", "txn_producer.py"), brokers[0], topicName, strconv.FormatInt(base.UnixMilli(), 10), dir)
 	cmd.Stdin = r
 	p := counterpart.Start(t, cmd)
 	r.Close()
@@ -89,16 +89,20 @@ func (l *librdkafkaTxns) resume() {
 	}
 }
 
-// runLibrdkafkaTxnWindows is the librdkafka transaction scenario against the brokers of c:
-// window 10:05 while librdkafka's transaction is open, then 10:10 after it committed, then
-// reruns. After each, the table holds exactly the committed and plain orders below the
-// handed-off offsets, each once, at its offset, in the partition of its timestamp.
-func runLibrdkafkaTxnWindows(t *testing.T, c *cluster) {
-	h := newHarness(t, c, nil, loadJob(t))
-	w := newTxnTopic(t, c)
+// runLibrdkafkaTxnWindows is the librdkafka transaction scenario against the brokers of c,
+// whose topic topicName has two partitions: window 10:05 while librdkafka's transaction is open,
+// then 10:10 after it committed, then reruns. After each, the table holds exactly the committed
+// and plain orders below the handed-off offsets, each once, at its offset, in the partition of
+// its timestamp.
+func runLibrdkafkaTxnWindows(t *testing.T, c *cluster, topicName string) {
+	h := newHarness(t, c, nil, loadJob(t, set("reader.topic", topicName)))
+	w := newTxnTopic(t, c, topicName)
 	at, tick := nearFuture()
-	rk := startLibrdkafkaTxns(t, c.addrs, at(10, 0, 0))
+	rk := startLibrdkafkaTxns(t, c.addrs, topicName, at(10, 0, 0))
 	rk.wait("phase1.json", w)
+	for p := range int32(2) {
+		w.waitStable(p, w.recs["slow-"+strconv.Itoa(int(p))+"-0"].Offset)
+	}
 
 	h.mustRun(tick(10, 5))
 	for p, rg := range h.ranges(tick(10, 5)) {
@@ -111,6 +115,9 @@ func runLibrdkafkaTxnWindows(t *testing.T, c *cluster) {
 
 	rk.resume()
 	rk.wait("phase2.json", w)
+	for p := range int32(2) {
+		w.waitStable(p, -1)
+	}
 	h.mustRun(tick(10, 10))
 	for p, rg := range h.ranges(tick(10, 10)) {
 		if hw := w.hwm(p); rg.End != hw {
@@ -134,5 +141,5 @@ func runLibrdkafkaTxnWindows(t *testing.T, c *cluster) {
 // batches, committed and aborted ones interleaved, one left open over a window edge) land in
 // the table exactly as Kafka's read_committed defines, on kfake.
 func TestWindowsOverLibrdkafkaTransactions(t *testing.T) {
-	runLibrdkafkaTxnWindows(t, newCluster(t, 2))
+	runLibrdkafkaTxnWindows(t, newCluster(t, 2), topic)
 }

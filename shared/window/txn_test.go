@@ -37,6 +37,8 @@ func nearFuture() (at func(hh, mm, ss int) time.Time, tick func(hh, mm int) time
 type txnTopic struct {
 	t     testing.TB
 	c     *cluster
+	topic string
+	ru    *kafka.Client // read_uncommitted: the high watermarks
 	plain *kgo.Client
 	txns  map[string]*kgo.Client
 	open  map[string][]string // transactional id → orders of its open transaction
@@ -47,15 +49,22 @@ type txnTopic struct {
 	first map[string]map[int32]int64
 }
 
-func newTxnTopic(t testing.TB, c *cluster) *txnTopic {
-	w := &txnTopic{t: t, c: c, txns: map[string]*kgo.Client{}, open: map[string][]string{},
+func newTxnTopic(t testing.TB, c *cluster, topicName string) *txnTopic {
+	w := &txnTopic{t: t, c: c, topic: topicName, txns: map[string]*kgo.Client{}, open: map[string][]string{},
 		recs: map[string]*kgo.Record{}, fate: map[string]string{}, first: map[string]map[int32]int64{}}
 	w.plain = w.client()
+	cfg := kafka.Config{Brokers: c.addrs, Topic: topicName, ReadUncommitted: true}
+	ru, err := kafka.Dial(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ru.Close() })
+	w.ru = ru
 	return w
 }
 
 func (w *txnTopic) client(opts ...kgo.Opt) *kgo.Client {
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(w.c.addrs...), kgo.DefaultProduceTopic(topic),
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(w.c.addrs...), kgo.DefaultProduceTopic(w.topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks())}, opts...)...)
 	if err != nil {
 		w.t.Fatal(err)
@@ -82,7 +91,9 @@ func (w *txnTopic) write(txn string, p int32, id string, ts time.Time) {
 			w.first[txn] = map[int32]int64{}
 		}
 	}
-	r, err := cl.ProduceSync(context.Background(), order(p, id, ts, 7)).First()
+	rec := order(p, id, ts, 7)
+	rec.Topic = w.topic
+	r, err := cl.ProduceSync(context.Background(), rec).First()
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -97,15 +108,30 @@ func (w *txnTopic) write(txn string, p int32, id string, ts time.Time) {
 	}
 }
 
-// end commits or aborts txn's open transaction.
+// end commits or aborts txn's open transaction, and waits until its marker is in each of its
+// partitions: a broker writes markers after EndTxn answered (kfake before), and a record
+// written before its marker would take the offset the test expects the marker at.
 func (w *txnTopic) end(txn string, commit bool) {
 	w.t.Helper()
 	fate, how := "aborted", kgo.TryAbort
 	if commit {
 		fate, how = "committed", kgo.TryCommit
 	}
+	before := map[int32]int64{}
+	for p := range w.first[txn] {
+		before[p] = w.hwm(p)
+	}
 	if err := w.txns[txn].EndTransaction(context.Background(), how); err != nil {
 		w.t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for p, hw := range before {
+		for w.hwm(p) <= hw {
+			if time.Now().After(deadline) {
+				w.t.Fatalf("the marker of transaction %s is not in partition %d after 30 s", txn, p)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	for _, id := range w.open[txn] {
 		w.fate[id] = fate
@@ -126,11 +152,36 @@ func (w *txnTopic) ids(fates ...string) []string {
 	return out
 }
 
+// waitStable waits until the last stable offset of partition p is want (-1: the high
+// watermark, no transaction open): a broker writes transaction markers after the producer's
+// EndTxn was answered.
+func (w *txnTopic) waitStable(p int32, want int64) {
+	w.t.Helper()
+	rc, err := kafka.Dial(context.Background(), kafka.Config{Brokers: w.c.addrs, Topic: w.topic})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer rc.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l, err := rc.Latest(context.Background(), []int32{p})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if l[p] == want || want < 0 && l[p] == w.hwm(p) {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("partition %d: the last stable offset is %d after 30 s, want %d", p, l[p], want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // hwm is the high watermark of partition p (read_uncommitted's Latest).
 func (w *txnTopic) hwm(p int32) int64 {
 	w.t.Helper()
-	kc := w.c.client(w.t, map[string]string{"isolation.level": "read_uncommitted"})
-	l, err := kc.Latest(context.Background(), []int32{p})
+	l, err := w.ru.Latest(context.Background(), []int32{p})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -197,9 +248,14 @@ func (h *harness) ranges(tk time.Time) map[int32]kafka.Range {
 // committed and plain order exactly once, at its offset, in the partition of its own timestamp,
 // and no record of an aborted or open transaction.
 func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever(t *testing.T) {
-	c := newCluster(t, 2)
-	h := newHarness(t, c, nil, loadJob(t))
-	w := newTxnTopic(t, c)
+	runOpenTransactionWindows(t, newCluster(t, 2), topic)
+}
+
+// runOpenTransactionWindows is that scenario on the brokers of c, whose topic topicName has two
+// partitions.
+func runOpenTransactionWindows(t *testing.T, c *cluster, topicName string) {
+	h := newHarness(t, c, nil, loadJob(t, set("reader.topic", topicName)))
+	w := newTxnTopic(t, c, topicName)
 	at, tick := nearFuture() // shadow the harness's clock
 	checkEnds := func(tk time.Time, want map[int32]int64) {
 		t.Helper()
@@ -237,8 +293,21 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 		w.write("", p, fmt.Sprintf("next-%d-0", p), at(10, 3, 0))     // the next window's time range
 	}
 	lso := maps.Clone(w.first["slow"])
-	h.mustRun(tick(10, 5))
+	rep := h.mustRun(tick(10, 5))
 	checkEnds(tick(10, 5), lso)
+	// The run record says what the open transaction holds back, and the lag counts it.
+	var wantLag int64
+	for p := range int32(2) {
+		hw := w.hwm(p)
+		wantLag += hw - lso[p]
+		want := fmt.Sprintf("partition %d: a transaction open since offset %d holds back the %d offsets up to the high watermark %d", p, lso[p], hw-lso[p], hw)
+		if !slices.ContainsFunc(rep.Warnings, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Errorf("warnings %q, want one with %q", rep.Warnings, want)
+		}
+	}
+	if rep.Lag == nil || *rep.Lag != wantLag {
+		t.Errorf("lag %v, want %d (up to the high watermarks)", rep.Lag, wantLag)
+	}
 	w.checkRows(t, h.rows(), h.newest())
 	if hw := w.hwm(0); hw <= lso[0] {
 		t.Fatalf("fixture: the high watermark %d is not past the open transaction's first offset %d", hw, lso[0])
@@ -259,7 +328,7 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 	}
 	h.hooks = nil
 	w.end("slow", true) // commits between the crash and the rerun: the plan stands
-	rep := h.mustRun(tick(10, 10))
+	rep = h.mustRun(tick(10, 10))
 	if !rep.Rerun {
 		t.Error("the second attempt of 10:10 did not use the first attempt's plan")
 	}
@@ -304,7 +373,7 @@ func TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever
 func TestReadUncommittedWindowsEndAtTheHighWatermarkAndKeepAbortedRecords(t *testing.T) {
 	c := newCluster(t, 1)
 	h := newHarness(t, c, nil, loadJob(t, set("reader.kafkaConfig", map[string]any{"isolation.level": "read_uncommitted"})))
-	w := newTxnTopic(t, c)
+	w := newTxnTopic(t, c, topic)
 	at, tick := nearFuture() // shadow the harness's clock
 	w.write("", 0, "plain-0", at(9, 58, 0))
 	w.write("bad", 0, "bad-0", at(9, 58, 10))
