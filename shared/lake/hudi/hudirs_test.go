@@ -32,7 +32,7 @@ func TestHudiRsReadsEveryShapeAsFcsyncDoes(t *testing.T) {
 		t.Fatalf("hudi-rs reader: %v\n%s", err, stderr.String())
 	}
 	t.Logf("hudi-rs read %d tables in %s", len(tables), time.Since(start).Round(time.Millisecond))
-	got := parseReaderOutput(t, out, tables)
+	got := parseReaderOutput(t, out, tables, nil)
 	for _, rt := range tables {
 		t.Run(rt.shape.name, func(t *testing.T) {
 			o := got[rt.dir]
@@ -42,7 +42,7 @@ func TestHudiRsReadsEveryShapeAsFcsyncDoes(t *testing.T) {
 				}
 				return
 			}
-			rt.compare(t, "hudi-rs", o)
+			rt.compare(t, "hudi-rs", o, rt.types)
 		})
 	}
 }

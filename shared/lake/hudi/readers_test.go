@@ -346,10 +346,11 @@ func (c *dieAfter) Delete(ctx context.Context, k string) error {
 // readerTable is a shape written into a directory, with fcsync's reading of it.
 type readerTable struct {
 	shape readerShape
-	dir   string            // the table's directory
-	types map[string]string // column -> the Arrow type its schema type maps to
-	cols  []string          // the snapshot's columns
-	want  []string          // fcsync's rows, canonical (see canonRow), sorted
+	dir   string                 // the table's directory
+	types map[string]string      // column -> the Arrow type its schema type maps to
+	cols  []string               // the snapshot's columns
+	sch   map[string]schema.Type // data column -> its type (meta columns: "")
+	want  []string               // fcsync's rows, canonical (see canonRow), sorted
 }
 
 // writeReaderTables writes every shape into its own directory under base and reads each with
@@ -399,6 +400,7 @@ func (rt *readerTable) read(t *testing.T, s objstore.Store) {
 	for _, c := range tbl.Columns() {
 		colType[c.Name] = c.Type
 	}
+	rt.sch = colType
 	for _, c := range snap.Columns() {
 		rt.types[c] = arrowType(colType[c]) // meta columns: "" -> string
 	}
@@ -569,8 +571,8 @@ type readerOutput struct {
 }
 
 // compare checks another reader's output against fcsync's reading: the same columns with the
-// Arrow types the schema maps to, and the same rows, value for value.
-func (rt *readerTable) compare(t *testing.T, reader string, got *readerOutput) {
+// types given (column -> the type the reader reports), and the same rows, value for value.
+func (rt *readerTable) compare(t *testing.T, reader string, got *readerOutput, types map[string]string) {
 	t.Helper()
 	if got == nil {
 		t.Fatalf("%s printed nothing for the table", reader)
@@ -578,7 +580,7 @@ func (rt *readerTable) compare(t *testing.T, reader string, got *readerOutput) {
 	if got.err != "" {
 		t.Fatalf("%s failed: %s", reader, got.err)
 	}
-	for c, want := range rt.types {
+	for c, want := range types {
 		if g, ok := got.types[c]; !ok {
 			t.Errorf("%s has no column %s", reader, c)
 		} else if g != want {
@@ -586,7 +588,7 @@ func (rt *readerTable) compare(t *testing.T, reader string, got *readerOutput) {
 		}
 	}
 	for c := range got.types {
-		if _, ok := rt.types[c]; !ok {
+		if _, ok := types[c]; !ok {
 			t.Errorf("%s has column %s, fcsync's reader has not", reader, c)
 		}
 	}
@@ -621,15 +623,20 @@ func diffSorted(a, b []string) (onlyA, onlyB []string) {
 	return onlyA, onlyB
 }
 
-// parseReaderOutput reads JSON lines {"table", "types"|"row"|"error"} into outputs by table,
-// rendering rows with canonJSON in the columns order of want (so the lines compare with
-// fcsync's).
-func parseReaderOutput(t *testing.T, out []byte, tables []*readerTable) map[string]*readerOutput {
+// parseReaderOutput reads JSON lines {"table", "types"|"row"|"error"} into outputs by table
+// (named by directory), rendering values with canonJSON in the snapshot's column order, so the
+// rows compare with fcsync's. decode gives the Arrow type a column's values are decoded as,
+// from the type the reader reported (nil: the reported type).
+func parseReaderOutput(t *testing.T, out []byte, tables []*readerTable, decode func(rt *readerTable, col, reported string) string) map[string]*readerOutput {
 	t.Helper()
+	byDir := map[string]*readerTable{}
+	for _, rt := range tables {
+		byDir[rt.dir] = rt
+	}
 	res := map[string]*readerOutput{}
 	for _, line := range strings.Split(string(out), "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
+		if !strings.HasPrefix(line, "{") {
+			continue // log lines
 		}
 		var m struct {
 			Table string                     `json:"table"`
@@ -639,6 +646,10 @@ func parseReaderOutput(t *testing.T, out []byte, tables []*readerTable) map[stri
 		}
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("reader output %q: %v", line, err)
+		}
+		rt := byDir[m.Table]
+		if rt == nil {
+			t.Fatalf("reader output for an unknown table: %q", line)
 		}
 		o := res[m.Table]
 		if o == nil {
@@ -653,19 +664,17 @@ func parseReaderOutput(t *testing.T, out []byte, tables []*readerTable) map[stri
 		case m.Row != nil:
 			vals := map[string]string{}
 			for c, raw := range m.Row {
-				v, err := canonJSON(o.types[c], raw)
+				typ := o.types[c]
+				if decode != nil {
+					typ = decode(rt, c, typ)
+				}
+				v, err := canonJSON(typ, raw)
 				if err != nil {
 					v = "?:" + err.Error()
 				}
 				vals[c] = v
 			}
-			var cols []string
-			for _, rt := range tables {
-				if rt.dir == m.Table {
-					cols = rt.cols
-				}
-			}
-			o.rows = append(o.rows, canonRow(cols, vals))
+			o.rows = append(o.rows, canonRow(rt.cols, vals))
 		}
 	}
 	for _, o := range res {
