@@ -70,15 +70,13 @@ func hiveReads(t schema.Type) string {
 	return hiveType(t)
 }
 
-// TestHiveMRReadsEveryShapeAsFcsyncDoes writes every table shape fcsync produces and reads
-// them all in one JVM through Hudi 0.12's HoodieParquetInputFormat (getSplits over the base
+// readWithHiveMR reads every table in one JVM through Hudi 0.12's HoodieParquetInputFormat (getSplits over the base
 // path, a record reader per split), as Hive and MaxCompute's Hudi external tables read them,
 // and requires the rows fcsync's reader returns, value for value. Hudi 0.12 writes table
 // version 5; it reads fcsync's version 6 tables as they are.
-func TestHiveMRReadsEveryShapeAsFcsyncDoes(t *testing.T) {
+func readWithHiveMR(t *testing.T, tables []*readerTable) {
 	java := counterpart.Java(t)
 	cp := classpath(t, counterpart.Jars(t, "hivemr", hiveMRJars...), "hive-exec-")
-	tables := writeReaderTables(t, t.TempDir())
 	for _, rt := range tables {
 		// Hudi 0.12 knows table versions up to 5; its readers read version 6 tables.
 		props, err := os.ReadFile(filepath.Join(rt.dir, ".hoodie", "hoodie.properties"))

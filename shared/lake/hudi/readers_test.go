@@ -26,6 +26,15 @@ import (
 // real writer and renders fcsync's own reading of them (Snapshot, what `localrun query`
 // prints) in a canonical text form the other readers' output is rendered into too.
 
+// TestOtherReadersReadEveryShapeAsFcsyncDoes writes every table shape fcsync produces (see
+// readerShapes) once, and has hudi-rs (readWithHudiRs) and Hudi 0.12's Hive/MapReduce input
+// format (readWithHiveMR) read them at the same time, each in one process.
+func TestOtherReadersReadEveryShapeAsFcsyncDoes(t *testing.T) {
+	tables := writeReaderTables(t, t.TempDir())
+	t.Run("hudi-rs", func(t *testing.T) { t.Parallel(); readWithHudiRs(t, tables) })
+	t.Run("Hive MR", func(t *testing.T) { t.Parallel(); readWithHiveMR(t, tables) })
+}
+
 // readerColumns has a column of every type fcsync writes.
 var readerColumns = []schema.Column{
 	{Name: "id", Type: schema.BigInt},
