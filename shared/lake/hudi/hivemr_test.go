@@ -15,9 +15,12 @@ import (
 )
 
 // hiveMRJars is Hudi's Hive/MapReduce reader as MaxCompute documents it for Hudi external
-// tables (hudi-hadoop-mr 0.12.x), with the Hive it plugs into (hive-exec 2.3, a fat jar whose
-// declared dependencies are bundled) and the Parquet version Hudi 0.12 builds with. The
-// Hadoop 2.10 client comes with hudi-hadoop-mr. (hudi-hadoop-mr-bundle is not served here.)
+// tables (hudi-hadoop-mr 0.12.x), with the Hive it plugs into: hive-exec 2.3, a fat jar whose
+// declared dependencies are bundled, and first on the classpath, so its own Parquet (1.8)
+// reads the files as in a Hive 2.3 installation. Hudi's own classes need the Parquet and Avro
+// versions it builds with (parquet-avro 1.12 brings them); the Hadoop 2.10 client comes with
+// hudi-hadoop-mr. (hudi-hadoop-mr-bundle, which shades them, is not served here.) With
+// Parquet 1.12 first instead, as in Spark 3's built-in Hive 2.3.9, every shape reads the same.
 var hiveMRJars = []string{
 	"org.apache.hudi:hudi-hadoop-mr:0.12.3",
 	"org.apache.hive:hive-exec:2.3.9@jar",
@@ -126,22 +129,22 @@ func readWithHiveMR(t *testing.T, tables []*readerTable) {
 }
 
 // classpath expands a classpath of the form dir/* into its jars, those whose names start with
-// last at the end (a fat jar whose bundled copies of other libraries must not shadow theirs).
-func classpath(t *testing.T, glob, last string) string {
+// first in front (a fat jar whose bundled libraries must win, as in the deployment it comes from).
+func classpath(t *testing.T, glob, first string) string {
 	t.Helper()
 	jars, err := filepath.Glob(strings.TrimSuffix(glob, "*") + "*.jar")
 	if err != nil || len(jars) == 0 {
 		t.Fatalf("no jars in %s (%v)", glob, err)
 	}
 	slices.SortStableFunc(jars, func(a, b string) int {
-		la, lb := strings.HasPrefix(filepath.Base(a), last), strings.HasPrefix(filepath.Base(b), last)
+		fa, fb := strings.HasPrefix(filepath.Base(a), first), strings.HasPrefix(filepath.Base(b), first)
 		switch {
-		case la == lb:
+		case fa == fb:
 			return 0
-		case la:
-			return 1
+		case fa:
+			return -1
 		}
-		return -1
+		return 1
 	})
 	return strings.Join(jars, string(filepath.ListSeparator))
 }

@@ -369,9 +369,9 @@ func (bw *baseWriter) finish() ([]byte, *fileKeys, error) {
 
 // dropTypeLengths rewrites the footer of a Parquet file parquet-go wrote without the
 // type_length it sets on every schema element of a fixed-width type (64 for INT64, 1 for
-// BOOLEAN...). The format allows it there (a bit width), but parquet-mr keeps it in the
-// column's type, so the type no longer equals one parsed from the schema's text, which Hive's
-// Parquet reader compares it with: Hudi's HoodieParquetInputFormat then fails with "Group type
+// BOOLEAN...). The format allows it there (a bit width), but parquet-mr (1.8 as Hive 2.3 bundles
+// it, and 1.12) keeps it in the column's type, so the type no longer equals one parsed from the
+// schema's text, which Hive's Parquet reader compares it with: Hudi's HoodieParquetInputFormat then fails with "Group type
 // [...] does not contain requested field" (hivemr_test.go). parquet-mr and Arrow set it only on
 // FIXED_LEN_BYTE_ARRAY columns, where it is the values' byte length; so does this.
 func dropTypeLengths(b []byte) ([]byte, error) {

@@ -44,15 +44,20 @@ import org.apache.hadoop.mapred.Reporter;
 import org.apache.hudi.hadoop.HoodieParquetInputFormat;
 
 public class HiveMRSnapshot {
+  // The JSON lines go to the real standard output; anything the libraries print (Parquet 1.8
+  // logs to System.out) goes to standard error.
+  static final java.io.PrintStream OUT = System.out;
+
   public static void main(String[] args) throws Exception {
+    System.setOut(System.err);
     for (int i = 0; i + 3 < args.length; i += 4) {
       String name = args[i];
       try {
         read(name, args[i + 1], args[i + 2].split(","), args[i + 3].split(":"));
       } catch (Throwable e) {
-        System.out.println("{\"table\":" + quote(name) + ",\"error\":" + quote(describe(e)) + "}");
+        OUT.println("{\"table\":" + quote(name) + ",\"error\":" + quote(describe(e)) + "}");
       }
-      System.out.flush();
+      OUT.flush();
     }
   }
 
@@ -97,9 +102,9 @@ public class HiveMRSnapshot {
     for (int c = 0; c < cols.length; c++) {
       t.append(c == 0 ? "" : ",").append(quote(cols[c])).append(':').append(quote(seen.getOrDefault(cols[c], types[c])));
     }
-    System.out.println(t.append("}}"));
+    OUT.println(t.append("}}"));
     for (String r : rows) {
-      System.out.println(r);
+      OUT.println(r);
     }
   }
 
