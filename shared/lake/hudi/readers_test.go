@@ -123,6 +123,8 @@ type readerShape struct {
 	// commit but dies before publishing the .commit. Hudi's readers must still read the rows
 	// fcsync's reader returned before it (fcsync's reader and writers publish such a commit).
 	unpublished func(t *testing.T, s objstore.Store, tbl *hudi.Table)
+	// empty: the table has no commit (write does nothing).
+	empty bool
 	// Known limitations of a reader: the error it fails with ("" when it reads the shape).
 	hudirs, hivemr string
 }
@@ -239,6 +241,8 @@ func readerShapes() []readerShape {
 				}
 				mustWrite(t, next, hudi.Batch{Columns: readerColumns, Rows: readerRows(4, 12, 10)})
 			}},
+		{name: "created, nothing committed", cfg: keyed("t_empty", hudi.Partitioning{Fields: []string{"region"}}), empty: true,
+			write: func(*testing.T, objstore.Store, *hudi.Table) {}},
 		{name: "decided but not published", cfg: keyed("t_unpublished", hudi.Partitioning{}),
 			unpublished: func(t *testing.T, s objstore.Store, tbl *hudi.Table) {
 				crashWrite(t, s, tbl, ".commit", readerRows(0, 8, 9))
@@ -426,7 +430,7 @@ func (rt *readerTable) read(t *testing.T, s objstore.Store) {
 		t.Fatal(err)
 	}
 	slices.Sort(rt.want)
-	if len(rt.want) == 0 {
+	if len(rt.want) == 0 && !rt.shape.empty {
 		t.Fatalf("%s: no rows", rt.shape.name)
 	}
 }
@@ -592,7 +596,7 @@ func (rt *readerTable) compare(t *testing.T, reader string, got *readerOutput, t
 	for c, want := range types {
 		if g, ok := got.types[c]; !ok {
 			t.Errorf("%s has no column %s", reader, c)
-		} else if g != want {
+		} else if g != want && g != "" { // "": the reader read no value to tell the type by
 			t.Errorf("column %s: %s type %s, want %s", c, reader, g, want)
 		}
 	}

@@ -8,7 +8,7 @@
 //   "columns" and "columns.types" table properties).
 //
 // Per table it prints one JSON line {"table": NAME, "types": {column: Hive type of the values
-// read}} and one {"table": NAME, "row": {column: value}} per row, or {"table": NAME, "error":
+// read, "" if it read none}} and one {"table": NAME, "row": {column: value}} per row, or {"table": NAME, "error":
 // "..."} when reading fails. Values as testdata/hudirs/snapshot.py prints them: integers,
 // floats (NaN, +Inf, -Inf as strings), booleans, strings, base64 binary, dates as days and
 // timestamps as microseconds since the epoch. shared/lake/hudi/hivemr_test.go compares them with
@@ -100,7 +100,7 @@ public class HiveMRSnapshot {
     }
     StringBuilder t = new StringBuilder("{\"table\":").append(quote(name)).append(",\"types\":{");
     for (int c = 0; c < cols.length; c++) {
-      t.append(c == 0 ? "" : ",").append(quote(cols[c])).append(':').append(quote(seen.getOrDefault(cols[c], types[c])));
+      t.append(c == 0 ? "" : ",").append(quote(cols[c])).append(':').append(quote(seen.getOrDefault(cols[c], "")));
     }
     OUT.println(t.append("}}"));
     for (String r : rows) {
