@@ -91,8 +91,7 @@ func readWithHiveMR(t *testing.T, tables []*readerTable) {
 	for _, o := range hiveMROpens {
 		args = append(args, "--add-opens="+o+"=ALL-UNNAMED")
 	}
-	args = append(args, "-Dlog4j.configuration=file:"+filepath.Join(counterpart.Cache(t, "hivemr"), "none"),
-		"-cp", cp, filepath.Join("testdata", "hivemr", "HiveMRSnapshot.java"))
+	args = append(args, "-cp", cp, filepath.Join("testdata", "hivemr", "HiveMRSnapshot.java"))
 	for _, rt := range tables {
 		var types []string
 		for _, c := range rt.cols {
