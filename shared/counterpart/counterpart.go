@@ -159,6 +159,8 @@ var jarsMu sync.Mutex
 
 // Jars resolves Maven coordinates (group:artifact:version, or group:artifact:version:classifier)
 // with their runtime dependencies into .cache/jars/name and returns a classpath of every jar.
+// A coordinate ending in "@jar" (as in Gradle) brings that artifact alone, without its
+// dependencies (for fat jars whose declared dependencies are bundled or unresolvable).
 // The first call downloads through mvn into .cache/m2; later calls, in any process, find the
 // jars in place. Test binaries running at once are serialised by a lock file.
 func Jars(tb testing.TB, name string, coords ...string) string {
@@ -237,10 +239,14 @@ func pomFor(name string, coords []string) []byte {
   <dependencies>
 `, name)
 	for _, c := range coords {
+		c, alone := strings.CutSuffix(c, "@jar")
 		p := strings.Split(c, ":")
 		fmt.Fprintf(&b, "    <dependency><groupId>%s</groupId><artifactId>%s</artifactId><version>%s</version>", p[0], p[1], p[2])
 		if len(p) > 3 {
 			fmt.Fprintf(&b, "<classifier>%s</classifier>", p[3])
+		}
+		if alone {
+			b.WriteString("<exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions>")
 		}
 		b.WriteString("</dependency>\n")
 	}

@@ -19,6 +19,14 @@ func TestPomForListsEveryCoordinateWithItsClassifier(t *testing.T) {
 	}
 }
 
+func TestPomForBringsAnArtifactMarkedAtJarWithoutItsDependencies(t *testing.T) {
+	got := string(pomFor("x", []string{"a:b:1@jar", "c:d:2"}))
+	want := "<version>1</version><exclusions><exclusion><groupId>*</groupId><artifactId>*</artifactId></exclusion></exclusions></dependency>"
+	if !strings.Contains(got, want) || strings.Count(got, "<exclusions>") != 1 || strings.Contains(got, "@jar") {
+		t.Errorf("pom does not exclude exactly a:b's dependencies:\n%s", got)
+	}
+}
+
 func TestStopEndsTheProcessGroupItStarted(t *testing.T) {
 	sh, err := exec.LookPath("sh")
 	if err != nil {

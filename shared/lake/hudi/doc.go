@@ -1,8 +1,10 @@
 // Package hudi writes and reads Apache Hudi tables (table version 6, COPY_ON_WRITE, metadata
 // table off) on an objstore.Store: OSS in production, a directory locally. fcsync's stream
-// function writes Kafka records into them; Spark, Hudi 0.14/0.15/1.x, hudi-rs and plain Parquet
-// readers (DuckDB) read them. No Go Hudi library exists, so the format is written directly,
-// as Spark writes it (testdata/spark holds Spark-written tables the tests compare with).
+// function writes Kafka records into them; Spark, Hudi 0.14/0.15/1.x, hudi-rs, Hudi 0.12's
+// Hive/MapReduce input format (as Hive and MaxCompute's Hudi external tables use it) and plain
+// Parquet readers (DuckDB) read them: hudirs_test.go, hivemr_test.go and spark_interop_test.go
+// read every table shape. No Go Hudi library exists, so the format is written directly, as Spark
+// writes it (testdata/spark holds Spark-written tables the tests compare with).
 //
 // # API
 //
@@ -65,8 +67,10 @@
 // (_hoodie_commit_time, _hoodie_commit_seqno = <instant>_<file index>_<n>, _hoodie_record_key,
 // _hoodie_partition_path, _hoodie_file_name), then one optional column per data column in
 // table order, with hoodie_min_record_key, hoodie_max_record_key and parquet.avro.schema in the
-// footer (no bloom filter: other Hudi writers need hoodie.index.type=SIMPLE). Column types map
-// as follows (Avro in commit metadata / Parquet):
+// footer (no bloom filter: other Hudi writers need hoodie.index.type=SIMPLE). Schema elements
+// carry type_length only for FIXED_LEN_BYTE_ARRAY, as parquet-mr writes them (Hive's reader
+// refuses a column whose type has another one). Column types map as follows (Avro in commit
+// metadata / Parquet):
 //
 //	BIGINT                   long / INT64 INT(64)
 //	INT, SMALLINT, TINYINT   int / INT32 INT(32)

@@ -2,6 +2,7 @@ package hudi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/encoding"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/fcsync/fcsync/shared/schema"
@@ -358,7 +360,43 @@ func (bw *baseWriter) finish() ([]byte, *fileKeys, error) {
 	if err := bw.w.Close(); err != nil {
 		return nil, nil, fmt.Errorf("close parquet file: %w", err)
 	}
-	return bw.buf.Bytes(), fk, nil
+	b, err := dropTypeLengths(bw.buf.Bytes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("close parquet file: %w", err)
+	}
+	return b, fk, nil
+}
+
+// dropTypeLengths rewrites the footer of a Parquet file parquet-go wrote without the
+// type_length it sets on every schema element of a fixed-width type (64 for INT64, 1 for
+// BOOLEAN...). The format allows it there (a bit width), but parquet-mr (1.8 as Hive 2.3 bundles
+// it, and 1.12) keeps it in the column's type, so the type no longer equals one parsed from the
+// schema's text, which Hive's Parquet reader compares it with: Hudi's HoodieParquetInputFormat then fails with "Group type
+// [...] does not contain requested field" (hivemr_test.go). parquet-mr and Arrow set it only on
+// FIXED_LEN_BYTE_ARRAY columns, where it is the values' byte length; so does this.
+func dropTypeLengths(b []byte) ([]byte, error) {
+	md, start, err := readFooter(b)
+	if err != nil {
+		return nil, err
+	}
+	changed := false
+	for i := range md.Schema {
+		e := &md.Schema[i]
+		if e.TypeLength.Valid && (!e.Type.Valid || e.Type.V != format.FixedLenByteArray) {
+			e.TypeLength = thrift.Null[int32]{}
+			changed = true
+		}
+	}
+	if !changed {
+		return b, nil
+	}
+	footer, err := thrift.Marshal(compact, md)
+	if err != nil {
+		return nil, err
+	}
+	out := append(b[:start:start], footer...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...), nil
 }
 
 // ---- reading ----
