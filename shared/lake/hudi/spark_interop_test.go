@@ -606,8 +606,8 @@ var sparkKinds = []struct {
 	{spark015, "cow", ""},     // table version 6, insert then upsert
 	{spark015, "deletes", ""}, // deletes rewrite base files in commits
 	{spark015, "mor", "table type MERGE_ON_READ is not supported"},       // log files
-	{spark015, "insert_overwrite", "replace and delta commits"},          // replacecommit
-	{spark015, "clustering", "replace and delta commits"},                // replacecommit
+	{spark015, "insert_overwrite", ""},                                   // a replacecommit
+	{spark015, "clustering", ""},                                         // a replacecommit
 	{spark10, "cow", `table version "8" is not supported (5 and 6 are)`}, // Hudi 1.x timeline
 }
 
