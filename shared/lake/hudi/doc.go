@@ -243,8 +243,18 @@
 // has a completed .commit (for fcsync tables also the decided log head); files of requested or
 // inflight instants are ignored; instants older than the active timeline count as completed only
 // when .hoodie/archived holds archived instants (Hudi's rule); for fcsync's tables only the
-// commits the archived timeline records count (see Archiving). Replace and delta commits (clustering, insert
-// overwrite, MERGE_ON_READ) are refused with an error. Scan filters with simple predicates
+// commits the archived timeline records count (see Archiving). In tables other writers made,
+// completed replace commits (.replacecommit: Spark's clustering and insert overwrite) are read
+// as Hudi reads them: their new file groups count as committed and the file groups listed in
+// their partitionToReplaceFileIds are left out; pending ones are ignored. A replace commit in a
+// table fcsync writes is refused (its writer routes by its own commits and would not honour
+// it), and so are delta commits anywhere, MERGE_ON_READ tables and table versions other than 5
+// and 6 (Hudi 1.x writes version 8), each with an error naming it. Spark with Hudi's 0.15 and
+// 1.0 bundles reads every table shape fcsync writes and fcsync reads Spark's copy-on-write
+// tables, deletes, insert overwrite and clustering as Spark does (spark_interop_test.go), except
+// that Hudi's Spark readers do not read an event-time partition column from the files: 0.15
+// returns the partition path in its place, 1.0.2 fails on it, for Spark's own tables alike.
+// Scan filters with simple predicates
 // (Where); WriteJSON prints rows as JSON lines keyed by column name for a CLI.
 //
 // # Cleaning

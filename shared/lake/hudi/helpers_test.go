@@ -162,5 +162,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func TestMain(m *testing.M) {
 	// Writers log lost races and housekeeping; tests check outcomes, not logs.
 	slog.SetDefault(slog.New(slog.DiscardHandler))
-	os.Exit(m.Run())
+	code := m.Run()
+	stopSparkSessions()
+	os.Exit(code)
 }

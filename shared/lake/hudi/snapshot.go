@@ -18,6 +18,7 @@ import (
 type Snapshot struct {
 	t       *Table
 	instant string
+	suffix  string // of the instant's completed file: .commit or .replacecommit
 	columns []string
 	files   []fileSlice
 }
@@ -73,18 +74,39 @@ func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 			}
 		}
 	}
+	if len(tl.replaced) > 0 && t.log != nil {
+		// fcsync's writer routes by its own commits and would not honour them.
+		return nil, fmt.Errorf("%s: timeline has %s.replacecommit: replace commits (clustering, insert overwrite) on a table fcsync writes are not supported", where, tl.replaced[0])
+	}
+	replaced, err := t.replacedFileGroups(ctx, tl)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if len(replaced) > 0 {
+		files = slices.DeleteFunc(files, func(f fileSlice) bool { return replaced[f.partition+"/"+f.name.fileID] })
+	}
+	firstActive := ""
+	if len(tl.completed) > 0 {
+		firstActive = tl.completed[0]
+	}
+	if len(tl.replaced) > 0 && (firstActive == "" || tl.replaced[0] < firstActive) {
+		firstActive = tl.replaced[0]
+	}
 	committed := func(instant string) bool {
 		switch {
-		case tl.isCompleted(instant):
+		case tl.isCompleted(instant) || tl.isReplace(instant):
 			return true
 		case t.log != nil:
 			return archived[instant]
 		}
-		return tl.archived && len(tl.completed) > 0 && instant < tl.completed[0]
+		return tl.archived && firstActive != "" && instant < firstActive
 	}
-	s := &Snapshot{t: t, files: latestSlices(files, committed)}
+	s := &Snapshot{t: t, files: latestSlices(files, committed), suffix: suffixCommit}
 	if len(tl.completed) > 0 {
 		s.instant = tl.completed[len(tl.completed)-1]
+	}
+	if n := len(tl.replaced); n > 0 && tl.replaced[n-1] > s.instant {
+		s.instant, s.suffix = tl.replaced[n-1], suffixReplace
 	}
 	if s.columns, err = t.snapshotColumns(ctx, s, h); err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
@@ -105,7 +127,7 @@ func (t *Table) snapshotColumns(ctx context.Context, s *Snapshot, h *logHead) ([
 	}
 	var names []string
 	if s.instant != "" {
-		data, ok, err := getOptional(ctx, t.store, t.instantKey(s.instant, suffixCommit))
+		data, ok, err := getOptional(ctx, t.store, t.instantKey(s.instant, s.suffix))
 		if err != nil {
 			return nil, err
 		}
@@ -131,6 +153,30 @@ func (t *Table) snapshotColumns(ctx context.Context, s *Snapshot, h *logHead) ([
 		}
 	}
 	return cols, nil
+}
+
+// replacedFileGroups returns the file groups ("partition/fileId") that the completed replace
+// commits of the active timeline replaced: Hudi's snapshot leaves them out. Archived replace
+// commits need no look-up: Hudi archives a replace commit only after cleaning has deleted the
+// file groups it replaced.
+func (t *Table) replacedFileGroups(ctx context.Context, tl *timeline) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, i := range tl.replaced {
+		data, err := t.store.Get(ctx, t.instantKey(i, suffixReplace))
+		if err != nil {
+			return nil, fmt.Errorf("read replace commit %s: %w", i, err)
+		}
+		m, err := parseCommit(data)
+		if err != nil {
+			return nil, fmt.Errorf("replace commit %s: %w", i, err)
+		}
+		for p, ids := range m.PartitionToReplaceFileIds {
+			for _, id := range ids {
+				out[p+"/"+id] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 func (t *Table) openFile(ctx context.Context, rel string) (*baseFile, error) {

@@ -19,6 +19,7 @@ const (
 	instantLayout   = "20060102150405.000"
 	instantLen      = 17
 	suffixCommit    = ".commit"
+	suffixReplace   = ".replacecommit"
 	suffixRequested = ".commit.requested"
 	suffixInflight  = ".inflight"
 	listPage        = 1000
@@ -90,6 +91,9 @@ type commitMetadata struct {
 	Compacted             bool                   `json:"compacted"`
 	ExtraMetadata         map[string]string      `json:"extraMetadata"`
 	OperationType         string                 `json:"operationType"`
+	// PartitionToReplaceFileIds lists, in a replace commit (clustering, insert overwrite), the
+	// file groups per partition that the commit's new file groups replace.
+	PartitionToReplaceFileIds map[string][]string `json:"partitionToReplaceFileIds,omitempty"`
 }
 
 // Keys of extraMetadata fcsync writes besides Hudi's "schema".
@@ -113,6 +117,14 @@ type timeline struct {
 	completed []string        // instants with a .commit, ascending
 	pending   map[string]bool // commit instants with .commit.requested or .inflight but no .commit
 	archived  bool            // .hoodie/archived holds archived instants
+	// replaced are the instants with a .replacecommit (clustering, insert overwrite), ascending;
+	// replace instants not completed are in pending. Only tables fcsync did not create have any.
+	replaced []string
+}
+
+func (tl *timeline) isReplace(instant string) bool {
+	_, ok := slices.BinarySearch(tl.replaced, instant)
+	return ok
 }
 
 func (tl *timeline) isCompleted(instant string) bool {
@@ -152,9 +164,11 @@ func loadTimeline(ctx context.Context, s objstore.Store, root string) (*timeline
 			switch action {
 			case "commit":
 				tl.completed = append(tl.completed, instant)
-			case "commit.requested", "inflight":
+			case "commit.requested", "inflight", "replacecommit.requested", "replacecommit.inflight":
 				requested[instant] = true
-			case "replacecommit", "deltacommit":
+			case "replacecommit":
+				tl.replaced = append(tl.replaced, instant)
+			case "deltacommit", "deltacommit.requested", "deltacommit.inflight":
 				unsupported = append(unsupported, name)
 			}
 		}
@@ -164,11 +178,12 @@ func loadTimeline(ctx context.Context, s objstore.Store, root string) (*timeline
 		after = next
 	}
 	if len(unsupported) > 0 {
-		return nil, fmt.Errorf("timeline has %s: replace and delta commits (clustering, insert overwrite, MERGE_ON_READ) are not supported", unsupported[0])
+		return nil, fmt.Errorf("timeline has %s: delta commits (merge-on-read log files) are not supported", unsupported[0])
 	}
 	slices.Sort(tl.completed)
+	slices.Sort(tl.replaced)
 	for i := range requested {
-		if !tl.isCompleted(i) {
+		if !tl.isCompleted(i) && !tl.isReplace(i) {
 			tl.pending[i] = true
 		}
 	}
