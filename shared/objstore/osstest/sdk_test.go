@@ -124,9 +124,11 @@ func checkSteps(t *testing.T, s *osstest.Server, bucket string, steps map[string
 }
 
 func TestOSS2SDKRunsEveryOperation(t *testing.T) {
+	t.Parallel()
 	python := counterpart.Python(t, "oss2")
 	for _, signing := range []string{"v1", "v4"} {
 		t.Run(signing, func(t *testing.T) {
+			t.Parallel()
 			s := osstest.New(t, osstest.WithBucket(bucket))
 			steps := runScript(t, s, python, "oss2_ops.py", signing)
 			checkSteps(t, s, bucket, steps)
@@ -141,6 +143,7 @@ func TestOSS2SDKRunsEveryOperation(t *testing.T) {
 }
 
 func TestOSSV2PythonSDKRunsEveryOperation(t *testing.T) {
+	t.Parallel()
 	python := counterpart.Python(t, "alibabacloud_oss_v2")
 	s := osstest.New(t, osstest.WithBucket(bucket))
 	steps := runScript(t, s, python, "ossv2_ops.py")
@@ -156,8 +159,9 @@ func TestOSSV2PythonSDKRunsEveryOperation(t *testing.T) {
 const javaOSSSDK = "com.aliyun.oss:aliyun-sdk-oss:3.18.5"
 
 func TestOSSJavaSDKRunsEveryOperationWithV1AndV4(t *testing.T) {
+	t.Parallel()
 	java := counterpart.Java(t)
-	cp := counterpart.Jars(t, "aliyun-sdk-oss", javaOSSSDK)
+	cp := counterpart.Jars(t, "aliyun-sdk-oss-3.18.5", javaOSSSDK)
 	buckets := map[string]string{"V1": "java-v1", "V4": "java-v4"}
 	s := osstest.New(t, osstest.WithBucket(buckets["V1"], buckets["V4"]))
 	c := s.Credentials()

@@ -64,6 +64,7 @@ var fcsyncSQL = map[string]string{
 }
 
 func TestPyODPSRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
+	t.Parallel()
 	python := counterpart.Python(t, "odps")
 	srv := mctest.New(t)
 	cfg, _ := json.Marshal(map[string]any{
@@ -161,8 +162,9 @@ func TestPyODPSRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
 const javaODPSSDK = "com.aliyun.odps:odps-sdk-core:0.52.0-public"
 
 func TestTheJavaSDKRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
+	t.Parallel()
 	java := counterpart.Java(t)
-	cp := counterpart.Jars(t, "odps-sdk-core", javaODPSSDK)
+	cp := counterpart.Jars(t, "odps-sdk-core-0.52.0", javaODPSSDK)
 	srv := mctest.New(t)
 	cmd := exec.Command(java, "-cp", cp, filepath.Join("testdata", "OdpsOps.java"), srv.Endpoint(), srv.TunnelEndpoint(), srv.Project())
 	cmd.Env = append(os.Environ(), "ODPS_ACCESS_ID="+srv.AccessKeyID(), "ODPS_ACCESS_KEY="+srv.AccessKeySecret(),
