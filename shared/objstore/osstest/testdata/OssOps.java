@@ -2,7 +2,8 @@
 // operation fcsync's OSS store uses, as oss2_ops.py does for Python.
 //
 // Usage: java -cp JARS OssOps.java ENDPOINT REGION SIGNING=BUCKET..., (SIGNING V1 or V4), with
-// the keys in OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET: every step signed each way, each on a
+// the keys in OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET (and an STS token in
+// OSS_SECURITY_TOKEN if the server wants one): every step signed each way, each on a
 // bucket of its own, in one JVM. Prints one JSON object, the steps by signing version, for
 // sdk_test.go to check.
 
@@ -20,18 +21,21 @@ import java.nio.charset.StandardCharsets;
 import java.util.*;
 
 public class OssOps {
-    static String endpoint, bucket, region, signing, ak, sk;
+    static String endpoint, bucket, region, signing, ak, sk, token;
     static Map<String, Map<String, Object>> out;
 
     interface Step { Map<String, Object> run() throws Exception; }
 
-    static OSS client(String secret) {
+    static OSS client(String secret) { return client(secret, token); }
+
+    static OSS client(String secret, String stsToken) {
         ClientBuilderConfiguration conf = new ClientBuilderConfiguration();
         conf.setSignatureVersion(signing.equals("V4") ? SignVersion.V4 : SignVersion.V1);
         conf.setMaxErrorRetry(0);
         conf.setSLDEnabled(true); // path style: /bucket/key on the endpoint's host
         return OSSClientBuilder.create().endpoint(endpoint).region(region)
-                .credentialsProvider(new DefaultCredentialProvider(ak, secret)).clientConfiguration(conf).build();
+                .credentialsProvider(stsToken.isEmpty() ? new DefaultCredentialProvider(ak, secret) : new DefaultCredentialProvider(ak, secret, stsToken))
+                .clientConfiguration(conf).build();
     }
 
     static OSS client;
@@ -72,6 +76,7 @@ public class OssOps {
     public static void main(String[] args) throws Exception {
         endpoint = args[0]; region = args[1];
         ak = System.getenv("OSS_ACCESS_KEY_ID"); sk = System.getenv("OSS_ACCESS_KEY_SECRET");
+        token = Objects.requireNonNullElse(System.getenv("OSS_SECURITY_TOKEN"), "");
         Map<String, Object> all = new TreeMap<>();
         for (int i = 2; i < args.length; i++) {
             String[] sb = args[i].split("=", 2);
@@ -200,6 +205,7 @@ public class OssOps {
         });
         step("delete_missing", () -> { client.deleteObject(bucket, "dir/never"); return null; });
         step("wrong_secret", () -> { client(sk + "x").getObject(bucket, "dir/once"); return null; });
+        step("wrong_token", () -> { client(sk, (token.isEmpty() ? "none" : token) + "x").getObject(bucket, "dir/once"); return null; });
     }
 
     static String json(Object v) {

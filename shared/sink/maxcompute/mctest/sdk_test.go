@@ -66,10 +66,25 @@ var fcsyncSQL = map[string]string{
 func TestPyODPSRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
 	t.Parallel()
 	python := counterpart.Python(t, "odps")
-	srv := mctest.New(t)
+	for _, tc := range []struct {
+		name string
+		opts []mctest.Option
+	}{
+		{"access key", nil},
+		{"STS token", []mctest.Option{mctest.WithSecurityToken("sts-token-for-pyodps")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runPyODPS(t, python, mctest.New(t, tc.opts...))
+		})
+	}
+}
+
+// runPyODPS runs testdata/pyodps_ops.py against srv and checks every step.
+func runPyODPS(t *testing.T, python string, srv *mctest.Server) {
 	cfg, _ := json.Marshal(map[string]any{
 		"endpoint": srv.Endpoint(), "tunnel_endpoint": srv.TunnelEndpoint(), "project": srv.Project(),
-		"access_id": srv.AccessKeyID(), "secret": srv.AccessKeySecret(),
+		"access_id": srv.AccessKeyID(), "secret": srv.AccessKeySecret(), "token": srv.SecurityToken(),
 		"sql": fcsyncSQL,
 	})
 	cmd := exec.Command(python, filepath.Join("testdata", "pyodps_ops.py"), string(cfg))
@@ -161,13 +176,14 @@ func TestPyODPSRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
 // served).
 const javaODPSSDK = "com.aliyun.odps:odps-sdk-core:0.52.0-public"
 
+// The Java SDK signs with an STS token, as fcsync's functions do; PyODPS covers plain keys.
 func TestTheJavaSDKRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
 	t.Parallel()
 	java := counterpart.Java(t)
 	cp := counterpart.Jars(t, "odps-sdk-core-0.52.0", javaODPSSDK)
-	srv := mctest.New(t)
+	srv := mctest.New(t, mctest.WithSecurityToken("sts-token-for-java"))
 	cmd := exec.Command(java, "-cp", cp, filepath.Join("testdata", "OdpsOps.java"), srv.Endpoint(), srv.TunnelEndpoint(), srv.Project())
-	cmd.Env = append(os.Environ(), "ODPS_ACCESS_ID="+srv.AccessKeyID(), "ODPS_ACCESS_KEY="+srv.AccessKeySecret(),
+	cmd.Env = append(os.Environ(), "ODPS_ACCESS_ID="+srv.AccessKeyID(), "ODPS_ACCESS_KEY="+srv.AccessKeySecret(), "ODPS_STS_TOKEN="+srv.SecurityToken(),
 		"ODPS_SQL_CREATE="+fcsyncSQL["create"], "ODPS_SQL_ADD_PARTITION="+fcsyncSQL["add_partition"], "ODPS_SQL_ADD_COLUMNS="+fcsyncSQL["add_columns"])
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

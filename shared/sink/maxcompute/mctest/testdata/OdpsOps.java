@@ -3,11 +3,13 @@
 // uploads) and what a user does to read the result back (partition listing, tunnel downloads).
 //
 // Usage: java -cp JARS OdpsOps.java ENDPOINT TUNNEL_ENDPOINT PROJECT, with the keys in
-// ODPS_ACCESS_ID and ODPS_ACCESS_KEY and the statements to run in ODPS_SQL_CREATE,
+// ODPS_ACCESS_ID and ODPS_ACCESS_KEY (and an STS token in ODPS_STS_TOKEN, or empty) and the statements to run in ODPS_SQL_CREATE,
 // ODPS_SQL_ADD_PARTITION and ODPS_SQL_ADD_COLUMNS. Prints one JSON object for sdk_test.go.
 
 import com.aliyun.odps.*;
+import com.aliyun.odps.account.Account;
 import com.aliyun.odps.account.AliyunAccount;
+import com.aliyun.odps.account.StsAccount;
 import com.aliyun.odps.data.Record;
 import com.aliyun.odps.data.RecordReader;
 import com.aliyun.odps.data.RecordWriter;
@@ -20,14 +22,15 @@ import java.text.SimpleDateFormat;
 import java.util.*;
 
 public class OdpsOps {
-    static String endpoint, tunnelEndpoint, project, ak, sk;
+    static String endpoint, tunnelEndpoint, project, ak, sk, token;
     static Odps odps;
     static final Map<String, Object> out = new TreeMap<>();
 
     interface Step { Map<String, Object> run() throws Exception; }
 
     static Odps odps(String secret) {
-        Odps o = new Odps(new AliyunAccount(ak, secret));
+        Account a = token.isEmpty() ? new AliyunAccount(ak, secret) : new StsAccount(ak, secret, token);
+        Odps o = new Odps(a);
         o.setEndpoint(endpoint);
         o.setDefaultProject(project);
         return o;
@@ -101,6 +104,7 @@ public class OdpsOps {
     public static void main(String[] args) throws Exception {
         endpoint = args[0]; tunnelEndpoint = args[1]; project = args[2];
         ak = System.getenv("ODPS_ACCESS_ID"); sk = System.getenv("ODPS_ACCESS_KEY");
+        token = Objects.requireNonNullElse(System.getenv("ODPS_STS_TOKEN"), "");
         odps = odps(sk);
         PartitionSpec p1 = new PartitionSpec("ds='20240601'");
         step("create_table", () -> m("successful", sql(System.getenv("ODPS_SQL_CREATE")).isSuccessful()));
