@@ -166,6 +166,7 @@ func runPyODPS(t *testing.T, python string, srv *mctest.Server) {
 	}
 	refused("unsupported_sql", "ParseError", "ODPS-0130161")
 	refused("wrong_secret", "SignatureNotMatch", "SignatureNotMatch")
+	refused("wrong_secret_tunnel", "SignatureNotMatch", "SignatureNotMatch")
 	if u := srv.Unexpected(); len(u) != 1 || !strings.Contains(u[0], "SELECT") {
 		t.Errorf("unexpected requests: %q, want only the SELECT", u)
 	}
@@ -260,8 +261,10 @@ func TestTheJavaSDKRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
 	if st := steps["unsupported_sql"]; st["ok"] != false || !strings.Contains(st.str("message"), "ODPS-0130161") {
 		t.Errorf("unsupported SQL: %v", st)
 	}
-	if st := steps["wrong_secret"]; st["ok"] != false || st.str("code") != "SignatureNotMatch" || st.str("request_id") == "" {
-		t.Errorf("wrong secret: %v", st)
+	for _, name := range []string{"wrong_secret", "wrong_secret_tunnel"} {
+		if st := steps[name]; st["ok"] != false || st.str("code") != "SignatureNotMatch" || st.str("request_id") == "" {
+			t.Errorf("%s: %v, want SignatureNotMatch with a request id", name, st)
+		}
 	}
 	if u := srv.Unexpected(); len(u) != 1 || !strings.Contains(u[0], "SELECT") {
 		t.Errorf("unexpected requests: %q, want only the SELECT", u)

@@ -204,6 +204,12 @@ public class OdpsOps {
         // Through the SDK's REST client: Tables.exists drops the code, and an instance's creation
         // (a POST in streaming mode) cannot read a 401 through HttpURLConnection.
         step("wrong_secret", () -> { odps(sk + "x").getRestClient().request("/projects/" + project, "GET", null, null, null); return null; });
+        step("wrong_secret_tunnel", () -> {
+            TableTunnel bad = new TableTunnel(odps(sk + "x"));
+            bad.setEndpoint(tunnelEndpoint);
+            bad.createUploadSession(project, "orders", p1);
+            return null;
+        });
         System.out.println(json(out));
     }
 

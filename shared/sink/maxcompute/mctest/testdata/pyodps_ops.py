@@ -144,6 +144,12 @@ def wrong_secret():
     ODPS(account=account(cfg["secret"] + "x"), project=cfg["project"], endpoint=cfg["endpoint"]).exist_table("orders")
 
 
+def wrong_secret_tunnel():
+    bad = ODPS(account=account(cfg["secret"] + "x"), project=cfg["project"], endpoint=cfg["endpoint"],
+               tunnel_endpoint=cfg["tunnel_endpoint"])
+    TableTunnel(bad).create_upload_session("orders", partition_spec="ds=20240601")
+
+
 for name, fn in [("create_table", create_table), ("exists", exists), ("schema", schema),
                  ("add_partition", add_partition), ("create_partition", create_partition),
                  ("partitions", partitions), ("upload", upload), ("download", download),
@@ -151,6 +157,6 @@ for name, fn in [("create_table", create_table), ("exists", exists), ("schema", 
                  ("write_read_table", write_read_table), ("partition_meta", partition_meta),
                  ("drop_partition", drop_partition),
                  ("add_columns", add_columns), ("unsupported_sql", unsupported_sql),
-                 ("wrong_secret", wrong_secret)]:
+                 ("wrong_secret", wrong_secret), ("wrong_secret_tunnel", wrong_secret_tunnel)]:
     step(name, fn)
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
