@@ -24,6 +24,11 @@ func (s step) str(k string) string {
 	return v
 }
 
+func (s step) json(k string) string {
+	b, _ := json.Marshal(s[k])
+	return string(b)
+}
+
 func (s step) num(k string) int {
 	v, _ := s[k].(float64)
 	return int(v)
@@ -98,6 +103,9 @@ func checkSteps(t *testing.T, s *osstest.Server, bucket string, steps map[string
 	}
 	if string(after) != `["list/k4","list/sub/a","list/sub/b"]` {
 		t.Errorf("list after list/k3 = %s", after)
+	}
+	if st := ok("list_odd"); st.json("keys") != `["odd/amp\u0026eq=q?","odd/pct%41","odd/plus+sign","odd/sp ace","odd/中文"]` || st["bodies_match"] != true {
+		t.Errorf("listing keys with spaces, plus signs, percent signs and UTF-8 = %v", st)
 	}
 	if st := ok("append"); st.num("first_next") != 4 || st.num("second_next") != 7 {
 		t.Errorf("append = %v, want next positions 4 and 7", st)

@@ -102,6 +102,17 @@ def listing():
             "after_k3": [o.key for o in start.object_list]}
 
 
+ODD_KEYS = ["odd/sp ace", "odd/plus+sign", "odd/pct%41", "odd/中文", "odd/amp&eq=q?"]
+
+
+def list_odd():
+    # Keys that URL encoding must not mangle: the listing asks for encoding-type=url.
+    for k in ODD_KEYS:
+        bucket.put_object(k, k.encode())
+    listed = [o.key for o in bucket.list_objects_v2(prefix="odd/").object_list]
+    return {"keys": listed, "bodies_match": all(bucket.get_object(k).read() == k.encode() for k in listed)}
+
+
 def append():
     r1 = bucket.append_object("log/app", 0, b"one,")
     r2 = bucket.append_object("log/app", r1.next_position, b"two")
@@ -167,7 +178,7 @@ def wrong_token():
 
 for name, fn in [("put", put), ("get", get), ("ranged_get", ranged), ("ranged_get_standard", ranged_standard),
                  ("head", head), ("head_missing", head_missing), ("get_missing", get_missing),
-                 ("create_absent", create_absent), ("create_present", create_present), ("list", listing),
+                 ("create_absent", create_absent), ("create_present", create_present), ("list", listing), ("list_odd", list_odd),
                  ("append", append), ("append_wrong_position", append_wrong), ("versioning", versioning),
                  ("multipart", multipart), ("multipart_abort", multipart_abort), ("delete", delete),
                  ("delete_missing", delete_missing), ("wrong_secret", wrong_secret),

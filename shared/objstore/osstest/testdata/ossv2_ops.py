@@ -108,6 +108,19 @@ def listing():
             "after_k3": [o.key for o in start.contents or []], "paginated": paged}
 
 
+ODD_KEYS = ["odd/sp ace", "odd/plus+sign", "odd/pct%41", "odd/中文", "odd/amp&eq=q?"]
+
+
+def list_odd():
+    # Keys that URL encoding must not mangle: the listing asks for encoding-type=url.
+    for k in ODD_KEYS:
+        client.put_object(oss.PutObjectRequest(bucket=bucket, key=k, body=k.encode()))
+    r = client.list_objects_v2(oss.ListObjectsV2Request(bucket=bucket, prefix="odd/", encoding_type="url"))
+    listed = [o.key for o in r.contents or []]
+    same = all(client.get_object(oss.GetObjectRequest(bucket=bucket, key=k)).body.read() == k.encode() for k in listed)
+    return {"keys": listed, "bodies_match": same}
+
+
 def append():
     r1 = client.append_object(oss.AppendObjectRequest(bucket=bucket, key="log/app", position=0, body=b"one,"))
     r2 = client.append_object(oss.AppendObjectRequest(bucket=bucket, key="log/app", position=r1.next_position, body=b"two"))
@@ -174,7 +187,7 @@ def wrong_token():
 
 for name, fn in [("put", put), ("get", get), ("ranged_get", ranged), ("ranged_get_standard", ranged_standard),
                  ("head", head), ("head_missing", head_missing), ("get_missing", get_missing),
-                 ("create_absent", create_absent), ("create_present", create_present), ("list", listing),
+                 ("create_absent", create_absent), ("create_present", create_present), ("list", listing), ("list_odd", list_odd),
                  ("append", append), ("append_wrong_position", append_wrong), ("versioning", versioning),
                  ("multipart", multipart), ("multipart_abort", multipart_abort), ("delete", delete),
                  ("delete_missing", delete_missing), ("wrong_secret", wrong_secret),
