@@ -283,7 +283,7 @@ func (b *bucket) list(q url.Values, bucketName, serverID string) (*reply, *ossEr
 	}
 	enc := func(s string) string {
 		if encode == "url" {
-			return url.QueryEscape(s)
+			return urlEncodeKey(s)
 		}
 		return s
 	}
@@ -396,6 +396,11 @@ func (b *bucket) list(q url.Values, bucketName, serverID string) (*reply, *ossEr
 	x.close("ListBucketResult")
 	return &reply{status: 200, header: http.Header{"Content-Type": {"application/xml"}}, body: x.Bytes()}, nil
 }
+
+// urlEncodeKey encodes a key for encoding-type=url replies: every byte but A-Z a-z 0-9 - _ . ~
+// and / percent-encoded, a space as %20, never as + (oss2 and alibabacloud-oss-v2 decode with
+// unquote, which leaves + alone, so "a b" sent as "a+b" came back as "a+b").
+func urlEncodeKey(s string) string { return uriEncode(s, false) }
 
 // Continuation tokens are opaque to clients: base64 of the server's id, a kind ('k': resume
 // after this key, 'p': resume after every key with this common prefix) and the value.

@@ -47,8 +47,9 @@
 // to a fraction of all requests. Stats counts requests and faults, so a test can prove its faults
 // happened.
 //
-// Besides the Go SDK the server was modelled on, sdk_test.go drives Python's oss2 (V1 and V4)
-// and alibabacloud-oss-v2 through every operation above (scripts in testdata/).
+// Besides the Go SDK the server was modelled on, sdk_test.go drives Python's oss2 (V1 and V4),
+// alibabacloud-oss-v2 (V4) and the Java SDK aliyun-sdk-oss (V1 and V4) through every operation
+// above (scripts in testdata/); fidelity_test.go keeps what they found covered with the Go SDK.
 //
 // Sub-resources (uploads, uploadId, partNumber, ...) are part of the signed canonical query, so
 // every request above is checked the same way, and every fault applies to them too.

@@ -2,6 +2,7 @@ package osstest_test
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +120,33 @@ func TestV1SignaturesAreVerified(t *testing.T) {
 		_, err := get(t, client(s, v1, withCreds("LTAIv1", tc.secret, tc.token)), "a/1")
 		if se := serviceError(t, err); se.StatusCode != 403 || se.Code != tc.code {
 			t.Errorf("%s: %v, want 403 %s", tc.name, err, tc.code)
+		}
+	}
+}
+
+// oss2 and alibabacloud-oss-v2 decode encoding-type=url listings with Python's unquote, which
+// leaves + alone: a space must come as %20 (and a plus as %2B), or "a b" is listed as "a+b".
+func TestURLEncodedListingsEncodeSpacesAsPercent20(t *testing.T) {
+	s := osstest.New(t, osstest.WithBucket(bucket))
+	c := client(s)
+	put(t, c, "odd/a b+c", nil)
+	for _, op := range []struct {
+		name   string
+		method string
+		key    *string
+		params map[string]string
+	}{
+		{"ListObjectsV2", "GET", nil, map[string]string{"list-type": "2", "encoding-type": "url", "prefix": "odd/"}},
+		{"InitiateMultipartUpload", "POST", oss.Ptr("odd/a b+c"), map[string]string{"uploads": "", "encoding-type": "url"}},
+	} {
+		out, err := c.InvokeOperation(t.Context(), &oss.OperationInput{OpName: op.name, Method: op.method, Bucket: oss.Ptr(bucket), Key: op.key, Parameters: op.params})
+		if err != nil {
+			t.Fatalf("%s: %v", op.name, err)
+		}
+		body, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !strings.Contains(string(body), "<Key>odd/a%20b%2Bc</Key>") {
+			t.Errorf("%s with encoding-type=url:\n%s\nwant <Key>odd/a%%20b%%2Bc</Key>", op.name, body)
 		}
 	}
 }

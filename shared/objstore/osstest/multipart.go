@@ -49,7 +49,7 @@ func encodingType(r *http.Request) (func(string) string, string, *ossError) {
 	case "":
 		return func(s string) string { return s }, "", nil
 	case "url":
-		return url.QueryEscape, enc, nil
+		return urlEncodeKey, enc, nil
 	default:
 		return nil, "", &ossError{status: 400, code: "InvalidArgument", message: "Invalid Encoding Method specified in Request."}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/fcsync/fcsync/shared/counterpart"
@@ -23,6 +24,11 @@ func (s step) str(k string) string {
 	return v
 }
 
+func (s step) json(k string) string {
+	b, _ := json.Marshal(s[k])
+	return string(b)
+}
+
 func (s step) num(k string) int {
 	v, _ := s[k].(float64)
 	return int(v)
@@ -33,7 +39,7 @@ func runScript(t *testing.T, s *osstest.Server, python, script string, args ...s
 	t.Helper()
 	c := s.Credentials()
 	cmd := exec.Command(python, append([]string{filepath.Join("testdata", script), s.URL(), bucket, s.Region()}, args...)...)
-	cmd.Env = append(os.Environ(), "OSS_ACCESS_KEY_ID="+c.AccessKeyID, "OSS_ACCESS_KEY_SECRET="+c.AccessKeySecret)
+	cmd.Env = append(os.Environ(), "OSS_ACCESS_KEY_ID="+c.AccessKeyID, "OSS_ACCESS_KEY_SECRET="+c.AccessKeySecret, "OSS_SECURITY_TOKEN="+c.SecurityToken)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -98,6 +104,9 @@ func checkSteps(t *testing.T, s *osstest.Server, bucket string, steps map[string
 	if string(after) != `["list/k4","list/sub/a","list/sub/b"]` {
 		t.Errorf("list after list/k3 = %s", after)
 	}
+	if st := ok("list_odd"); st.json("keys") != `["odd/amp\u0026eq=q?","odd/pct%41","odd/plus+sign","odd/sp ace","odd/中文"]` || st["bodies_match"] != true {
+		t.Errorf("listing keys with spaces, plus signs, percent signs and UTF-8 = %v", st)
+	}
 	if st := ok("append"); st.num("first_next") != 4 || st.num("second_next") != 7 {
 		t.Errorf("append = %v, want next positions 4 and 7", st)
 	}
@@ -121,14 +130,35 @@ func checkSteps(t *testing.T, s *osstest.Server, bucket string, steps map[string
 	}
 	ok("delete_missing")
 	refused("wrong_secret", 403, "SignatureDoesNotMatch")
+	// A wrong token on a server that wants one; a token at all on one that does not (the key is
+	// then not an STS key).
+	if s.Credentials().SecurityToken != "" {
+		refused("wrong_token", 403, "InvalidSecurityToken")
+	} else {
+		refused("wrong_token", 403, "InvalidAccessKeyId")
+	}
+}
+
+// withSTS makes the server play STS credentials, as Function Compute hands fcsync: every request
+// must carry the token.
+func withSTS() osstest.Option {
+	return osstest.WithCredentials(osstest.Credentials{AccessKeyID: "STS.test-key", AccessKeySecret: "sts-secret", SecurityToken: "sts-token-" + strings.Repeat("x", 40)})
 }
 
 func TestOSS2SDKRunsEveryOperation(t *testing.T) {
+	t.Parallel()
 	python := counterpart.Python(t, "oss2")
-	for _, signing := range []string{"v1", "v4"} {
-		t.Run(signing, func(t *testing.T) {
-			s := osstest.New(t, osstest.WithBucket(bucket))
-			steps := runScript(t, s, python, "oss2_ops.py", signing)
+	for _, tc := range []struct {
+		name, signing string
+		opts          []osstest.Option
+	}{
+		{"v1", "v1", nil}, {"v4", "v4", nil},
+		{"v1 with an STS token", "v1", []osstest.Option{withSTS()}}, {"v4 with an STS token", "v4", []osstest.Option{withSTS()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := osstest.New(t, append(tc.opts, osstest.WithBucket(bucket))...)
+			steps := runScript(t, s, python, "oss2_ops.py", tc.signing)
 			checkSteps(t, s, bucket, steps)
 			if st := steps["versioning"]; st["status"] != nil {
 				t.Errorf("versioning of a never-versioned bucket = %v, want no status", st)
@@ -141,8 +171,9 @@ func TestOSS2SDKRunsEveryOperation(t *testing.T) {
 }
 
 func TestOSSV2PythonSDKRunsEveryOperation(t *testing.T) {
+	t.Parallel()
 	python := counterpart.Python(t, "alibabacloud_oss_v2")
-	s := osstest.New(t, osstest.WithBucket(bucket))
+	s := osstest.New(t, osstest.WithBucket(bucket), withSTS())
 	steps := runScript(t, s, python, "ossv2_ops.py")
 	checkSteps(t, s, bucket, steps)
 	paged, _ := json.Marshal(steps["list"]["paginated"])
@@ -156,13 +187,14 @@ func TestOSSV2PythonSDKRunsEveryOperation(t *testing.T) {
 const javaOSSSDK = "com.aliyun.oss:aliyun-sdk-oss:3.18.5"
 
 func TestOSSJavaSDKRunsEveryOperationWithV1AndV4(t *testing.T) {
+	t.Parallel()
 	java := counterpart.Java(t)
-	cp := counterpart.Jars(t, "aliyun-sdk-oss", javaOSSSDK)
+	cp := counterpart.Jars(t, "aliyun-sdk-oss-3.18.5", javaOSSSDK)
 	buckets := map[string]string{"V1": "java-v1", "V4": "java-v4"}
-	s := osstest.New(t, osstest.WithBucket(buckets["V1"], buckets["V4"]))
+	s := osstest.New(t, osstest.WithBucket(buckets["V1"], buckets["V4"]), withSTS())
 	c := s.Credentials()
 	cmd := exec.Command(java, "-cp", cp, filepath.Join("testdata", "OssOps.java"), s.URL(), s.Region(), "V1="+buckets["V1"], "V4="+buckets["V4"])
-	cmd.Env = append(os.Environ(), "OSS_ACCESS_KEY_ID="+c.AccessKeyID, "OSS_ACCESS_KEY_SECRET="+c.AccessKeySecret)
+	cmd.Env = append(os.Environ(), "OSS_ACCESS_KEY_ID="+c.AccessKeyID, "OSS_ACCESS_KEY_SECRET="+c.AccessKeySecret, "OSS_SECURITY_TOKEN="+c.SecurityToken)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

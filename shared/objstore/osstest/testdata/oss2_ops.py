@@ -1,7 +1,7 @@
 """Drives Python's oss2 SDK against an osstest server, every operation fcsync's OSS store uses.
 
 Usage: oss2_ops.py ENDPOINT BUCKET REGION SIGNING (v1 or v4), with the keys in OSS_ACCESS_KEY_ID
-and OSS_ACCESS_KEY_SECRET. Prints one JSON object: for each step, what the SDK returned or the
+and OSS_ACCESS_KEY_SECRET, and an STS token in OSS_SECURITY_TOKEN if the server wants one. Prints one JSON object: for each step, what the SDK returned or the
 error it raised (status, code, request id), for the Go test (sdk_test.go) to check.
 """
 import json
@@ -12,11 +12,14 @@ import oss2
 
 endpoint, bucket_name, region, signing = sys.argv[1:5]
 ak, sk = os.environ["OSS_ACCESS_KEY_ID"], os.environ["OSS_ACCESS_KEY_SECRET"]
+token = os.environ.get("OSS_SECURITY_TOKEN", "")
 
 
-def make_bucket(secret):
+def make_bucket(secret, sts_token=token):
     if signing == "v4":
-        auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(ak, secret))
+        auth = oss2.ProviderAuthV4(oss2.credentials.StaticCredentialsProvider(ak, secret, sts_token or None))
+    elif sts_token:
+        auth = oss2.StsAuth(ak, secret, sts_token)
     else:
         auth = oss2.Auth(ak, secret)
     # An IP endpoint makes oss2 address buckets path style; is_path_style says so anyway.
@@ -99,6 +102,17 @@ def listing():
             "after_k3": [o.key for o in start.object_list]}
 
 
+ODD_KEYS = ["odd/sp ace", "odd/plus+sign", "odd/pct%41", "odd/中文", "odd/amp&eq=q?"]
+
+
+def list_odd():
+    # Keys that URL encoding must not mangle: the listing asks for encoding-type=url.
+    for k in ODD_KEYS:
+        bucket.put_object(k, k.encode())
+    listed = [o.key for o in bucket.list_objects_v2(prefix="odd/").object_list]
+    return {"keys": listed, "bodies_match": all(bucket.get_object(k).read() == k.encode() for k in listed)}
+
+
 def append():
     r1 = bucket.append_object("log/app", 0, b"one,")
     r2 = bucket.append_object("log/app", r1.next_position, b"two")
@@ -158,11 +172,16 @@ def wrong_secret():
     make_bucket(sk + "x").get_object("dir/once")
 
 
+def wrong_token():
+    make_bucket(sk, (token or "none") + "x").get_object("dir/once")
+
+
 for name, fn in [("put", put), ("get", get), ("ranged_get", ranged), ("ranged_get_standard", ranged_standard),
                  ("head", head), ("head_missing", head_missing), ("get_missing", get_missing),
-                 ("create_absent", create_absent), ("create_present", create_present), ("list", listing),
+                 ("create_absent", create_absent), ("create_present", create_present), ("list", listing), ("list_odd", list_odd),
                  ("append", append), ("append_wrong_position", append_wrong), ("versioning", versioning),
                  ("multipart", multipart), ("multipart_abort", multipart_abort), ("delete", delete),
-                 ("delete_missing", delete_missing), ("wrong_secret", wrong_secret)]:
+                 ("delete_missing", delete_missing), ("wrong_secret", wrong_secret),
+                 ("wrong_token", wrong_token)]:
     step(name, fn)
 json.dump(out, sys.stdout, indent=1, sort_keys=True)

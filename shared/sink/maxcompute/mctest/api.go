@@ -212,6 +212,11 @@ func (s *Server) instanceGet(x *exchange, proj, id string) {
 	default:
 		doc.Status = "Terminated"
 	}
+	// The Java SDK reads the owner and the times of an instance from these headers.
+	h := x.w.Header()
+	h.Set("x-odps-owner", "ALIYUN$"+s.opt.accessID)
+	h.Set("x-odps-start-time", gmt(ins.start))
+	h.Set("x-odps-end-time", gmt(ins.end))
 	b, err := xml.Marshal(doc)
 	if err != nil {
 		x.fail(errorf(http.StatusInternalServerError, "InternalServerError", "mctest: %v", err))

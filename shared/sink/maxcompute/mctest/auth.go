@@ -54,7 +54,7 @@ func (s *Server) authenticate(r *http.Request, base string) *apiError {
 	want := base64.StdEncoding.EncodeToString(mac.Sum(nil))
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(want)) != 1 {
 		// The service's code for a wrong signature (PyODPS has an exception class for it).
-		return errorf(http.StatusUnauthorized, "SignatureNotMatch", "the request signature does not match the signature computed with the access key secret")
+		return errorf(http.StatusUnauthorized, "SignatureNotMatch", "ODPS-0410042:Invalid signature value - User signature does not match")
 	}
 	token := r.Header.Get(stsHeader)
 	switch {

@@ -28,9 +28,11 @@
 // and recorded in Unexpected, so a test notices the sink asking for something the server does
 // not model.
 //
-// Besides the Go SDK it was modelled on, sdk_test.go drives PyODPS through all of the above
-// (testdata/pyodps_ops.py); readback_test.go keeps the request shapes PyODPS sends covered with
-// the Go SDK.
+// Besides the Go SDK it was modelled on, sdk_test.go drives PyODPS and the Java SDK
+// (odps-sdk-core) through all of the above (testdata/pyodps_ops.py, testdata/OdpsOps.java);
+// readback_test.go keeps the request shapes they send covered with the Go SDK. For them the
+// server also answers GET /projects/{p} (the owner and times in headers, as for instances:
+// x-odps-owner, x-odps-start-time, x-odps-end-time), and a reload with getblockid=true.
 //
 // # Semantics it checks
 //

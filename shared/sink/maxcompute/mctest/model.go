@@ -16,8 +16,9 @@ import (
 )
 
 type project struct {
-	name   string
-	tables map[string]*table // by lower-case name
+	name    string
+	created time.Time
+	tables  map[string]*table // by lower-case name
 }
 
 type column struct {

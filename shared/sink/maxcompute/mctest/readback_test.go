@@ -3,11 +3,13 @@ package mctest_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -284,6 +286,64 @@ func TestPyODPSRequestShapesAreAnswered(t *testing.T) {
 	}
 	if res.StatusCode != 200 || json.Unmarshal(body, &ten) != nil || ten.Tenant.Parameters == nil {
 		t.Errorf("tenant: %d %s", res.StatusCode, body)
+	}
+	if u := srv.Unexpected(); len(u) != 0 {
+		t.Errorf("unexpected: %q", u)
+	}
+}
+
+// The Java SDK reads an instance's owner and times from headers (and fails on an instance
+// without them), reloads the project, and reloads an upload session with getblockid=true
+// before it commits.
+func TestJavaSDKRequestShapesAreAnswered(t *testing.T) {
+	srv := mctest.New(t)
+	c := newClient(t, srv, nil)
+	ins, err := c.o.ExecSQl("CREATE TABLE t (a BIGINT)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ins.WaitForSuccess(); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := raw(t, srv, false, http.MethodGet, "/projects/"+srv.Project()+"/instances/"+ins.Id(), nil, nil)
+	for _, h := range []string{"x-odps-start-time", "x-odps-end-time"} {
+		if _, err := time.Parse(time.RFC1123, res.Header.Get(h)); err != nil {
+			t.Errorf("instance %s %q: want an RFC 1123 date (%v)", h, res.Header.Get(h), err)
+		}
+	}
+	if res.Header.Get("x-odps-owner") == "" {
+		t.Error("instance without x-odps-owner")
+	}
+
+	p := c.o.Project(srv.Project())
+	if err := p.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Name() != srv.Project() || p.Owner() == "" || p.CreationTime().IsZero() || p.Status().String() != "AVAILABLE" {
+		t.Errorf("project: name %q owner %q created %v status %v", p.Name(), p.Owner(), p.CreationTime(), p.Status())
+	}
+
+	u, err := c.session("t", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBlock(u, 3, data.Record{data.BigInt(1)}); err != nil {
+		t.Fatal(err)
+	}
+	res, body := raw(t, srv, true, http.MethodGet, "/projects/"+srv.Project()+"/tables/t", url.Values{"uploadid": {u.Id}, "getblockid": {"true"}}, nil)
+	var sess struct{ UploadedBlockList []struct{ BlockID int } }
+	if res.StatusCode != 200 || json.Unmarshal(body, &sess) != nil || len(sess.UploadedBlockList) != 1 || sess.UploadedBlockList[0].BlockID != 3 {
+		t.Errorf("reload with getblockid: %d %s, want block 3 listed", res.StatusCode, body)
+	}
+
+	// A wrong signature is the service's code and message.
+	bad := restclient.NewOdpsRestClient(account.NewAliyunAccount(srv.AccessKeyID(), "wrong"), srv.Endpoint())
+	req, _ := bad.NewRequestWithUrlQuery(http.MethodGet, "/projects/"+srv.Project(), nil, nil)
+	_, err = bad.Do(req)
+	var he restclient.HttpError
+	if !errors.As(err, &he) || he.StatusCode != 401 || he.ErrorMessage == nil || he.ErrorMessage.ErrorCode != "SignatureNotMatch" ||
+		!strings.HasPrefix(he.ErrorMessage.Message, "ODPS-0410042:") {
+		t.Errorf("wrong secret: %v, want 401 SignatureNotMatch ODPS-0410042", err)
 	}
 	if u := srv.Unexpected(); len(u) != 0 {
 		t.Errorf("unexpected: %q", u)

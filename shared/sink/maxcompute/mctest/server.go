@@ -3,6 +3,7 @@ package mctest
 import (
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,7 +126,7 @@ func Start(opts ...Option) (*Server, error) {
 		if err := schema.ValidateName(p); err != nil {
 			return nil, fmt.Errorf("mctest: project: %w", err)
 		}
-		s.projects[strings.ToLower(p)] = &project{name: p, tables: map[string]*table{}}
+		s.projects[strings.ToLower(p)] = &project{name: p, created: o.now(), tables: map[string]*table{}}
 	}
 	var err error
 	if s.apiLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
@@ -209,6 +210,7 @@ const (
 	OpDownloadRead   Op = "download.read"   // GET .../tables/{t}?downloadid=&data&rowrange=
 	OpLogviewHost    Op = "logview.host"    // GET /api/logview/host
 	OpTenant         Op = "tenant.get"      // GET /api/tenants
+	OpProjectGet     Op = "project.get"     // GET /api/projects/{p}
 	OpUnknown        Op = "unknown"         // anything else (refused)
 )
 
@@ -450,6 +452,8 @@ func (s *Server) route(r *http.Request, base string, tunnel bool) (route, *apiEr
 	}
 	if !tunnel {
 		switch {
+		case len(seg) == 0 && r.Method == http.MethodGet && onlyKeys(q, "curr_project", "isGroupApi", "properties", "extended"):
+			return route{OpProjectGet, func(x *exchange) { s.projectGet(x, proj) }}, nil
 		case len(seg) == 1 && seg[0] == "tunnel" && r.Method == http.MethodGet && q.Has("service"):
 			return route{OpTunnelEndpoint, func(x *exchange) { s.tunnelEndpoint(x, proj) }}, nil
 		case len(seg) == 2 && seg[0] == "tables" && r.Method == http.MethodGet && q.Has("partitions") &&
@@ -475,7 +479,8 @@ func (s *Server) route(r *http.Request, base string, tunnel bool) (route, *apiEr
 	// PyODPS sends reload=False on create and reload=True (and create_partition again) on reload.
 	case r.Method == http.MethodPost && q.Has("uploads") && onlyKeys(q, append(tunnelKeys, "uploads", "overwrite", "create_partition", "reload")...):
 		return route{OpUploadCreate, func(x *exchange) { s.uploadCreate(x, proj, tbl) }}, nil
-	case r.Method == http.MethodGet && q.Has("uploadid") && onlyKeys(q, append(tunnelKeys, "uploadid", "reload", "create_partition")...):
+	// The Java SDK reloads with getblockid=true before it commits, for the block list.
+	case r.Method == http.MethodGet && q.Has("uploadid") && onlyKeys(q, append(tunnelKeys, "uploadid", "reload", "create_partition", "getblockid")...):
 		return route{OpUploadReload, func(x *exchange) { s.uploadReload(x, proj, tbl) }}, nil
 	case r.Method == http.MethodPut && q.Has("uploadid") && q.Has("blockid") && onlyKeys(q, append(tunnelKeys, "uploadid", "blockid")...):
 		return route{OpBlockPut, func(x *exchange) { s.blockPut(x, proj, tbl) }}, nil
@@ -517,6 +522,32 @@ func (s *Server) tunnelEndpoint(x *exchange, proj string) {
 		return
 	}
 	x.reply(http.StatusOK, "text/plain", []byte(s.tunLn.Addr().String()))
+}
+
+// projectGet answers GET /projects/{p}: the project's XML, and its owner and times in headers,
+// as the Go and Java SDKs read them (the Java SDK reloads the project before some calls).
+func (s *Server) projectGet(x *exchange, proj string) {
+	s.mu.Lock()
+	p, err := s.projectLocked(proj)
+	s.mu.Unlock()
+	if err != nil {
+		x.fail(err)
+		return
+	}
+	h := x.w.Header()
+	h.Set("x-odps-owner", "ALIYUN$"+s.opt.accessID)
+	h.Set("x-odps-creation-time", gmt(p.created))
+	h.Set("Last-Modified", gmt(p.created))
+	x.replyXML(struct {
+		XMLName            xml.Name `xml:"Project"`
+		Name               string   `xml:"Name"`
+		Type               string   `xml:"Type"`
+		Comment            string   `xml:"Comment"`
+		State              string   `xml:"State"`
+		ProjectGroupName   string   `xml:"ProjectGroupName"`
+		Properties         string   `xml:"Properties"`
+		ExtendedProperties string   `xml:"ExtendedProperties"`
+	}{Name: p.name, Type: "managed", State: "AVAILABLE"})
 }
 
 func (s *Server) projectLocked(name string) (*project, *apiError) {

@@ -3,7 +3,7 @@ Go SDK (table metadata, the DDL it emits, partitions, tunnel uploads) and what a
 read the result back (partition listing, tunnel downloads).
 
 Usage: pyodps_ops.py CONFIG_JSON, an object with endpoint, tunnel_endpoint, project, access_id,
-secret and the statements to run (sql). Prints one JSON object: for each step, what the SDK
+secret, token (an STS token, or empty) and the statements to run (sql). Prints one JSON object: for each step, what the SDK
 returned or the error it raised (type, code, message), for sdk_test.go to check.
 """
 import datetime
@@ -13,11 +13,20 @@ import sys
 
 from odps import ODPS, options
 from odps import errors
+from odps.accounts import AliyunAccount, StsAccount
 from odps.tunnel import TableTunnel
 
 cfg = json.loads(sys.argv[1])
 options.retry_times = 1
-o = ODPS(cfg["access_id"], cfg["secret"], project=cfg["project"], endpoint=cfg["endpoint"],
+
+
+def account(secret):
+    if cfg["token"]:
+        return StsAccount(cfg["access_id"], secret, cfg["token"])
+    return AliyunAccount(cfg["access_id"], secret)
+
+
+o = ODPS(account=account(cfg["secret"]), project=cfg["project"], endpoint=cfg["endpoint"],
          tunnel_endpoint=cfg["tunnel_endpoint"])
 out = {}
 
@@ -132,7 +141,13 @@ def unsupported_sql():
 
 
 def wrong_secret():
-    ODPS(cfg["access_id"], cfg["secret"] + "x", project=cfg["project"], endpoint=cfg["endpoint"]).exist_table("orders")
+    ODPS(account=account(cfg["secret"] + "x"), project=cfg["project"], endpoint=cfg["endpoint"]).exist_table("orders")
+
+
+def wrong_secret_tunnel():
+    bad = ODPS(account=account(cfg["secret"] + "x"), project=cfg["project"], endpoint=cfg["endpoint"],
+               tunnel_endpoint=cfg["tunnel_endpoint"])
+    TableTunnel(bad).create_upload_session("orders", partition_spec="ds=20240601")
 
 
 for name, fn in [("create_table", create_table), ("exists", exists), ("schema", schema),
@@ -142,6 +157,6 @@ for name, fn in [("create_table", create_table), ("exists", exists), ("schema", 
                  ("write_read_table", write_read_table), ("partition_meta", partition_meta),
                  ("drop_partition", drop_partition),
                  ("add_columns", add_columns), ("unsupported_sql", unsupported_sql),
-                 ("wrong_secret", wrong_secret)]:
+                 ("wrong_secret", wrong_secret), ("wrong_secret_tunnel", wrong_secret_tunnel)]:
     step(name, fn)
 json.dump(out, sys.stdout, indent=1, sort_keys=True)
