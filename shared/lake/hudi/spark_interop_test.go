@@ -79,7 +79,7 @@ func (s *sparkSession) start(t *testing.T) {
 		port := counterpart.FreePort(t)
 		cmd := exec.Command(python, sparkScript, strconv.Itoa(port), strings.Join(jars, ","))
 		cmd.Env = append(os.Environ(), "SPARK_LOCAL_IP=127.0.0.1", "PYSPARK_PYTHON="+python)
-		if s.proc, s.err = counterpart.StartShared(cmd, logDir); s.err != nil {
+		if s.proc, s.err = counterpart.Launch(cmd, logDir); s.err != nil {
 			return
 		}
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
