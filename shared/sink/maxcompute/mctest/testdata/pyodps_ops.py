@@ -89,6 +89,16 @@ def upload():
     return {"session": session.id, "status": session.status.value}
 
 
+def buffered_upload():
+    # Without a block id PyODPS buffers and picks block ids; commit() takes the ids it used.
+    session = TableTunnel(o).create_upload_session("orders", partition_spec="ds=20240602")
+    with session.open_record_writer() as w:
+        for i in range(20, 23):
+            w.write(session.new_record([i, None, None, None, None, None, None]))
+    session.commit(w.get_blocks_written())
+    return {"status": session.status.value}
+
+
 def download():
     tunnel = TableTunnel(o)
     session = tunnel.create_download_session("orders", partition_spec="ds=20240601")
@@ -152,7 +162,7 @@ def wrong_secret_tunnel():
 
 for name, fn in [("create_table", create_table), ("exists", exists), ("schema", schema),
                  ("add_partition", add_partition), ("create_partition", create_partition),
-                 ("partitions", partitions), ("upload", upload), ("download", download),
+                 ("partitions", partitions), ("upload", upload), ("buffered_upload", buffered_upload), ("download", download),
                  ("download_part", download_part), ("download_missing", download_missing),
                  ("write_read_table", write_read_table), ("partition_meta", partition_meta),
                  ("drop_partition", drop_partition),
