@@ -10,6 +10,7 @@ import datetime
 import decimal
 import json
 import sys
+import time
 
 from odps import ODPS, options
 from odps import errors
@@ -32,11 +33,13 @@ out = {}
 
 
 def step(name, fn):
+    t0 = time.monotonic()
     try:
         out[name] = {"ok": True, **(fn() or {})}
     except errors.ODPSError as e:
         out[name] = {"ok": False, "type": type(e).__name__, "code": e.code, "message": str(e)[:500],
                      "request_id": e.request_id}
+    out[name]["ms"] = round((time.monotonic() - t0) * 1000)
 
 
 def create_table():
