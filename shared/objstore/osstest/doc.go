@@ -23,7 +23,8 @@
 //     uploads in progress. encoding-type=url is honoured in the replies;
 //   - ListObjectsV2 (list-type=2) with prefix, delimiter, start-after, max-keys (default 100, at
 //     most 1000), opaque continuation tokens (NextContinuationToken, IsTruncated) and
-//     encoding-type=url;
+//     encoding-type=url (every byte but A-Z a-z 0-9 - _ . ~ and / percent-encoded: a space is
+//     %20, never +, which the Python SDKs would keep);
 //   - x-oss-forbid-overwrite: true → 409 FileAlreadyExists, and, as on OSS, the header has no
 //     effect on a bucket whose versioning is Enabled or Suspended (SetVersioning);
 //   - OSS error XML (Code, Message, RequestId, HostId, ...), and on HEAD, where there is no body,

@@ -7,6 +7,7 @@ error it raised (status, code, request id), for the Go test (sdk_test.go) to che
 import json
 import os
 import sys
+import time
 
 import oss2
 
@@ -31,11 +32,13 @@ out = {}
 
 
 def step(name, fn):
+    t0 = time.monotonic()
     try:
         out[name] = {"ok": True, **(fn() or {})}
     except oss2.exceptions.OssError as e:
         out[name] = {"ok": False, "status": e.status, "code": e.code, "request_id": e.request_id,
                      "message": e.message}
+    out[name]["ms"] = round((time.monotonic() - t0) * 1000)
 
 
 def put():

@@ -7,6 +7,7 @@ OSS_ACCESS_KEY_SECRET, and an STS token in OSS_SECURITY_TOKEN if the server want
 import json
 import os
 import sys
+import time
 
 import alibabacloud_oss_v2 as oss
 
@@ -30,6 +31,7 @@ out = {}
 
 
 def step(name, fn):
+    t0 = time.monotonic()
     try:
         out[name] = {"ok": True, **(fn() or {})}
     except oss.exceptions.OperationError as e:
@@ -38,6 +40,7 @@ def step(name, fn):
             raise
         out[name] = {"ok": False, "status": se.status_code, "code": se.code, "request_id": se.request_id,
                      "message": se.message}
+    out[name]["ms"] = round((time.monotonic() - t0) * 1000)
 
 
 def put():

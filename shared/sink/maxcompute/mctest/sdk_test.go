@@ -131,6 +131,10 @@ func runPyODPS(t *testing.T, python string, srv *mctest.Server) {
 		t.Errorf("partitions: %v", st)
 	}
 	ok("upload")
+	ok("buffered_upload")
+	if n, err := srv.RowCount(srv.Project(), "orders", "ds=20240602"); err != nil || n != 3 {
+		t.Errorf("buffered upload: %d rows (%v), want 3", n, err)
+	}
 	// What PyODPS uploaded, as the server decoded it.
 	rows, err := srv.Rows(srv.Project(), "orders", "ds=20240601")
 	if err != nil {
@@ -222,6 +226,10 @@ func TestTheJavaSDKRunsWhatFcsyncDoesAndReadsItBack(t *testing.T) {
 		t.Errorf("partitions: %v", st)
 	}
 	ok("upload")
+	ok("buffered_upload")
+	if n, err := srv.RowCount(srv.Project(), "orders", "ds=20240602"); err != nil || n != 3 {
+		t.Errorf("buffered upload: %d rows (%v), want 3", n, err)
+	}
 	rows, err := srv.Rows(srv.Project(), "orders", "ds=20240601")
 	if err != nil {
 		t.Fatal(err)

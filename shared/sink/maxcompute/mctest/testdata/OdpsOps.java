@@ -147,6 +147,19 @@ public class OdpsOps {
             up.commit(new Long[]{0L, 1L});
             return m("status", up.getStatus().toString());
         });
+        step("buffered_upload", () -> {
+            // The buffered writer picks its block ids, and commit() asks the server for them.
+            TableTunnel.UploadSession up = tunnel().createUploadSession(project, "orders", new PartitionSpec("ds='20240602'"));
+            RecordWriter w = up.openBufferedWriter(true);
+            for (long id = 20; id < 23; id++) {
+                Record r = up.newRecord();
+                r.setBigint("id", id);
+                w.write(r);
+            }
+            w.close();
+            up.commit();
+            return m("status", up.getStatus().toString());
+        });
         step("download", () -> {
             TableTunnel.DownloadSession d = tunnel().createDownloadSession(project, "orders", p1);
             List<Object> rows = new ArrayList<>();
