@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/fcsync/fcsync/shared/kafka/kafka4test"
 	"github.com/fcsync/fcsync/shared/record"
@@ -525,5 +526,60 @@ func TestKafka4ReadsCompactedTopicsWithTheCleanersGaps(t *testing.T) {
 	st, err = cl.Read(ctx, map[int32]Range{0: {10, 40}}, none.fn, WithIdleTimeout(5*time.Second))
 	if err != nil || st.Next[0] != 40 || st.Records != 0 {
 		t.Fatalf("window [10, 40) of cleaned offsets: %+v, %v; want nothing delivered and Next 40", st, err)
+	}
+}
+
+func TestKafka4ReadBelowTheLogStartSaysOffsetOutOfRange(t *testing.T) {
+	b := kafka4test.Shared(t)
+	topic := kafka4Topic(t, b, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, &kgo.Record{Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)})
+	}
+	if err := b.Produce(ctx, topic, recs); err != nil {
+		t.Fatal(err)
+	}
+	// Retention, as DeleteRecords (kafka-delete-records) applies it: the log starts at 12.
+	adm, err := b.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+	rp.Partition, rp.Offset = 0, 12
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10000
+	res, err := req.RequestWith(ctx, adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := res.Topics[0].Partitions[0].ErrorCode; code != 0 {
+		t.Fatalf("delete records: error code %d", code)
+	}
+	cl := dialKafka4(t, topic, b.Props(kafka4test.Plaintext, ""))
+	first, err := cl.Earliest(ctx, []int32{0})
+	if err != nil || first[0] != 12 {
+		t.Fatalf("earliest %v, %v; want the new log start 12", first, err)
+	}
+	var col collector
+	st, err := cl.Read(ctx, map[int32]Range{0: {5, 20}}, col.fn)
+	if err == nil || !strings.Contains(err.Error(), "offset out of range") {
+		t.Fatalf("read [5, 20) below the log start: %+v, %v; want an offset-out-of-range error", st, err)
+	}
+	if st.Records != 0 || st.Next[0] != 5 {
+		t.Errorf("read below the log start delivered %d records, next %d; want none and 5", st.Records, st.Next[0])
+	}
+	col = collector{}
+	if _, err := cl.Read(ctx, map[int32]Range{0: {12, 30}}, col.fn); err != nil {
+		t.Fatal(err)
+	}
+	if got := col.offsets(0); !slices.Equal(got, span(12, 30)) {
+		t.Fatalf("read from the log start: offsets %v, want 12..29", got)
 	}
 }
