@@ -23,7 +23,7 @@ func runBenchKafka4(ctx context.Context, args []string, out io.Writer) error {
 	records := fs.Int("records", 1_000_000, "records in the topic")
 	size := fs.Int("value-bytes", 512, "approximate value size")
 	reader := fs.String("benchread", "dist/benchread", "the benchread binary (make bench builds it)")
-	rounds := fs.Int("rounds", 3, "alternating read rounds per client; the median of each is reported")
+	rounds := fs.Int("rounds", 5, "alternating read rounds per client; the median of each is reported")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

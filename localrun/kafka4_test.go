@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/fcsync/fcsync/localrun/kafkatrigger"
 	"github.com/fcsync/fcsync/shared/kafka/kafka4test"
 )
@@ -128,5 +130,55 @@ func TestKafka4TriggerDrivesTheStreamFunctionAndCommitsAtTheBroker(t *testing.T)
 	}
 	if st.Records != 30 {
 		t.Errorf("the restarted trigger delivered %d records, want the 30 new ones", st.Records)
+	}
+}
+
+// TestKafka4ProduceByDefaultStampsRecordsTheBrokerAccepts: generated records end now by
+// default. Kafka 4 refuses records stamped more than an hour ahead of its clock
+// (log.message.timestamp.after.max.ms); records starting now a second apart once passed that
+// after 3600 records, and kfake accepts them anyway.
+func TestKafka4ProduceByDefaultStampsRecordsTheBrokerAccepts(t *testing.T) {
+	b := kafka4test.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const topic = "k4-produce-defaults"
+	if err := b.CreateTopic(ctx, topic, 3, nil); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	before := time.Now()
+	if err := runProduce(ctx, []string{"--brokers", b.Addr(), "--topic", topic, "--count", "4000"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "produced 4000 records") {
+		t.Fatalf("produce printed %q", out.String())
+	}
+	// A start an hour and a half ahead is refused, with a reason.
+	err := runProduce(ctx, []string{"--brokers", b.Addr(), "--topic", topic, "--count", "1",
+		"--start", time.Now().Add(90 * time.Minute).Format(time.RFC3339)}, &out)
+	if err == nil || !strings.Contains(err.Error(), "an hour ahead") {
+		t.Fatalf("produce stamped 90 minutes ahead: %v, want the broker's refusal explained", err)
+	}
+	cl, err := b.Client(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	n := 0
+	var latest time.Time
+	for n < 4000 {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			n++
+			if r.Timestamp.After(latest) {
+				latest = r.Timestamp
+			}
+		})
+	}
+	if latest.Before(before.Add(-time.Second)) || latest.After(time.Now()) {
+		t.Errorf("the last record is stamped %s, want about now (%s)", latest, before)
 	}
 }

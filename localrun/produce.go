@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/fcsync/fcsync/shared/record"
@@ -23,7 +25,7 @@ func runProduce(ctx context.Context, args []string, out io.Writer) error {
 	brokers := fs.String("brokers", "", "bootstrap servers (default: the embedded broker in ./.fcsync/broker)")
 	topic := fs.String("topic", "", "topic (created with 3 partitions if absent)")
 	count := fs.Int("count", 0, "number of generated shop-order records")
-	start := fs.String("start", "", "timestamp of the first generated record (RFC 3339 or yyyymmddhhmmss; default now)")
+	start := fs.String("start", "", "timestamp of the first generated record (RFC 3339 or yyyymmddhhmmss; default: the last record is stamped now)")
 	step := fs.Duration("step", time.Second, "timestamp step between generated records")
 	file := fs.String("file", "", "produce the records of this JSON-lines file instead (key, value, partition, timestamp, headers)")
 	seed := fs.Uint64("seed", 1, "random seed for generated records")
@@ -44,7 +46,9 @@ func runProduce(ctx context.Context, args []string, out io.Writer) error {
 			recs = append(recs, toKgo(&rs[i], *topic))
 		}
 	case *count > 0:
-		t0 := time.Now()
+		// By default the records end now: Kafka 4 brokers refuse records stamped more than
+		// log.message.timestamp.after.max.ms (one hour by default) in the future.
+		t0 := time.Now().Add(-time.Duration(*count-1) * *step)
 		if *start != "" {
 			var err error
 			if t0, err = parseTime(*start, time.Local); err != nil {
@@ -78,6 +82,9 @@ func produce(ctx context.Context, brokers []string, recs []*kgo.Record) (int, er
 	defer cl.Close()
 	res := cl.ProduceSync(ctx, recs...)
 	if err := res.FirstErr(); err != nil {
+		if errors.Is(err, kerr.InvalidTimestamp) {
+			return 0, fmt.Errorf("produce: %w (the broker refuses timestamps too far from its clock: Kafka 4 by default refuses records stamped more than an hour ahead, message.timestamp.after.max.ms)", err)
+		}
 		return 0, fmt.Errorf("produce: %w", err)
 	}
 	return len(recs), nil

@@ -17,8 +17,16 @@
 //
 // Props gives the Kafka client properties (kafkaConfig) of each listener and mechanism. Topics
 // are not created automatically; CreateTopic makes them. Produce writes records with franz-go;
-// JavaProduce writes them with Kafka's own Java producer (a small program compiled at first use),
-// for checks that fcsync reads what the reference client writes, in every compression codec.
+// JavaProduce and JavaProduceBatches write them with Kafka's own Java producer (Produce.java,
+// compiled with javac at first use into .cache/kafka4test), for checks that fcsync reads what
+// the reference client writes: every compression codec, the Java partitioner's choice for a
+// key, and batches in committed or aborted transactions. RunJava runs Kafka's tools (the
+// console consumer, kafka-consumer-groups, ConsumerPerformance). Committed asks the broker's
+// group coordinator for a group's offsets; SetLogLevel and RequestLog show the requests a
+// client sent as the broker saw them (client id, API version, fetch sizes).
+//
+// The broker keeps records forever (no time-based retention: tests write records stamped years
+// ago) and its log cleaner runs every half second, so compacted topics compact promptly.
 //
 // A start costs seconds (format and a JVM), so tests share one broker per test binary: Shared
 // starts it on first use and StopShared, called from TestMain, stops it. Start and Close need
