@@ -3,6 +3,7 @@ package kafka
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -144,10 +145,8 @@ func TestKafka4ReadsExactRangesOverEverySecurityProtocol(t *testing.T) {
 	want := map[int32][]kafka4test.Record{0: richRecords(0, 60, base), 1: richRecords(1, 40, base.Add(time.Hour))}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	for _, p := range []int32{0, 1} {
-		if _, err := b.JavaProduce(ctx, topic, "none", want[p]); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := b.JavaProduce(ctx, topic, "none", append(slices.Clone(want[0]), want[1]...)); err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		name string
@@ -242,22 +241,27 @@ func TestKafka4RefusesAWrongPasswordWithoutShowingIt(t *testing.T) {
 func TestKafka4ReadsEveryCompressionCodecTheJavaProducerWrites(t *testing.T) {
 	b := kafka4test.Shared(t)
 	base := time.UnixMilli(1_717_300_000_000)
-	for _, codec := range []string{"none", "gzip", "snappy", "lz4", "zstd"} {
+	codecs := []string{"none", "gzip", "snappy", "lz4", "zstd"}
+	want := richRecords(0, 300, base)
+	// One topic per codec, written in one JVM.
+	var batches []kafka4test.Batch
+	for _, codec := range codecs {
+		batches = append(batches, kafka4test.Batch{Topic: kafka4Topic(t, b, 1), Compression: codec, Records: want})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	landed, err := b.JavaProduceBatches(ctx, batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, codec := range codecs {
 		t.Run(codec, func(t *testing.T) {
-			topic := kafka4Topic(t, b, 1)
-			want := richRecords(0, 300, base)
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			got, err := b.JavaProduce(ctx, topic, codec, want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, p := range got {
-				if p.Offset != int64(i) {
-					t.Fatalf("record %d landed at offset %d", i, p.Offset)
+			for j, p := range landed[i] {
+				if p.Offset != int64(j) {
+					t.Fatalf("record %d landed at offset %d", j, p.Offset)
 				}
 			}
-			cl := dialKafka4(t, topic, b.Props(kafka4test.Plaintext, ""))
+			cl := dialKafka4(t, batches[i].Topic, b.Props(kafka4test.Plaintext, ""))
 			if n, compressed := rawBatches(t, cl, 0); compressed != (codec != "none") {
 				t.Fatalf("%d batches, compressed %v: the Java producer did not write %s batches", n, compressed, codec)
 			}
@@ -303,5 +307,223 @@ func TestKafka4ReadsRecordsLargerThanTheFetchSize(t *testing.T) {
 	}
 	if col.max > 5 {
 		t.Errorf("a callback got %d records, want at most max.poll.records 5", col.max)
+	}
+}
+
+// requestLine is the part of a broker request log line the tests read.
+type requestLine struct {
+	Header struct {
+		APIKey  int16  `json:"requestApiKey"`
+		Version int16  `json:"requestApiVersion"`
+		Name    string `json:"requestApiKeyName"`
+	} `json:"requestHeader"`
+	Request struct {
+		MaxBytes int32 `json:"maxBytes"`
+		Topics   []struct {
+			Partitions []struct {
+				PartitionMaxBytes int32 `json:"partitionMaxBytes"`
+			} `json:"partitions"`
+		} `json:"topics"`
+	} `json:"request"`
+}
+
+func TestKafka4BrokerSeesTheClientIDAndFetchSizesOfKafkaConfig(t *testing.T) {
+	b := kafka4test.Shared(t)
+	topic := kafka4Topic(t, b, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := b.JavaProduce(ctx, topic, "lz4", richRecords(0, 50, time.UnixMilli(1_717_600_000_000))); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetLogLevel(ctx, "kafka.request.logger", "DEBUG"); err != nil {
+		t.Fatal(err)
+	}
+	clientID := fmt.Sprintf("fcsync-k4-props-%d", time.Now().UnixNano())
+	props := b.Props(kafka4test.SASLPlaintext, MechanismSCRAMSHA512)
+	props["client.id"] = clientID
+	props["max.partition.fetch.bytes"] = "65536"
+	props["fetch.max.bytes"] = "131072"
+	props["request.timeout.ms"] = "20000"
+	cl := dialKafka4(t, topic, props)
+	var col collector
+	_, err := cl.Read(ctx, map[int32]Range{0: {0, 50}}, col.fn)
+	if lerr := b.SetLogLevel(ctx, "kafka.request.logger", "INFO"); lerr != nil {
+		t.Error(lerr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := b.RequestLog(clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]int16{}
+	fetches := 0
+	for _, line := range lines {
+		var rl requestLine
+		// The JSON follows "Completed request:"; the logger's name follows it.
+		if err := json.NewDecoder(strings.NewReader(line[strings.Index(line, "{"):])).Decode(&rl); err != nil {
+			t.Fatalf("request log line %q: %v", line, err)
+		}
+		versions[rl.Header.Name] = rl.Header.Version
+		if rl.Header.Name != "FETCH" {
+			continue
+		}
+		fetches++
+		if rl.Request.MaxBytes != 65536 || len(rl.Request.Topics) != 1 || rl.Request.Topics[0].Partitions[0].PartitionMaxBytes != 65536 {
+			t.Errorf("fetch asks for %d bytes, %+v per partition; want 65536 (the smaller of the two fetch properties)", rl.Request.MaxBytes, rl.Request.Topics)
+		}
+	}
+	if fetches == 0 {
+		t.Fatalf("the broker logged no fetch from client.id %s among %d requests", clientID, len(lines))
+	}
+	// The API versions fcsync's reader uses, as the broker saw them (the broker does not log the
+	// requests of a connection's set-up: API versions and the SASL exchange).
+	t.Logf("requests of client.id %s at the broker: %v", clientID, versions)
+	for _, api := range []string{"METADATA", "FETCH"} {
+		if _, ok := versions[api]; !ok {
+			t.Errorf("the broker logged no %s request of client.id %s (saw %v)", api, clientID, versions)
+		}
+	}
+}
+
+func TestKafka4LogAppendTimeTopicsGiveTheBrokersTimestamps(t *testing.T) {
+	b := kafka4test.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topic := fmt.Sprintf("k4-log-append-time-%d", kafka4Topics.Add(1))
+	if err := b.CreateTopic(ctx, topic, 1, map[string]string{"message.timestamp.type": "LogAppendTime"}); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second).Truncate(time.Millisecond)
+	// Stamped in 2024 by the producer, in compressed and uncompressed batches.
+	if _, err := b.JavaProduce(ctx, topic, "none", richRecords(0, 20, time.UnixMilli(1_717_700_000_000))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.JavaProduce(ctx, topic, "zstd", richRecords(0, 20, time.UnixMilli(1_717_700_000_000))); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().Add(time.Second)
+	cl := dialKafka4(t, topic, b.Props(kafka4test.Plaintext, ""))
+	var col collector
+	if _, err := cl.Read(ctx, map[int32]Range{0: {0, 40}}, col.fn); err != nil {
+		t.Fatal(err)
+	}
+	// franz-go as the reference reader of the same records.
+	ref, err := b.Client(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	var want []*kgo.Record
+	for len(want) < 40 {
+		fs := ref.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, fs.Records()...)
+	}
+	if len(col.recs[0]) != 40 {
+		t.Fatalf("read %d records, want 40", len(col.recs[0]))
+	}
+	for i, r := range col.recs[0] {
+		if r.Timestamp.Before(before) || r.Timestamp.After(after) {
+			t.Errorf("offset %d: timestamp %s, want the broker's append time in [%s, %s]", r.Offset, r.Timestamp, before, after)
+		}
+		if !r.Timestamp.Equal(want[i].Timestamp) {
+			t.Errorf("offset %d: timestamp %s, franz-go reads %s", r.Offset, r.Timestamp, want[i].Timestamp)
+		}
+	}
+	// Offsets by time find the append times, not the producer's.
+	offs, err := cl.OffsetsForTime(ctx, []int32{0}, time.UnixMilli(1_717_700_000_000))
+	if err != nil || offs[0] != 0 {
+		t.Fatalf("offsets for the producer's time: %v, %v; want 0 (every append time is later)", offs, err)
+	}
+	offs, err = cl.OffsetsForTime(ctx, []int32{0}, after)
+	if err != nil || offs[0] != 40 {
+		t.Fatalf("offsets for a time after the appends: %v, %v; want the high watermark 40", offs, err)
+	}
+}
+
+func TestKafka4ReadsCompactedTopicsWithTheCleanersGaps(t *testing.T) {
+	b := kafka4test.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	topic := fmt.Sprintf("k4-compacted-%d", kafka4Topics.Add(1))
+	// Records stamped in 2024 make every produce roll a new segment (segment.ms), so the
+	// segments before the last one are cleanable at once.
+	err := b.CreateTopic(ctx, topic, 1, map[string]string{
+		"cleanup.policy": "compact", "segment.ms": "100", "min.cleanable.dirty.ratio": "0.001",
+		"min.compaction.lag.ms": "0", "delete.retention.ms": "86400000",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.UnixMilli(1_717_800_000_000)
+	var recs []kafka4test.Record
+	for i := range 60 {
+		k := i % 10
+		r := kafka4test.Record{Partition: 0, Timestamp: base.Add(time.Duration(i) * time.Second),
+			Key: fmt.Appendf(nil, "key-%d", k), Value: fmt.Appendf(nil, "v%d-of-key-%d", i/10, k)}
+		if k == 3 && i >= 50 {
+			r.Value = nil // a tombstone, kept for delete.retention.ms
+		}
+		recs = append(recs, r)
+	}
+	for _, part := range [][]kafka4test.Record{recs[:25], recs[25:50], recs[50:]} {
+		var krecs []*kgo.Record
+		for _, r := range part {
+			krecs = append(krecs, &kgo.Record{Partition: r.Partition, Timestamp: r.Timestamp, Key: r.Key, Value: r.Value})
+		}
+		if err := b.Produce(ctx, topic, krecs, kgo.ProducerBatchCompression(kgo.GzipCompression())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One more record closes the last segment of recs.
+	if err := b.Produce(ctx, topic, []*kgo.Record{{Timestamp: base.Add(time.Hour), Key: []byte("end"), Value: []byte("end")}}); err != nil {
+		t.Fatal(err)
+	}
+	cl := dialKafka4(t, topic, b.Props(kafka4test.Plaintext, ""))
+	// The latest value of each of the 10 keys survives, and the end marker.
+	var col collector
+	for {
+		col = collector{}
+		if _, err := cl.Read(ctx, map[int32]Range{0: {0, 61}}, col.fn); err != nil {
+			t.Fatal(err)
+		}
+		if len(col.recs[0]) == 11 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the cleaner left %d records (want 11): %v", len(col.recs[0]), col.offsets(0))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if got, want := col.offsets(0), []int64{50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60}; !slices.Equal(got, want) {
+		t.Fatalf("offsets after compaction %v, want %v", got, want)
+	}
+	for _, r := range col.recs[0][:10] {
+		if d := sameRecord(r, recs[r.Offset], r.Offset); d != "" {
+			t.Errorf("offset %d: %s", r.Offset, d)
+		}
+	}
+	// Windows whose bounds fall in the cleaned-away offsets hand off without a gap or a repeat.
+	var w1, w2 collector
+	st, err := cl.Read(ctx, map[int32]Range{0: {7, 53}}, w1.fn)
+	if err != nil || st.Next[0] != 53 {
+		t.Fatalf("window [7, 53): %+v, %v", st, err)
+	}
+	st, err = cl.Read(ctx, map[int32]Range{0: {53, 61}}, w2.fn)
+	if err != nil || st.Next[0] != 61 {
+		t.Fatalf("window [53, 61): %+v, %v", st, err)
+	}
+	if got := append(w1.offsets(0), w2.offsets(0)...); !slices.Equal(got, col.offsets(0)) {
+		t.Errorf("two windows read %v + %v, one read %v", w1.offsets(0), w2.offsets(0), col.offsets(0))
+	}
+	// A range wholly inside cleaned-away offsets is read to its end with nothing delivered.
+	var none collector
+	st, err = cl.Read(ctx, map[int32]Range{0: {10, 40}}, none.fn, WithIdleTimeout(5*time.Second))
+	if err != nil || st.Next[0] != 40 || st.Records != 0 {
+		t.Fatalf("window [10, 40) of cleaned offsets: %+v, %v; want nothing delivered and Next 40", st, err)
 	}
 }

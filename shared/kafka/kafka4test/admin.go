@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -145,6 +148,53 @@ func (b *Broker) Committed(ctx context.Context, group, topic string) (map[int32]
 			if p.Offset >= 0 {
 				out[p.Partition] = p.Offset
 			}
+		}
+	}
+	return out, nil
+}
+
+// SetLogLevel sets a broker logger's level at run time (an IncrementalAlterConfigs request on
+// the BROKER_LOGGER resource, as kafka-configs --entity-type broker-loggers does). With
+// kafka.request.logger at DEBUG the broker logs every request it completes, header (client id,
+// API version) and body, to RequestLog.
+func (b *Broker) SetLogLevel(ctx context.Context, logger, level string) error {
+	cl, err := b.Client()
+	if err != nil {
+		return fmt.Errorf("kafka4test: log level of %s: %w", logger, err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	res := kmsg.NewIncrementalAlterConfigsRequestResource()
+	res.ResourceType = kmsg.ConfigResourceTypeBrokerLogger
+	res.ResourceName = "1"
+	c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+	c.Name, c.Op, c.Value = logger, kmsg.IncrementalAlterConfigOpSet, kmsg.StringPtr(level)
+	res.Configs = append(res.Configs, c)
+	req.Resources = append(req.Resources, res)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return fmt.Errorf("kafka4test: log level of %s: %w", logger, err)
+	}
+	for _, r := range resp.Resources {
+		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
+			return fmt.Errorf("kafka4test: log level of %s: %w", logger, err)
+		}
+	}
+	return nil
+}
+
+// RequestLog returns the broker's request log lines (see SetLogLevel) of requests whose header
+// names clientID.
+func (b *Broker) RequestLog(clientID string) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(b.Dir, "server.log"))
+	if err != nil {
+		return nil, fmt.Errorf("kafka4test: %w", err)
+	}
+	needle := `"clientId":"` + clientID + `"`
+	var out []string
+	for line := range strings.Lines(string(data)) {
+		if strings.Contains(line, "Completed request:") && strings.Contains(line, needle) {
+			out = append(out, strings.TrimSpace(line))
 		}
 	}
 	return out, nil

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fcsync/fcsync/shared/counterpart"
@@ -49,37 +50,78 @@ type Produced struct {
 // properties as key=value. Records are sent without waiting for each other, so records of a
 // partition share record batches, compressed as the Java client compresses them.
 func (b *Broker) JavaProduce(ctx context.Context, topic, compression string, recs []Record, props ...string) ([]Produced, error) {
+	res, err := b.JavaProduceBatches(ctx, []Batch{{Topic: topic, Compression: compression, Records: recs}}, props...)
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// Batch is a run of records for JavaProduceBatches.
+type Batch struct {
+	Topic       string
+	Compression string // compression.type: none, gzip, snappy, lz4 or zstd
+	// Transaction is "" to send the records without a transaction, or "commit" or "abort" to
+	// send them in one transaction of a transactional producer that then ends so.
+	Transaction string
+	Records     []Record
+}
+
+// JavaProduceBatches is JavaProduce for several batches in one JVM, one after the other: a
+// batch is flushed (and its transaction ended) before the next starts. It returns where each
+// batch's records landed.
+func (b *Broker) JavaProduceBatches(ctx context.Context, batches []Batch, props ...string) ([][]Produced, error) {
 	classes, err := compileProduce()
 	if err != nil {
 		return nil, err
 	}
 	var in bytes.Buffer
-	for _, r := range recs {
-		ts := "-"
-		if !r.Timestamp.IsZero() {
-			ts = strconv.FormatInt(r.Timestamp.UnixMilli(), 10)
+	total := 0
+	for _, bt := range batches {
+		txn := bt.Transaction
+		switch txn {
+		case "":
+			txn = "-"
+		case "commit", "abort":
+		default:
+			return nil, fmt.Errorf("kafka4test: batch transaction %q: want \"\", commit or abort", bt.Transaction)
 		}
-		fmt.Fprintf(&in, "%d %s %s %s %d", r.Partition, ts, javaField(r.Key), javaField(r.Value), len(r.Headers))
-		for _, h := range r.Headers {
-			fmt.Fprintf(&in, " %s %s", javaField([]byte(h.Key)), javaField(h.Value))
+		if bt.Topic == "" || strings.ContainsAny(bt.Topic, " \n") || bt.Compression == "" || strings.ContainsAny(bt.Compression, " \n") {
+			return nil, fmt.Errorf("kafka4test: batch topic %q compression %q: want names without spaces", bt.Topic, bt.Compression)
 		}
-		in.WriteByte('\n')
+		fmt.Fprintf(&in, "@ %s %s %s\n", bt.Topic, bt.Compression, txn)
+		for _, r := range bt.Records {
+			ts := "-"
+			if !r.Timestamp.IsZero() {
+				ts = strconv.FormatInt(r.Timestamp.UnixMilli(), 10)
+			}
+			fmt.Fprintf(&in, "%d %s %s %s %d", r.Partition, ts, javaField(r.Key), javaField(r.Value), len(r.Headers))
+			for _, h := range r.Headers {
+				fmt.Fprintf(&in, " %s %s", javaField([]byte(h.Key)), javaField(h.Value))
+			}
+			in.WriteByte('\n')
+		}
+		total += len(bt.Records)
 	}
-	args := append([]string{b.Addr(), topic, compression}, props...)
+	args := append([]string{b.Addr()}, props...)
 	out, err := b.runJava(ctx, classes+string(os.PathListSeparator)+b.classpath, &in, quickJVM, "Produce", args...)
 	if err != nil {
-		return nil, fmt.Errorf("kafka4test: Java producer (%s) to %s: %w", compression, topic, err)
+		return nil, fmt.Errorf("kafka4test: Java producer: %w", err)
 	}
-	var res []Produced
+	var flat []Produced
 	for line := range strings.Lines(string(out)) {
 		var p Produced
 		if _, err := fmt.Sscanf(line, "%d %d", &p.Partition, &p.Offset); err != nil {
 			return nil, fmt.Errorf("kafka4test: Java producer output %q: %w", line, err)
 		}
-		res = append(res, p)
+		flat = append(flat, p)
 	}
-	if len(res) != len(recs) {
-		return nil, fmt.Errorf("kafka4test: Java producer acknowledged %d of %d records:\n%s", len(res), len(recs), out)
+	if len(flat) != total {
+		return nil, fmt.Errorf("kafka4test: Java producer acknowledged %d of %d records:\n%s", len(flat), total, out)
+	}
+	res := make([][]Produced, len(batches))
+	for i, bt := range batches {
+		res[i], flat = flat[:len(bt.Records)], flat[len(bt.Records):]
 	}
 	return res, nil
 }
@@ -117,6 +159,7 @@ func (b *Broker) runJava(ctx context.Context, classpath string, stdin *bytes.Buf
 	}
 	argv := append(slices.Clone(jvm), "-Djava.awt.headless=true", "-Dlog4j2.configurationFile="+logConfig, "-cp", classpath, mainClass)
 	cmd := exec.CommandContext(ctx, b.java, append(argv, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // dies with the caller
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}

@@ -246,7 +246,11 @@ func (b *Broker) serverProperties(data, controller string) (map[string]string, e
 		"message.max.bytes":                                "8388608",
 		"num.network.threads":                              "2",
 		"num.io.threads":                                   "4",
-		"log.retention.check.interval.ms":                  "3600000",
+		// Tests and benchmarks write records stamped years ago: no time-based retention.
+		"log.retention.ms":                "-1",
+		"log.retention.check.interval.ms": "3600000",
+		// The cleaner looks for compactable logs every half second (15 s by default).
+		"log.cleaner.backoff.ms": "500",
 
 		"sasl.enabled.mechanisms":        "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
 		"ssl.keystore.type":              "PEM",

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +126,56 @@ func TestJavaProduceReportsWhereEachRecordLanded(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("produced %v, want %v", got, want)
 		}
+	}
+}
+
+func TestJavaProduceBatchesEndTransactionsAsAsked(t *testing.T) {
+	b := Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const topic = "smoke-txn"
+	if err := b.CreateTopic(ctx, topic, 1, nil); err != nil {
+		t.Fatal(err)
+	}
+	recs := func(prefix string, n int) []Record {
+		var out []Record
+		for i := range n {
+			out = append(out, Record{Partition: 0, Key: []byte(prefix), Value: []byte(prefix + strconv.Itoa(i))})
+		}
+		return out
+	}
+	got, err := b.JavaProduceBatches(ctx, []Batch{
+		{Topic: topic, Compression: "lz4", Transaction: "commit", Records: recs("a", 3)},
+		{Topic: topic, Compression: "lz4", Transaction: "abort", Records: recs("b", 2)},
+		{Topic: topic, Compression: "none", Records: recs("c", 1)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a0..a2 at 0..2, the commit marker at 3, b0 b1 at 4 5, the abort marker at 6, c0 at 7.
+	want := [][]int64{{0, 1, 2}, {4, 5}, {7}}
+	for i := range want {
+		for j, p := range got[i] {
+			if p.Offset != want[i][j] {
+				t.Fatalf("batches landed at %v, want offsets %v", got, want)
+			}
+		}
+	}
+	cl, err := b.Client(kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var values []string
+	for len(values) < 4 {
+		fs := cl.PollFetches(ctx)
+		if err := fs.Err0(); err != nil {
+			t.Fatal(err)
+		}
+		fs.EachRecord(func(r *kgo.Record) { values = append(values, string(r.Value)) })
+	}
+	if strings.Join(values, " ") != "a0 a1 a2 c0" {
+		t.Fatalf("read committed %v, want a0 a1 a2 c0", values)
 	}
 }
