@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -40,6 +39,8 @@ const (
 	fetchVersion = 4 // the oldest Fetch that Kafka 4 still serves; record batches v2
 
 	maxResponse = 1 << 30 // a sanity bound on one fetch response
+
+	requestMaxBytes = 52428800 // a Fetch's request-wide bound: the Java consumer's default fetch.max.bytes
 )
 
 // fetchConn is one connection to a partition leader, used for Fetch only.
@@ -239,10 +240,11 @@ func (f *fetchConn) send(topic string, p int32, offset int64, maxBytes int, maxW
 	b = binary.BigEndian.AppendUint32(b, uint32(max(maxWait.Milliseconds(), 1)))
 	b = binary.BigEndian.AppendUint32(b, 1) // min bytes
 	// The response's bound is the partition's max bytes below: with one
-	// partition the request-wide bound adds nothing, and kfake leaves the
-	// aborted transactions out of a response it cut at the request-wide
-	// bound (a real broker lists them either way).
-	b = binary.BigEndian.AppendUint32(b, math.MaxInt32)
+	// partition the request-wide bound adds nothing, and it is the Java
+	// consumer's default fetch.max.bytes (or maxBytes when larger), because
+	// kfake leaves the aborted transactions out of a response it cut at the
+	// request-wide bound (a real broker lists them either way).
+	b = binary.BigEndian.AppendUint32(b, uint32(max(maxBytes, requestMaxBytes)))
 	b = append(b, byte(f.isolation))
 	b = binary.BigEndian.AppendUint32(b, 1) // one topic
 	b = appendString(b, topic)

@@ -371,8 +371,10 @@ func TestKafka4BrokerSeesTheClientIDAndFetchSizesOfKafkaConfig(t *testing.T) {
 			continue
 		}
 		fetches++
-		if rl.Request.MaxBytes != 65536 || len(rl.Request.Topics) != 1 || rl.Request.Topics[0].Partitions[0].PartitionMaxBytes != 65536 {
-			t.Errorf("fetch asks for %d bytes, %+v per partition; want 65536 (the smaller of the two fetch properties)", rl.Request.MaxBytes, rl.Request.Topics)
+		// One partition per fetch: its bound decides, and the request-wide one is the Java
+		// consumer's default fetch.max.bytes (see fetchConn.send).
+		if rl.Request.MaxBytes != 52428800 || len(rl.Request.Topics) != 1 || rl.Request.Topics[0].Partitions[0].PartitionMaxBytes != 65536 {
+			t.Errorf("fetch asks for %d bytes, %+v per partition; want 52428800, and 65536 (the smaller of the two fetch properties) per partition", rl.Request.MaxBytes, rl.Request.Topics)
 		}
 	}
 	if fetches == 0 {

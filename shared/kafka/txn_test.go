@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -509,5 +510,42 @@ func TestReaderConfigAppliesIsolationAndKeepsWarnings(t *testing.T) {
 	}
 	if _, err := ReaderConfig([]string{"b:9092"}, "t", map[string]string{"isolaton.level": "read_committed"}); err == nil {
 		t.Error("a misspelt isolation.level was accepted")
+	}
+}
+
+func TestDecodeBatchesOfTransactionsRejectsCorruptInputWithoutPanicking(t *testing.T) {
+	c := newCluster(t)
+	l := newTxnLog(t, c, 0)
+	interleaved(l)
+	kc := l.dial(false)
+	fc, err := kc.dialFetch(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fc.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	if err := fc.send(l.topic, 0, 0, 1<<20, time.Millisecond, deadline); err != nil {
+		t.Fatal(err)
+	}
+	res, err := fc.receive(0, deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.aborted) != 3 {
+		t.Fatalf("aborted transactions %v, want b's and two of a's", res.aborted)
+	}
+	var n countVisitor
+	if err := decodeBatches(res.records, 0, res.aborted, &n); err != nil || n.records != len(l.want(0, l.next, false)) {
+		t.Fatalf("good batches: %d records, err %v", n.records, err)
+	}
+	// Every truncation and every single-byte change must fail cleanly, with any aborted list.
+	lists := [][]abortedTxn{res.aborted, {{producerID: -1, firstOffset: -5}}, {{producerID: 0, firstOffset: 1 << 62}}}
+	for i := range res.records {
+		b := bytes.Clone(res.records)
+		b[i] ^= 0x5a
+		for _, al := range lists {
+			decodeBatches(res.records[:i], 0, al, &countVisitor{})
+			decodeBatches(b, 0, al, &countVisitor{})
+		}
 	}
 }

@@ -241,8 +241,9 @@ func (h *harness) ranges(tk time.Time) map[int32]kafka.Range {
 
 // TestAnOpenTransactionOverWindowEdgesIsTakenOnceCommittedAndAbortedOnesNever runs five
 // windows of the 5-minute job over two partitions while transactions come and go: one left
-// open over three window edges (with plain records after its first one, inside the windows'
-// time ranges), aborted ones interleaved with it, and a crash after planning. It asserts each
+// open over two window edges (with plain records after its first one, inside the windows'
+// time ranges), aborted ones interleaved with it, another one open over two more edges on one
+// partition, a crash after planning and one after the sink commit. It asserts each
 // window's planned end offsets (at most the last stable offset, exactly its value while the
 // transaction is open) and, after every window and every rerun, the whole table: every
 // committed and plain order exactly once, at its offset, in the partition of its own timestamp,
@@ -341,6 +342,12 @@ func runOpenTransactionWindows(t *testing.T, c *cluster, topicName string) {
 	w.write("", 0, "plain-0-2", at(10, 8, 10))
 	w.write("", 1, "plain-1-2", at(10, 8, 20))
 	lsoOther := w.first["other"][1]
+	// The first attempt crashes after the sink committed, before the ledger did.
+	h.hooks = &window.Hooks{AfterSinkCommit: func() error { return crash }}
+	if _, err := h.run(tick(10, 15)); !errors.Is(err, crash) {
+		t.Fatalf("first attempt of 10:15: %v, want the injected crash", err)
+	}
+	h.hooks = nil
 	h.mustRun(tick(10, 15))
 	checkEnds(tick(10, 15), map[int32]int64{0: w.hwm(0), 1: lsoOther})
 	w.checkRows(t, h.rows(), h.newest())

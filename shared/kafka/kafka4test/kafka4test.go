@@ -325,11 +325,17 @@ func (b *Broker) LogTail(n int) string {
 	return tail(out, n)
 }
 
-// clusterID is a random Kafka cluster id: 16 bytes in unpadded URL-safe base64.
+// clusterID is a random Kafka cluster id: 16 bytes in unpadded URL-safe base64, never starting
+// with '-', which kafka-storage's argument parser takes for an option (Kafka's Uuid.randomUuid
+// draws again for the same reason).
 func clusterID() string {
-	var id [16]byte
-	_, _ = rand.Read(id[:])
-	return base64.RawURLEncoding.EncodeToString(id[:])
+	for {
+		var id [16]byte
+		_, _ = rand.Read(id[:])
+		if s := base64.RawURLEncoding.EncodeToString(id[:]); s[0] != '-' {
+			return s
+		}
+	}
 }
 
 // formatProperties writes a Java properties file, escaping as java.util.Properties reads it.
