@@ -92,9 +92,11 @@
 // root). Value partitioning by one field uses SimpleKeyGenerator, by several fields (or with a
 // composite record key) ComplexKeyGenerator; hive style writes name=value segments. Values are
 // written as Hudi writes them (numbers in decimal, DATE as yyyy-MM-dd, text as is) except that
-// '%', '/', '\', control characters and bytes that are not UTF-8 become %XX and the values "."
+// '%', '/', '\', control characters and bytes that are not UTF-8 become %XX, the values "."
 // and ".." have their dots escaped, so no value can leave the table directory or alias another
-// partition; a segment longer than 255 bytes is an error. NULL and "" go to
+// partition, the value __HIVE_DEFAULT_PARTITION__ becomes %5F_HIVE_DEFAULT_PARTITION__ (Spark
+// would read it back as NULL) and, without hive style, '=' becomes %3D (Spark would take the
+// segment for name=value); a segment longer than 255 bytes is an error. NULL and "" go to
 // __HIVE_DEFAULT_PARTITION__.
 //
 // Event-time partitioning uses TimestampBasedKeyGenerator with timestamp.type=SCALAR, the

@@ -482,6 +482,8 @@ var fcsyncShapes = []fcsyncShape{
 		interopBatch(0, 30, 1), interopBatch(25, 35, 2)), timeColumn: "at"},
 	{name: "by DATE per month", write: commits(interopConfig([]string{"id"}, hudi.Partitioning{TimeField: "day", Granularity: hudi.Month}), nil,
 		interopBatch(0, 30, 1), interopBatch(25, 35, 2)), timeColumn: "day"},
+	{name: "by field with values that need escaping hive style", write: escapedValues(true)},
+	{name: "by field with values that need escaping", write: escapedValues(false)},
 	{name: "insert only", write: commits(interopConfig(nil, hudi.Partitioning{Fields: []string{"city"}}), nil,
 		interopBatch(0, 20, 1), interopBatch(10, 30, 2))},
 	{name: "added and widened columns", write: func(t *testing.T, s objstore.Store) {
@@ -558,6 +560,22 @@ var fcsyncShapes = []fcsyncShape{
 			t.Fatal("the crashing write succeeded")
 		}
 	}},
+}
+
+// escapedValues writes a table partitioned by city values that partition paths escape.
+func escapedValues(hive bool) func(t *testing.T, s objstore.Store) {
+	return func(t *testing.T, s objstore.Store) {
+		cities := []string{"a/b", "50%", `back\slash`, "..", ".", "héllo wörld", "tab\there", "", "x=y", hudi.DefaultPartition, "%2F"}
+		rows := interopRows(0, 33, 1)
+		for i, r := range rows {
+			r[2] = cities[i%len(cities)]
+			if r[2] == "" {
+				r[2] = nil // Spark reads "" in __HIVE_DEFAULT_PARTITION__ as NULL, as in its own tables
+			}
+		}
+		tbl := mustCreate(t, s, "lake/t", interopConfig([]string{"id"}, hudi.Partitioning{Fields: []string{"city"}, HiveStyle: hive}))
+		mustWrite(t, tbl, hudi.Batch{Columns: interopColumns, Rows: rows})
+	}
 }
 
 // TestSparkReadsTheRowsFcsyncReadsFromEveryTableShape writes every table shape fcsync writes and
