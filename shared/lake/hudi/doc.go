@@ -1,5 +1,5 @@
 // Package hudi writes and reads Apache Hudi tables (table version 6, COPY_ON_WRITE, metadata
-// table off) on an objstore.Store: OSS in production, a directory locally. fcsync's stream
+// table off; it also reads version 8, Hudi 1.x's) on an objstore.Store: OSS in production, a directory locally. fcsync's stream
 // function writes Kafka records into them; Spark, Hudi 0.14/0.15/1.x, hudi-rs and plain Parquet
 // readers (DuckDB) read them. No Go Hudi library exists, so the format is written directly,
 // following ../../docs/hudi.md.
@@ -244,12 +244,16 @@
 // commits the archived timeline records count (see Archiving). In tables other writers made,
 // completed replace commits (.replacecommit: Spark's clustering and insert overwrite) are read
 // as Hudi reads them: their new file groups count as committed and the file groups listed in
-// their partitionToReplaceFileIds are left out; pending ones are ignored. A replace commit in a
+// their partitionToReplaceFileIds are left out; pending ones are ignored. Table version 8 (Hudi 1.x) is
+// read too, read-only: its timeline folder (hoodie.timeline.path, .hoodie/timeline) names
+// completed instants <requested>_<completed>.<action>, base files carry the requested time, and
+// a replace commit's metadata is an Avro HoodieReplaceCommitMetadata; its archived (LSM)
+// timeline in history/ only tells that older instants were completed. A replace commit in a
 // table fcsync writes is refused (its writer routes by its own commits and would not honour
-// it), and so are delta commits anywhere, MERGE_ON_READ tables and table versions other than 5
-// and 6 (Hudi 1.x writes version 8), each with an error naming it. Spark with Hudi's 0.15 and
-// 1.0 bundles reads every table shape fcsync writes and fcsync reads Spark's copy-on-write
-// tables, deletes, insert overwrite and clustering as Spark does (spark_interop_test.go), except
+// it), and so are delta commits anywhere, MERGE_ON_READ tables and table versions other than 5,
+// 6 and 8, each with an error naming it. Spark with Hudi's 0.15 and 1.0 bundles reads every
+// table shape fcsync writes and fcsync reads Spark's copy-on-write tables (versions 6 and 8),
+// deletes, insert overwrite and clustering as Spark does (spark_interop_test.go), except
 // that Hudi's Spark readers do not read an event-time partition column from the files: 0.15
 // returns the partition path in its place, 1.0.2 fails on it, for Spark's own tables alike.
 // Scan filters with simple predicates
