@@ -370,7 +370,9 @@ func (s *sparkSession) table(t *testing.T, kind string) sparkTable {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n", s.coord, kind)
 	h.Write(script)
-	dir := filepath.Join(counterpart.Cache(t, "spark-hudi"), kind+"-"+hex.EncodeToString(h.Sum(nil))[:16])
+	cache := counterpart.Cache(t, "spark-hudi")
+	prefix := s.name + "-" + kind + "-"
+	dir := filepath.Join(cache, prefix+hex.EncodeToString(h.Sum(nil))[:16])
 	rowsFile := filepath.Join(dir, "spark_rows.json")
 	tbl := sparkTable{dir: filepath.Join(dir, "table")}
 	if data, err := os.ReadFile(rowsFile); err == nil {
@@ -403,6 +405,14 @@ func (s *sparkSession) table(t *testing.T, kind string) sparkTable {
 		t.Fatal(err)
 	}
 	t.Logf("spark %s wrote the %s table in %s", s.name, kind, time.Since(start).Round(time.Millisecond))
+	// Tables an older script made are of no further use.
+	if old, err := filepath.Glob(filepath.Join(cache, prefix+"*")); err == nil {
+		for _, o := range old {
+			if o != dir {
+				os.RemoveAll(o)
+			}
+		}
+	}
 	return tbl
 }
 
