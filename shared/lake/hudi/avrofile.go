@@ -319,6 +319,46 @@ func readAvroContainer(data []byte, schema string) ([]byte, error) {
 	return record, nil
 }
 
+// readAvroRecord decodes the first record of an object container file of any writer schema
+// (Hudi 1.x writes instant metadata so), uncompressed, into Go values (records and maps as
+// map[string]any, arrays as []any).
+func readAvroRecord(data []byte) (map[string]any, error) {
+	if !bytes.HasPrefix(data, avroMagic) {
+		return nil, errors.New("not an Avro object container file")
+	}
+	d := &avroDecoder{b: data[len(avroMagic):]}
+	meta := map[string]string{}
+	d.blocks(func() {
+		k := d.str()
+		meta[k] = string(d.raw(d.long()))
+	})
+	d.raw(16) // sync marker
+	count := d.long()
+	block := d.raw(d.long())
+	switch {
+	case d.err != nil:
+		return nil, d.err
+	case meta["avro.codec"] != "" && meta["avro.codec"] != "null":
+		return nil, fmt.Errorf("Avro codec %q is not supported", meta["avro.codec"])
+	case count < 1:
+		return nil, errors.New("Avro file holds no record")
+	}
+	node, err := parseAvroSchema(meta["avro.schema"])
+	if err != nil {
+		return nil, fmt.Errorf("Avro file schema: %w", err)
+	}
+	rd := &avroDecoder{b: block}
+	v := node.decode(rd, 0)
+	if rd.err != nil {
+		return nil, rd.err
+	}
+	rec, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("Avro file holds %T, not a record", v)
+	}
+	return rec, nil
+}
+
 // decodeCleanPlan reads a .clean.requested written by fcsync.
 func decodeCleanPlan(data []byte) (*cleanPlan, error) {
 	rec, err := readAvroContainer(data, cleanerPlanSchema)

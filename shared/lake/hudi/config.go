@@ -91,6 +91,8 @@ const (
 	tableTypeCOW      = "COPY_ON_WRITE"
 	supportedVersion  = "6"
 	supportedVersion5 = "5"
+	readVersion8      = "8" // Hudi 1.x, read-only
+	propTimelinePath  = "hoodie.timeline.path"
 )
 
 // normalized returns a copy of c with defaults filled in, or an error naming the bad field.

@@ -1,10 +1,11 @@
 // Package hudi writes and reads Apache Hudi tables (table version 6, COPY_ON_WRITE, metadata
-// table off) on an objstore.Store: OSS in production, a directory locally. fcsync's stream
-// function writes Kafka records into them; Spark, Hudi 0.14/0.15/1.x, hudi-rs, Hudi 0.12's
-// Hive/MapReduce input format (as Hive and MaxCompute's Hudi external tables use it) and plain
-// Parquet readers (DuckDB) read them: hudirs_test.go, hivemr_test.go and spark_interop_test.go
-// read every table shape. No Go Hudi library exists, so the format is written directly, as Spark
-// writes it (testdata/spark holds Spark-written tables the tests compare with).
+// table off; it also reads version 8, Hudi 1.x's) on an objstore.Store: OSS in production, a
+// directory locally. fcsync's stream function writes Kafka records into them; Spark, Hudi
+// 0.14/0.15/1.x, hudi-rs, Hudi 0.12's Hive/MapReduce input format (as Hive and MaxCompute's Hudi
+// external tables use it) and plain Parquet readers (DuckDB) read them: hudirs_test.go,
+// hivemr_test.go and spark_interop_test.go read every table shape. No Go Hudi library exists, so
+// the format is written directly, as Spark writes it (testdata/spark holds Spark-written tables
+// the tests compare with).
 //
 // # API
 //
@@ -96,9 +97,11 @@
 // root). Value partitioning by one field uses SimpleKeyGenerator, by several fields (or with a
 // composite record key) ComplexKeyGenerator; hive style writes name=value segments. Values are
 // written as Hudi writes them (numbers in decimal, DATE as yyyy-MM-dd, text as is) except that
-// '%', '/', '\', control characters and bytes that are not UTF-8 become %XX and the values "."
+// '%', '/', '\', control characters and bytes that are not UTF-8 become %XX, the values "."
 // and ".." have their dots escaped, so no value can leave the table directory or alias another
-// partition; a segment longer than 255 bytes is an error. NULL and "" go to
+// partition, the value __HIVE_DEFAULT_PARTITION__ becomes %5F_HIVE_DEFAULT_PARTITION__ (Spark
+// would read it back as NULL) and, without hive style, '=' becomes %3D (Spark would take the
+// segment for name=value); a segment longer than 255 bytes is an error. NULL and "" go to
 // __HIVE_DEFAULT_PARTITION__.
 //
 // Event-time partitioning uses TimestampBasedKeyGenerator with timestamp.type=SCALAR, the
@@ -246,12 +249,16 @@
 // commits the archived timeline records count (see Archiving). In tables other writers made,
 // completed replace commits (.replacecommit: Spark's clustering and insert overwrite) are read
 // as Hudi reads them: their new file groups count as committed and the file groups listed in
-// their partitionToReplaceFileIds are left out; pending ones are ignored. A replace commit in a
+// their partitionToReplaceFileIds are left out; pending ones are ignored. Table version 8 (Hudi 1.x) is
+// read too, read-only: its timeline folder (hoodie.timeline.path, .hoodie/timeline) names
+// completed instants <requested>_<completed>.<action>, base files carry the requested time, and
+// a replace commit's metadata is an Avro HoodieReplaceCommitMetadata; its archived (LSM)
+// timeline in history/ only tells that older instants were completed. A replace commit in a
 // table fcsync writes is refused (its writer routes by its own commits and would not honour
-// it), and so are delta commits anywhere, MERGE_ON_READ tables and table versions other than 5
-// and 6 (Hudi 1.x writes version 8), each with an error naming it. Spark with Hudi's 0.15 and
-// 1.0 bundles reads every table shape fcsync writes and fcsync reads Spark's copy-on-write
-// tables, deletes, insert overwrite and clustering as Spark does (spark_interop_test.go), except
+// it), and so are delta commits anywhere, MERGE_ON_READ tables and table versions other than 5,
+// 6 and 8, each with an error naming it. Spark with Hudi's 0.15 and 1.0 bundles reads every
+// table shape fcsync writes and fcsync reads Spark's copy-on-write tables (versions 6 and 8),
+// deletes, insert overwrite and clustering as Spark does (spark_interop_test.go), except
 // that Hudi's Spark readers do not read an event-time partition column from the files: 0.15
 // returns the partition path in its place, 1.0.2 fails on it, for Spark's own tables alike.
 // Scan filters with simple predicates

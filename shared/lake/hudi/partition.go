@@ -26,16 +26,19 @@ var timeLayouts = map[Granularity][2]string{
 
 // encodeSegment makes a partition value safe as one path segment. Plain values (letters,
 // digits, punctuation, any valid UTF-8 text) are kept as they are, as Hudi writes them; '%',
-// '/', '\', control characters and bytes that are not UTF-8 become %XX, and a value that is
+// '/', '\', control characters and bytes that are not UTF-8 become %XX, a value that is
 // "." or ".." has its dots escaped, so no value can leave the table directory or name another
-// partition. The encoding is injective. Values longer than 255 bytes after escaping are an
+// partition, and the value __HIVE_DEFAULT_PARTITION__ has its first '_' escaped, so it is not
+// taken for NULL (Spark's readers take partition values from the path: %XX unescaped, the
+// default partition as NULL). Without hive style, '=' becomes %3D too: Spark takes a segment
+// with '=' for name=value and would read only what follows it. The encoding is injective. Values longer than 255 bytes after escaping are an
 // error.
-func encodeSegment(v string) (string, error) {
+func encodeSegment(v string, hive bool) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(v); {
 		r, size := utf8.DecodeRuneInString(v[i:])
 		switch {
-		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f, r == '%', r == '/', r == '\\':
+		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f, r == '%', r == '/', r == '\\', r == '=' && !hive:
 			for j := 0; j < size; j++ {
 				fmt.Fprintf(&b, "%%%02X", v[i+j])
 			}
@@ -45,8 +48,12 @@ func encodeSegment(v string) (string, error) {
 		i += size
 	}
 	s := b.String()
-	if s == "." || s == ".." {
+	switch s {
+	case ".", "..":
 		s = strings.ReplaceAll(s, ".", "%2E")
+	case DefaultPartition:
+		// The value itself, not NULL: Spark reads the segment back as NULL.
+		s = "%5F" + s[1:]
 	}
 	if len(s) > maxSegment {
 		return "", fmt.Errorf("partition value %q is %d bytes after escaping, longer than %d", truncate(v, 40), len(s), maxSegment)
@@ -193,7 +200,7 @@ func (l *layout) partitionPath(at valueFunc) (string, error) {
 			b.WriteString(DefaultPartition)
 			continue
 		}
-		enc, err := encodeSegment(s)
+		enc, err := encodeSegment(s, p.HiveStyle)
 		if err != nil {
 			return "", fmt.Errorf("partition field %s: %w", l.cols[i].Name, err)
 		}

@@ -36,6 +36,7 @@ func TestPartitionPaths(t *testing.T) {
 		{"null is the default partition", byCountry, schema.Row{int64(1), nil}, DefaultPartition, ""},
 		{"short row is null", byCountry, schema.Row{int64(1)}, DefaultPartition, ""},
 		{"empty is the default partition", hive, schema.Row{int64(1), "", nil, nil, nil}, "country=__HIVE_DEFAULT_PARTITION__/n=__HIVE_DEFAULT_PARTITION__/ok=__HIVE_DEFAULT_PARTITION__/day=__HIVE_DEFAULT_PARTITION__", ""},
+		{"the default partition's name as a value is not NULL", byCountry, schema.Row{int64(1), DefaultPartition}, "%5F_HIVE_DEFAULT_PARTITION__", ""},
 		{"dot dot", byCountry, schema.Row{int64(1), ".."}, "%2E%2E", ""},
 		{"dot", byCountry, schema.Row{int64(1), "."}, "%2E", ""},
 		{"dots inside stay", byCountry, schema.Row{int64(1), "a..b."}, "a..b.", ""},
@@ -44,7 +45,9 @@ func TestPartitionPaths(t *testing.T) {
 		{"NUL and control characters", byCountry, schema.Row{int64(1), "a\x00b\nc\x7f"}, "a%00b%0Ac%7F", ""},
 		{"percent is escaped so escapes cannot collide", byCountry, schema.Row{int64(1), "100%2F"}, "100%252F", ""},
 		{"not UTF-8", byCountry, schema.Row{int64(1), "ab\xff\xfe"}, "ab%FF%FE", ""},
-		{"unicode and punctuation stay", byCountry, schema.Row{int64(1), "日本 :=#?*'\""}, "日本 :=#?*'\"", ""},
+		{"equals sign escaped without hive style", byCountry, schema.Row{int64(1), "x=y"}, "x%3Dy", ""},
+		{"equals sign stays in hive style", hive, schema.Row{int64(1), "x=y", nil, nil, nil}, "country=x=y/n=__HIVE_DEFAULT_PARTITION__/ok=__HIVE_DEFAULT_PARTITION__/day=__HIVE_DEFAULT_PARTITION__", ""},
+		{"unicode and punctuation stay", byCountry, schema.Row{int64(1), "日本 :#?*'\""}, "日本 :#?*'\"", ""},
 		{"too long", byCountry, schema.Row{int64(1), strings.Repeat("x", 256)}, "", "longer than 255"},
 		{"too long after escaping", byCountry, schema.Row{int64(1), strings.Repeat("/", 90)}, "", "longer than 255"},
 		{"year", Partitioning{TimeField: "ts", Granularity: Year}, schema.Row{nil, nil, nil, nil, nil, at}, "2024", ""},
@@ -165,11 +168,12 @@ func decodeSegment(s string) (string, bool) {
 // FuzzPartitionSegment: any value either is refused for its length or becomes one safe path
 // segment that decodes back to the value (so two values never share a partition).
 func FuzzPartitionSegment(f *testing.F) {
-	for _, s := range []string{"", "us", ".", "..", "../x", "a/b", "%2F", "\x00", "\xff", "日本", "a\\b", strings.Repeat("é", 100), "__HIVE_DEFAULT_PARTITION__"} {
-		f.Add(s)
+	for _, s := range []string{"", "us", ".", "..", "../x", "a/b", "%2F", "\x00", "\xff", "日本", "a\\b", strings.Repeat("é", 100), "__HIVE_DEFAULT_PARTITION__", "x=y"} {
+		f.Add(s, false)
+		f.Add(s, true)
 	}
-	f.Fuzz(func(t *testing.T, v string) {
-		enc, err := encodeSegment(v)
+	f.Fuzz(func(t *testing.T, v string, hive bool) {
+		enc, err := encodeSegment(v, hive)
 		if err != nil {
 			if !strings.Contains(err.Error(), "longer than") {
 				t.Fatalf("encodeSegment(%q): unexpected error %v", v, err)
@@ -179,7 +183,7 @@ func FuzzPartitionSegment(f *testing.F) {
 		if v == "" {
 			return // the caller maps empty values to the default partition
 		}
-		if strings.ContainsAny(enc, "/\\\x00") || enc == "." || enc == ".." || !utf8.ValidString(enc) || len(enc) > maxSegment {
+		if strings.ContainsAny(enc, "/\\\x00") || enc == "." || enc == ".." || enc == DefaultPartition || (!hive && strings.Contains(enc, "=")) || !utf8.ValidString(enc) || len(enc) > maxSegment {
 			t.Fatalf("encodeSegment(%q) = %q is not a safe segment", v, enc)
 		}
 		if err := objstore.ValidKey("root/" + enc + "/f"); err != nil {

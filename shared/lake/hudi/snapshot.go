@@ -28,7 +28,7 @@ type Snapshot struct {
 // stopped in between) is published now, and counted as completed even if that fails.
 func (t *Table) Snapshot(ctx context.Context) (*Snapshot, error) {
 	where := "hudi " + t.root + ": snapshot"
-	tl, err := loadTimeline(ctx, t.store, t.root)
+	tl, err := t.loadTimeline(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
 	}
@@ -162,18 +162,50 @@ func (t *Table) snapshotColumns(ctx context.Context, s *Snapshot, h *logHead) ([
 func (t *Table) replacedFileGroups(ctx context.Context, tl *timeline) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, i := range tl.replaced {
-		data, err := t.store.Get(ctx, t.instantKey(i, suffixReplace))
+		data, err := t.store.Get(ctx, tl.replaceKeys[i])
 		if err != nil {
 			return nil, fmt.Errorf("read replace commit %s: %w", i, err)
 		}
-		m, err := parseCommit(data)
+		replaced, err := parseReplaced(data)
 		if err != nil {
 			return nil, fmt.Errorf("replace commit %s: %w", i, err)
 		}
-		for p, ids := range m.PartitionToReplaceFileIds {
+		for p, ids := range replaced {
 			for _, id := range ids {
 				out[p+"/"+id] = true
 			}
+		}
+	}
+	return out, nil
+}
+
+// parseReplaced returns partitionToReplaceFileIds of a completed replace commit: JSON (table
+// versions 5 and 6) or an Avro HoodieReplaceCommitMetadata (version 8).
+func parseReplaced(data []byte) (map[string][]string, error) {
+	if !bytes.HasPrefix(data, avroMagic) {
+		m, err := parseCommit(data)
+		if err != nil {
+			return nil, err
+		}
+		return m.PartitionToReplaceFileIds, nil
+	}
+	rec, err := readAvroRecord(data)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	parts, _ := rec["partitionToReplaceFileIds"].(map[string]any)
+	for p, v := range parts {
+		ids, ok := v.([]any)
+		if !ok && v != nil {
+			return nil, fmt.Errorf("partitionToReplaceFileIds of %q is %T, not a list", p, v)
+		}
+		for _, id := range ids {
+			s, ok := id.(string)
+			if !ok {
+				return nil, fmt.Errorf("partitionToReplaceFileIds of %q holds %T, not a file id", p, id)
+			}
+			out[p] = append(out[p], s)
 		}
 	}
 	return out, nil

@@ -1,6 +1,7 @@
 package hudi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -182,6 +183,9 @@ type Table struct {
 	props properties
 	cfg   *Config    // nil: not created by fcsync, read-only
 	log   *state.Log // the commit log; nil when read-only
+	// timelineDir is the folder of a table version 8 timeline (read-only tables); "" for
+	// versions 5 and 6, whose timeline is .hoodie/ itself.
+	timelineDir string
 
 	mu          sync.Mutex
 	columns     []schema.Column
@@ -309,8 +313,9 @@ func open(ctx context.Context, store objstore.Store, root string, o options) (*T
 	if typ := props[propTableType]; typ != "" && typ != tableTypeCOW {
 		return nil, fmt.Errorf("%s: table type %s is not supported (only %s)", where, typ, tableTypeCOW)
 	}
-	if v := props[propTableVersion]; v != supportedVersion && v != supportedVersion5 {
-		return nil, fmt.Errorf("%s: table version %q is not supported (5 and 6 are)", where, v)
+	v := props[propTableVersion]
+	if v != supportedVersion && v != supportedVersion5 && v != readVersion8 {
+		return nil, fmt.Errorf("%s: table version %q is not supported (5, 6 and, to read, 8 are)", where, v)
 	}
 	t := &Table{store: store, root: root, o: o, props: props,
 		committed: map[string]bool{}, partitions: map[string]bool{}, keys: o.keys, archCommits: map[int64][]string{}}
@@ -320,6 +325,14 @@ func open(ctx context.Context, store objstore.Store, root string, o options) (*T
 	desc, hasDesc, err := getOptional(ctx, store, joinKey(root, descriptorFile))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	if hasDesc && v == readVersion8 {
+		return nil, fmt.Errorf("%s: table version 8 with fcsync's descriptor: fcsync writes version 6 only", where)
+	}
+	if v == readVersion8 {
+		// Hudi 1.x: the timeline lives in its own folder, completed instants are named
+		// <requested>_<completed>.<action>, their metadata is Avro.
+		t.timelineDir = hoodieDir + "/" + cmp.Or(props[propTimelinePath], "timeline")
 	}
 	if hasDesc {
 		c, err := parseDescriptor(desc)

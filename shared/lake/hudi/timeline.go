@@ -119,7 +119,79 @@ type timeline struct {
 	archived  bool            // .hoodie/archived holds archived instants
 	// replaced are the instants with a .replacecommit (clustering, insert overwrite), ascending;
 	// replace instants not completed are in pending. Only tables fcsync did not create have any.
-	replaced []string
+	replaced    []string
+	replaceKeys map[string]string // replaced instant -> the key of its completed metadata
+}
+
+// loadTimeline lists the table's timeline: .hoodie/ (versions 5 and 6) or, for table version
+// 8, its timeline folder.
+func (t *Table) loadTimeline(ctx context.Context) (*timeline, error) {
+	if t.timelineDir != "" {
+		return loadTimelineV8(ctx, t.store, joinKey(t.root, t.timelineDir)+"/")
+	}
+	return loadTimeline(ctx, t.store, t.root)
+}
+
+// loadTimelineV8 lists a table version 8 timeline folder (prefix ends in "/"). Completed
+// instants are <requested>_<completed>.<action>, pending ones <requested>.<action>.requested or
+// .inflight (a plain .inflight for commits); the requested time names the instant, and its
+// base files. The archived timeline is the LSM timeline in history/.
+func loadTimelineV8(ctx context.Context, s objstore.Store, prefix string) (*timeline, error) {
+	tl := &timeline{pending: map[string]bool{}, replaceKeys: map[string]string{}}
+	requested := map[string]bool{}
+	var unsupported []string
+	after := ""
+	for {
+		keys, next, err := s.List(ctx, prefix, after, listPage)
+		if err != nil {
+			return nil, fmt.Errorf("list timeline: %w", err)
+		}
+		for _, k := range keys {
+			name := strings.TrimPrefix(k, prefix)
+			if rest, ok := strings.CutPrefix(name, "history/"); ok {
+				tl.archived = tl.archived || strings.HasSuffix(rest, ".parquet")
+				continue
+			}
+			if strings.Contains(name, "/") {
+				continue
+			}
+			stem, action, ok := strings.Cut(name, ".")
+			if !ok {
+				continue
+			}
+			instant, completedAt, completed := strings.Cut(stem, "_")
+			if !validInstant(instant) || (completed && !validInstant(completedAt)) {
+				continue
+			}
+			switch {
+			case strings.HasPrefix(action, "deltacommit"):
+				unsupported = append(unsupported, name)
+			case completed && action == "commit":
+				tl.completed = append(tl.completed, instant)
+			case completed && action == "replacecommit":
+				tl.replaced = append(tl.replaced, instant)
+				tl.replaceKeys[instant] = k
+			case !completed && (action == "inflight" || strings.HasSuffix(action, ".requested") || strings.HasSuffix(action, ".inflight")) &&
+				(action == "inflight" || strings.HasPrefix(action, "commit.") || strings.HasPrefix(action, "replacecommit.") || strings.HasPrefix(action, "clustering.")):
+				requested[instant] = true
+			}
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(unsupported) > 0 {
+		return nil, fmt.Errorf("timeline has %s: delta commits (merge-on-read log files) are not supported", unsupported[0])
+	}
+	slices.Sort(tl.completed)
+	slices.Sort(tl.replaced)
+	for i := range requested {
+		if !tl.isCompleted(i) && !tl.isReplace(i) {
+			tl.pending[i] = true
+		}
+	}
+	return tl, nil
 }
 
 func (tl *timeline) isReplace(instant string) bool {
@@ -134,7 +206,7 @@ func (tl *timeline) isCompleted(instant string) bool {
 
 // loadTimeline lists .hoodie/ once.
 func loadTimeline(ctx context.Context, s objstore.Store, root string) (*timeline, error) {
-	tl := &timeline{pending: map[string]bool{}}
+	tl := &timeline{pending: map[string]bool{}, replaceKeys: map[string]string{}}
 	prefix := joinKey(root, hoodieDir) + "/"
 	requested := map[string]bool{}
 	var unsupported []string
@@ -168,6 +240,7 @@ func loadTimeline(ctx context.Context, s objstore.Store, root string) (*timeline
 				requested[instant] = true
 			case "replacecommit":
 				tl.replaced = append(tl.replaced, instant)
+				tl.replaceKeys[instant] = k
 			case "deltacommit", "deltacommit.requested", "deltacommit.inflight":
 				unsupported = append(unsupported, name)
 			}
