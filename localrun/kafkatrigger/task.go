@@ -498,8 +498,16 @@ func (tl *taskLoop) encode(recs []record.Record, shape trigger.KafkaShape, out [
 }
 
 // commit stores, for every partition of a delivered batch, the next offset
-// past its last record as the group's offset (in one request).
+// past its last record as the group's offset (in one request). A batch the
+// function acknowledged is committed even when the trigger is stopping (as a
+// consumer commits on close), so a stop right after a delivery does not
+// deliver that batch again on restart.
+// commitOnStopTimeout bounds a commit once the trigger's context has ended.
+const commitOnStopTimeout = 10 * time.Second
+
 func (tl *taskLoop) commit(ctx context.Context, ranges []OffsetRange) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitOnStopTimeout)
+	defer cancel()
 	t := tl.t
 	offsets := make(map[int32]int64, len(ranges))
 	for _, r := range ranges {
@@ -511,9 +519,6 @@ func (tl *taskLoop) commit(ctx context.Context, ranges []OffsetRange) error {
 		return nil
 	}
 	if err := t.client.Commit(ctx, t.group, offsets); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
 		return err
 	}
 	t.mu.Lock()
