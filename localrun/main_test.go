@@ -54,6 +54,8 @@ func TestCommandsPrintGoldenOutput(t *testing.T) {
 		{"ddl", []string{"ddl", "--job", "../infra/jobs/orders_5min.yaml"}},
 		{"preview", []string{"preview", "--job", "testdata/preview_job.yaml", "--input", "testdata/preview_records.jsonl"}},
 		{"preview_stream", []string{"preview", "--job", "../infra/jobs/stream/orders_rt.yaml", "--input", "testdata/preview_stream_records.jsonl", "--at", "2024-06-01T10:00:00Z"}},
+		// Records without their primary key (missing, NULL, empty) and a tombstone are dirty.
+		{"preview_stream_keys", []string{"preview", "--job", "../infra/jobs/stream/orders_rt.yaml", "--input", "testdata/preview_stream_keys_records.jsonl", "--at", "2024-06-01T10:00:00Z"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
