@@ -295,7 +295,7 @@ func queryHudi(ctx context.Context, dir string, out io.Writer) (bool, error) {
 
 // invokeStream passes one Kafka trigger event through the stream function, in-process or as a
 // built binary under the emulated FC runtime API.
-func invokeStream(ctx context.Context, jobFile, lake, bin string, payload []byte, out io.Writer) error {
+func invokeStream(ctx context.Context, jobFile, lake, runs, bin string, payload []byte, out io.Writer) error {
 	if jobFile == "" {
 		return usageError{"invoke: --job FILE is required"}
 	}
@@ -307,15 +307,19 @@ func invokeStream(ctx context.Context, jobFile, lake, bin string, payload []byte
 	if err != nil {
 		return err
 	}
+	absRuns, err := filepath.Abs(runs)
+	if err != nil {
+		return err
+	}
 	if bin != "" {
 		rt, err := fcruntime.Start(ctx)
 		if err != nil {
 			return err
 		}
 		defer rt.Close()
-		return runUnderRuntime(ctx, rt, bin, []string{"FCSYNC_JOB_FILE=" + absJob, "FCSYNC_LAKE=" + absLake}, "fcsync-stream", payload, out)
+		return runUnderRuntime(ctx, rt, bin, []string{"FCSYNC_JOB_FILE=" + absJob, "FCSYNC_LAKE=" + absLake, "FCSYNC_RUNS=" + absRuns}, "fcsync-stream", payload, out)
 	}
-	h := streamhandler.New(streamhandler.Config{JobFile: absJob, LakeDir: absLake}, nil)
+	h := streamhandler.New(streamhandler.Config{JobFile: absJob, LakeDir: absLake, RunsDir: absRuns}, nil)
 	res, err := h.Invoke(ctx, payload, platform.Credentials{})
 	if res != nil {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -354,14 +358,16 @@ func (s *streamTotals) add(rep *stream.Report) {
 }
 
 // driveStream runs the emulated Kafka trigger over topic until it is drained (or, with follow,
-// until ctx ends), delivering each batch to the stream function's handler in-process.
-func driveStream(ctx context.Context, brokers []string, topic, group, jobFile, lake string, follow bool, opts ...kafkatrigger.Option) (kafkatrigger.Stats, *streamTotals, error) {
+// until ctx ends), delivering each batch to the stream function's handler in-process. The
+// handler writes its run records to runs/ of the store at runs (none when empty), as the
+// function writes them to FCSYNC_RUNS.
+func driveStream(ctx context.Context, brokers []string, topic, group, jobFile, lake, runs string, follow bool, opts ...kafkatrigger.Option) (kafkatrigger.Stats, *streamTotals, error) {
 	kc, err := kafka.Dial(ctx, kafka.Config{Brokers: brokers, Topic: topic})
 	if err != nil {
 		return kafkatrigger.Stats{}, nil, err
 	}
 	defer kc.Close()
-	h := streamhandler.New(streamhandler.Config{JobFile: jobFile, LakeDir: lake}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := streamhandler.New(streamhandler.Config{JobFile: jobFile, LakeDir: lake, RunsDir: runs}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if _, err := h.Job(); err != nil {
 		return kafkatrigger.Stats{}, nil, err
 	}
@@ -434,6 +440,7 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	brokers := fs.String("brokers", "", "Kafka bootstrap servers (default: the embedded broker)")
 	topic := fs.String("topic", "", "topic (default: the job's)")
 	lake := fs.String("lake", ".fcsync/lake", "lake directory (the object store of the job's table)")
+	runs := fs.String("runs", ".fcsync/state", "run records go to runs/ in this store (what localrun status --store reads)")
 	group := fs.String("group", "", "the trigger's consumer group (default fcsync-<job>)")
 	count := fs.Int("count-window", 100, "batchWindow.CountBasedWindow: records per batch (1..10000)")
 	window := fs.Duration("time-window", time.Second, "batchWindow.TimeBasedWindow (0..15s)")
@@ -466,7 +473,7 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stop()
 	absJob, _ := filepath.Abs(*jobFile)
-	st, totals, err := driveStream(ctx, addrs, *topic, *group, absJob, *lake, *follow,
+	st, totals, err := driveStream(ctx, addrs, *topic, *group, absJob, *lake, *runs, *follow,
 		kafkatrigger.WithBatch(*count, *window), kafkatrigger.WithShapes(sh...),
 		kafkatrigger.WithDuplicateEvery(*dupEvery), kafkatrigger.WithAckLossEvery(*ackLoss),
 		kafkatrigger.WithConsumerTasks(*tasks), kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))

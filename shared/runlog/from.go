@@ -53,6 +53,10 @@ func FromWindow(job string, rep *window.Report, err error, inv Invocation) Recor
 	}
 	sortRanges(r.Offsets)
 	r.Counts = Counts{Read: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
+	if err != nil {
+		// The window's session is aborted (or its commit not recorded): a rerun replaces it.
+		r.Counts.Written, r.Counts.Attempted = 0, rep.Written
+	}
 	r.DirtyKey = rep.DirtyKey
 	r.Lag = rep.Lag
 	r.Warnings = rep.Warnings
@@ -87,6 +91,9 @@ func FromStream(job string, rep *stream.Report, err error, recs []record.Record,
 	sortRanges(r.Offsets)
 	r.Counts = Counts{Read: int64(rep.Records), Written: int64(rep.Written), Dirty: int64(rep.Dirty),
 		Filtered: int64(rep.Filtered), Duplicates: int64(rep.Duplicates)}
+	if err != nil {
+		r.Counts.Written, r.Counts.Attempted = 0, int64(max(rep.Attempted, rep.Written))
+	}
 	for _, d := range rep.DDL {
 		r.DDL = append(r.DDL, DDL{Kind: d.Kind, Table: d.Table, Column: d.Column.Name, Type: string(d.Column.Type),
 			Topic: d.Topic, Partition: d.Partition, Offset: d.Offset, Time: d.Time})

@@ -89,6 +89,9 @@ type Counts struct {
 	Late       int64 `json:"late,omitempty"`
 	Filtered   int64 `json:"filtered,omitempty"`
 	Duplicates int64 `json:"duplicates,omitempty"`
+	// Attempted is what a failed run had written when it failed (rows a session held, a batch
+	// it tried to commit; Written is 0): none of it is committed, a rerun writes it again.
+	Attempted int64 `json:"attempted,omitempty"`
 }
 
 // DDL is a schema change a run applied (a dynamic column added to the destination table).

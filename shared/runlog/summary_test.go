@@ -136,3 +136,44 @@ func TestFromStreamRecordsTheBatchReport(t *testing.T) {
 		t.Errorf("undecodable payload: %+v", got)
 	}
 }
+
+// TestAFailedRunRecordsNothingWrittenAndWhatItAttempted: a window whose session held rows when
+// it failed, or a micro-batch whose commit failed, committed nothing: the record (and so the
+// summary line and localrun status) says written 0, and the rows in "attempted".
+func TestAFailedRunRecordsNothingWrittenAndWhatItAttempted(t *testing.T) {
+	inv := Invocation{Function: "batch", ID: "req", Started: t0, Finished: t0.Add(time.Second)}
+	win := &window.Report{Job: "orders_5min", Tick: t0, Counts: window.Counts{Read: 300, Written: 289, Dirty: 11}}
+	var batch stream.Report
+	if err := json.Unmarshal([]byte(`{"job":"orders_rt","records":40,"filtered":8,"attempted":32}`), &batch); err != nil {
+		t.Fatal(err)
+	}
+	fail := errors.New("sink: commit: timeout")
+	for _, c := range []struct {
+		name string
+		rec  Record
+		want string
+	}{
+		{"failed window", FromWindow("orders_5min", win, fail, inv), `"counts":{"read":300,"written":0,"dirty":11,"attempted":289}`},
+		{"committed window", FromWindow("orders_5min", win, nil, inv), `"counts":{"read":300,"written":289,"dirty":11}`},
+		{"failed batch", FromStream("orders_rt", &batch, fail, nil, inv), `"counts":{"read":40,"written":0,"dirty":0,"filtered":8,"attempted":32}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data, err := json.Marshal(c.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), c.want) {
+				t.Errorf("record %s\nwant %s", data, c.want)
+			}
+			var logs bytes.Buffer
+			Summary(context.Background(), slog.New(slog.NewJSONHandler(&logs, nil)), c.rec)
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatal(err)
+			}
+			if line["written"] != float64(c.rec.Counts.Written) || (c.rec.Status == Failed) != (line["attempted"] != nil) {
+				t.Errorf("summary line %s", logs.Bytes())
+			}
+		})
+	}
+}

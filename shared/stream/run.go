@@ -125,6 +125,7 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 			return rep, err
 		}
 	}
+	rep.Attempted = len(rows)
 	res, err := table.Write(ctx, hudi.Batch{Columns: batch.Columns(), Rows: rows, Checkpoints: next, From: from})
 	if err != nil {
 		return rep, fmt.Errorf("job %s: table %s: %w", j.Spec.Name, j.Spec.Writer.Path, err)

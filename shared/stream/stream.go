@@ -142,6 +142,9 @@ type Report struct {
 	DirtyKey   string              `json:"dirtyObject,omitempty"`
 	Committed  bool                `json:"committed"` // false: nothing new to commit (every record was committed before)
 	Attempts   int                 `json:"attempts"`  // runs of the batch (more than 1 after a concurrent overlapping commit)
+	// Attempted are the rows the batch tried to commit; when the commit fails nothing is
+	// Written and a retry writes them again.
+	Attempted int `json:"attempted,omitempty"`
 }
 
 // ErrorLimitError fails a batch with more dirty records than errorLimit.record allows.
