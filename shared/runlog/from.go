@@ -2,6 +2,7 @@ package runlog
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ func (inv Invocation) record(job string, err error) Record {
 	}
 	if err != nil {
 		r.Status, r.Error = Failed, err.Error()
+		if se := (*stream.StopError)(nil); errors.As(err, &se) {
+			r.ErrorClass = ClassStopped
+		}
 	}
 	return r
 }

@@ -98,6 +98,9 @@ func (r Record) attrs() []slog.Attr {
 	if r.Error != "" {
 		a = append(a, slog.String("error", r.Error))
 	}
+	if r.ErrorClass != "" {
+		a = append(a, slog.String("error_class", r.ErrorClass))
+	}
 	return a
 }
 

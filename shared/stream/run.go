@@ -186,6 +186,10 @@ func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []reco
 				out.dirty = append(out.dirty, j.dirty(r, err))
 				continue
 			}
+			var ce *fieldmap.ColumnError
+			if errors.As(err, &ce) {
+				return transformed{}, &StopError{Job: j.Spec.Name, Record: r.Where(), Field: ce.Column, Err: err}
+			}
 			return transformed{}, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
 		}
 		if d := keys.check(j, r, row); d != nil {
