@@ -15,7 +15,8 @@ import (
 // commits, and one that fails on its error limit after writing rows into its session) and
 // `localrun stream`: each invocation writes its run record, as the functions do, to runs/ of the
 // state directory, and `localrun status --store` shows them. The failed window records written
-// 0 and what it attempted, and so does the batch command's summary.
+// 0 and what it attempted, and so does the batch command's summary; the stream runs record
+// their per-stage counts (read, processed, filtered, dirty, written).
 func TestLocalBatchAndStreamWriteRunRecordsThatStatusShows(t *testing.T) {
 	broker, err := startBroker("", "", map[string]int32{"orders": 3})
 	if err != nil {
@@ -81,6 +82,11 @@ func TestLocalBatchAndStreamWriteRunRecordsThatStatusShows(t *testing.T) {
 		if r.Function != "stream" || !r.OK() {
 			t.Errorf("stream run %+v", r)
 		}
+		// Per stage: every record read is processed or was committed before; every record
+		// processed is filtered, dirty or written.
+		if c := r.Counts; c.Processed != c.Read-c.Duplicates || c.Processed != c.Filtered+c.Dirty+c.Written || (r.Status == runlog.Succeeded && c.Written == 0) {
+			t.Errorf("stream run counts %+v do not add up", c)
+		}
 		streamed += r.Counts.Read
 	}
 	if streamed != 900 {
@@ -91,7 +97,7 @@ func TestLocalBatchAndStreamWriteRunRecordsThatStatusShows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"demo_orders|", "strict_orders|", "demo_orders_rt|", "failed|", "succeeded|"} {
+	for _, want := range []string{"demo_orders|", "strict_orders|", "demo_orders_rt|", "failed|", "succeeded|", "processed|", "filtered|", "attempted|"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("localrun status lacks %q:\n%s", want, status)
 		}

@@ -177,8 +177,9 @@ func runSample(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// printPreview writes rows as JSON lines keyed by column, then dirty records, then a summary.
-func printPreview(out io.Writer, p *stream.Preview) {
+// printPreview writes rows as JSON lines keyed by column, then dirty records, the schema
+// changes the batch would make, then a summary.
+func printPreview(out io.Writer, j *stream.Job, p *stream.Preview) {
 	for _, row := range p.Rows {
 		fmt.Fprintln(out, rowJSON(p.Columns, row, nil))
 	}
@@ -189,24 +190,37 @@ func printPreview(out io.Writer, p *stream.Preview) {
 	for _, ev := range p.DDL {
 		fmt.Fprintf(out, "# would add column %s %s (first seen at %s/%d@%d)\n", ev.Column.Name, ev.Column.Type, ev.Topic, ev.Partition, ev.Offset)
 	}
+	for _, s := range alterStatements(j, p.DDL) {
+		fmt.Fprintf(out, "# DDL: %s\n", s)
+	}
 	fmt.Fprintf(out, "# %d rows, %d filtered, %d dirty\n", len(p.Rows), p.Filtered, len(p.Dirty))
 }
 
 // previewStream runs a stream job's chain and mapping on a records file.
 func previewStream(jobFile, input, at string, out io.Writer) error {
-	j, err := loadStreamJob(jobFile)
+	j, p, err := previewFile("preview", jobFile, input, at)
 	if err != nil {
 		return err
+	}
+	printPreview(out, j, p)
+	return nil
+}
+
+// previewFile loads a stream job and previews it on a records file at time at (default now).
+func previewFile(cmd, jobFile, input, at string) (*stream.Job, *stream.Preview, error) {
+	j, err := loadStreamJob(jobFile)
+	if err != nil {
+		return nil, nil, err
 	}
 	t := time.Now()
 	if at != "" {
 		if t, err = parseTime(at, j.Spec.Location); err != nil {
-			return usageError{"preview: --at: " + err.Error()}
+			return nil, nil, usageError{cmd + ": --at: " + err.Error()}
 		}
 	}
 	recs, err := readRecordsFile(input)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	topic := "preview"
 	if len(j.Spec.Topics) > 0 {
@@ -217,9 +231,31 @@ func previewStream(jobFile, input, at string, out io.Writer) error {
 	}
 	p, err := j.Preview(recs, nil, t)
 	if err != nil {
+		return nil, nil, err
+	}
+	return j, p, nil
+}
+
+// ddlStream prints a stream job's destination DDL and, with a records file, the schema
+// changes a batch of those records makes.
+func ddlStream(jobFile, project, input, at string, out io.Writer) error {
+	if input == "" {
+		j, err := loadStreamJob(jobFile)
+		if err != nil {
+			return err
+		}
+		return printStreamDDL(out, j, project, nil)
+	}
+	j, p, err := previewFile("ddl", jobFile, input, at)
+	if err != nil {
 		return err
 	}
-	printPreview(out, p)
+	if err := printStreamDDL(out, j, project, nil); err != nil {
+		return err
+	}
+	for _, s := range alterStatements(j, p.DDL) {
+		fmt.Fprintln(out, s)
+	}
 	return nil
 }
 
@@ -264,7 +300,7 @@ func runSimulate(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "# simulated run of %s on %d sampled records of %s: nothing is written\n", j.Spec.Name, len(recs), *topic)
-	printPreview(out, p)
+	printPreview(out, j, p)
 	return nil
 }
 

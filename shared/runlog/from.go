@@ -56,7 +56,7 @@ func FromWindow(job string, rep *window.Report, err error, inv Invocation) Recor
 		r.Offsets = append(r.Offsets, Range{Partition: p, Start: rg.Start, End: rg.End})
 	}
 	sortRanges(r.Offsets)
-	r.Counts = Counts{Read: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
+	r.Counts = Counts{Read: rep.Read, Processed: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
 	if err != nil {
 		// The window's session is aborted (or its commit not recorded): a rerun replaces it.
 		r.Counts.Written, r.Counts.Attempted = 0, rep.Written
@@ -93,8 +93,8 @@ func FromStream(job string, rep *stream.Report, err error, recs []record.Record,
 		r.Offsets = append(r.Offsets, Range{Topic: topic, Partition: int32(p), Start: span[0], End: span[1] + 1})
 	}
 	sortRanges(r.Offsets)
-	r.Counts = Counts{Read: int64(rep.Records), Written: int64(rep.Written), Dirty: int64(rep.Dirty),
-		Filtered: int64(rep.Filtered), Duplicates: int64(rep.Duplicates)}
+	r.Counts = Counts{Read: int64(rep.Records), Processed: int64(max(rep.Records-rep.Duplicates, 0)), Written: int64(rep.Written),
+		Dirty: int64(rep.Dirty), Filtered: int64(rep.Filtered), Duplicates: int64(rep.Duplicates)}
 	if err != nil {
 		r.Counts.Written, r.Counts.Attempted = 0, int64(max(rep.Attempted, rep.Written))
 	}

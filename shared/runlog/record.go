@@ -100,6 +100,9 @@ type Counts struct {
 	// Attempted is what a failed run had written when it failed (rows a session held, a batch
 	// it tried to commit; Written is 0): none of it is committed, a rerun writes it again.
 	Attempted int64 `json:"attempted,omitempty"`
+	// Processed are the records that went through the processing chain and the mapping: a
+	// window's records read, a micro-batch's records not already committed.
+	Processed int64 `json:"processed,omitempty"`
 }
 
 // DDL is a schema change a run applied (a dynamic column added to the destination table).

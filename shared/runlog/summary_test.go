@@ -94,7 +94,7 @@ func TestFromWindowRecordsTheWindowReport(t *testing.T) {
 		Started: t0, Finished: t0.Add(time.Second),
 		Window:  &Window{Tick: tick, Partition: "ds=202406010952", Rerun: true},
 		Offsets: []Range{{Partition: 0, Start: 100, End: 200}, {Partition: 1, Start: 7, End: 9}},
-		Counts:  Counts{Read: 102, Written: 95, Dirty: 7, Late: 4}, DataTime: tick, DirtyKey: "dirty/orders_5min/x.jsonl",
+		Counts:  Counts{Read: 102, Processed: 102, Written: 95, Dirty: 7, Late: 4}, DataTime: tick, DirtyKey: "dirty/orders_5min/x.jsonl",
 		PeakMemoryMB: 88, MemoryMB: 512, TimeoutMS: 900000}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromWindow =\n%+v\nwant\n%+v", got, want)
@@ -122,7 +122,7 @@ func TestFromStreamRecordsTheBatchReport(t *testing.T) {
 	got := FromStream("orders_rt", rep, nil, recs, inv)
 	want := Record{Job: "orders_rt", Function: "stream", Invocation: "req", Status: Succeeded, Started: t0, Finished: t0.Add(time.Second),
 		Offsets:  []Range{{Topic: "orders", Partition: 1, Start: 10, End: 12}, {Topic: "orders.v2", Partition: 0, Start: 5, End: 6}},
-		Counts:   Counts{Read: 3, Written: 1, Filtered: 1, Duplicates: 1},
+		Counts:   Counts{Read: 3, Processed: 2, Written: 1, Filtered: 1, Duplicates: 1},
 		DDL:      []DDL{{Kind: "AddColumn", Table: "orders_rt", Column: "coupon", Type: "STRING", Topic: "orders", Partition: 1, Offset: 11}},
 		DataTime: t0.Add(-time.Second)}
 	if !reflect.DeepEqual(got, want) {
@@ -153,9 +153,9 @@ func TestAFailedRunRecordsNothingWrittenAndWhatItAttempted(t *testing.T) {
 		rec  Record
 		want string
 	}{
-		{"failed window", FromWindow("orders_5min", win, fail, inv), `"counts":{"read":300,"written":0,"dirty":11,"attempted":289}`},
-		{"committed window", FromWindow("orders_5min", win, nil, inv), `"counts":{"read":300,"written":289,"dirty":11}`},
-		{"failed batch", FromStream("orders_rt", &batch, fail, nil, inv), `"counts":{"read":40,"written":0,"dirty":0,"filtered":8,"attempted":32}`},
+		{"failed window", FromWindow("orders_5min", win, fail, inv), `"counts":{"read":300,"written":0,"dirty":11,"attempted":289,"processed":300}`},
+		{"committed window", FromWindow("orders_5min", win, nil, inv), `"counts":{"read":300,"written":289,"dirty":11,"processed":300}`},
+		{"failed batch", FromStream("orders_rt", &batch, fail, nil, inv), `"counts":{"read":40,"written":0,"dirty":0,"filtered":8,"attempted":32,"processed":40}`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			data, err := json.Marshal(c.rec)

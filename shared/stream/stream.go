@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,3 +199,37 @@ func (j *Job) StopsOnNewFields() bool {
 	}
 	return false
 }
+
+// HudiProperties is the hoodie.properties (without its comment lines) the job's Hudi table is
+// created with for columns cols (nil: the columns the job creates it with): the table's name,
+// type, record key, precombine and partition fields, key generator and Avro schema, made by
+// the same code that creates the real table (in memory; nothing is written).
+func (j *Job) HudiProperties(cols []schema.Column) (string, error) {
+	if j.Spec.Table != nil {
+		return "", fmt.Errorf("job %s: the writer is a MaxCompute table, not Hudi", j.Spec.Name)
+	}
+	if cols == nil {
+		cols = j.initialColumns()
+	}
+	mem := objstore.NewMemory()
+	ctx := context.Background()
+	if _, err := hudi.Create(ctx, mem, j.Spec.Writer.Path, j.tableConfig(cols), j.tableOpts...); err != nil {
+		return "", fmt.Errorf("job %s: writer: %w", j.Spec.Name, err)
+	}
+	data, err := mem.Get(ctx, j.Spec.Writer.Path+"/.hoodie/hoodie.properties")
+	if err != nil {
+		return "", fmt.Errorf("job %s: hoodie.properties: %w", j.Spec.Name, err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String(), nil
+}
+
+// Columns are the columns the job creates its table with (the writer's schema, or the chain's
+// outputs without the Kafka attributes nobody kept).
+func (j *Job) Columns() []schema.Column { return slices.Clone(j.initialColumns()) }
