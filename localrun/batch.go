@@ -53,7 +53,9 @@ func (f envFlags) setup() (*job.Spec, *handler.Handler, func(), error) {
 		return nil, nil, nil, err
 	}
 	stop := func() {}
-	cfg := handler.Config{StateDir: *f.state, WarehouseDir: *f.warehouse, JobsDir: filepath.Dir(*f.job), JobFile: *f.job}
+	// Run records go where the function puts them by default (FCSYNC_RUNS unset: the state
+	// store), so `localrun status --store <state>` shows local runs.
+	cfg := handler.Config{StateDir: *f.state, RunsDir: *f.state, WarehouseDir: *f.warehouse, JobsDir: filepath.Dir(*f.job), JobFile: *f.job}
 	probe, err := spec.Bind(time.Now(), nil)
 	if err != nil {
 		return nil, nil, nil, err
@@ -120,7 +122,7 @@ func runBatch(ctx context.Context, args []string, out io.Writer) error {
 	}
 	res, err := runWithRetries(ctx, h, spec, tick, *ef.retryInterval, out)
 	if res != nil && res.Report != nil {
-		printReports(out, spec, []*window.Report{res.Report})
+		printReports(out, spec, []windowRun{{res.Report, err}})
 	}
 	if *peak {
 		mb, rerr := rss.PeakMB()
@@ -156,13 +158,13 @@ func runBackfill(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	bar := newProgress(os.Stderr, len(ticks))
-	var reports []*window.Report
+	var reports []windowRun
 	var failed int
 	for i, tick := range ticks {
 		bar.update(i, tick.In(spec.Location).Format("2006-01-02 15:04"))
 		res, err := runWithRetries(ctx, h, spec, tick, *ef.retryInterval, io.Discard)
 		if res != nil && res.Report != nil {
-			reports = append(reports, res.Report)
+			reports = append(reports, windowRun{res.Report, err})
 		}
 		if err != nil {
 			failed++
@@ -226,7 +228,7 @@ func runInvoke(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	if *function == "stream" {
-		return invokeStream(ctx, *ef.job, *lake, *binary, payload, out)
+		return invokeStream(ctx, *ef.job, *lake, *ef.state, *binary, payload, out)
 	}
 	spec, h, stop, err := ef.setup()
 	if err != nil {

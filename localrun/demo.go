@@ -19,7 +19,6 @@ import (
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/trigger"
-	"github.com/fcsync/fcsync/shared/window"
 )
 
 //go:embed demo/orders.yaml
@@ -91,14 +90,14 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintf(out, "emulated FC timer %q fires %d times, %s .. %s, each a timer event through the batch function's handler\n",
 		spec.CronSpec, len(ticks), ticks[0].Format("15:04"), ticks[len(ticks)-1].Format("15:04"))
 	bar := newProgress(os.Stderr, len(ticks)+1)
-	var reports []*window.Report
+	var reports []windowRun
 	for i, tick := range ticks {
 		bar.update(i, tick.Format("15:04"))
 		res, err := h.Invoke(ctx, timerEvent(tick, `{"job":"demo_orders"}`), platform.Credentials{})
 		if err != nil {
 			return fmt.Errorf("window %s: %w", tick.Format(time.RFC3339), err)
 		}
-		reports = append(reports, res.Report)
+		reports = append(reports, windowRun{res.Report, nil})
 	}
 	// A timer that fires twice (FC timers may) and a rerun of an earlier window change nothing.
 	bar.update(len(ticks), "rerun")
@@ -106,14 +105,14 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("rerun: %w", err)
 	}
-	reports = append(reports, res.Report)
+	reports = append(reports, windowRun{res.Report, nil})
 	bar.done()
 	fmt.Fprintln(out)
 	printReports(out, spec, reports)
 
 	table := filepath.Join(cfg.WarehouseDir, "ods_orders")
-	fmt.Fprintf(out, "\nsample rows of partition %s:\n", reports[0].Partition)
-	if err := runQuery(ctx, []string{"--table", table, "--partition", reports[0].Partition, "--limit", "3"}, out); err != nil {
+	fmt.Fprintf(out, "\nsample rows of partition %s:\n", reports[0].rep.Partition)
+	if err := runQuery(ctx, []string{"--table", table, "--partition", reports[0].rep.Partition, "--limit", "3"}, out); err != nil {
 		return err
 	}
 	if err := showDirty(ctx, cfg.StateDir, out); err != nil {
@@ -125,7 +124,7 @@ func runDemo(ctx context.Context, args []string, out io.Writer) error {
 	if err := demoCDC(ctx, out, addrs); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\ntry: go run ./localrun query --table %s --partition %s\n", table, reports[0].Partition)
+	fmt.Fprintf(out, "\ntry: go run ./localrun query --table %s --partition %s\n", table, reports[0].rep.Partition)
 	fmt.Fprintf(out, "     go run ./localrun query --table %s\n", filepath.Join(*dir, "lake", "lake", "orders_rt"))
 	fmt.Fprintf(out, "     go run ./localrun status --store %s    (the batch windows' run records)\n", cfg.StateDir)
 	return nil
@@ -144,7 +143,7 @@ func demoStream(ctx context.Context, dir string, addrs []string, out io.Writer) 
 	fmt.Fprintln(out, "\n== the same topic in real time: emulated Kafka trigger → stream function → Hudi table ==")
 	fmt.Fprintln(out, "2 consumer tasks over 3 partitions (one task's batches mix two), batches of 200 in every payload shape,")
 	fmt.Fprintln(out, "every 3rd batch delivered twice, every 5th acknowledgement lost:")
-	st, totals, err := driveStream(ctx, addrs, "orders", "fcsync-demo-rt", jobPath, lake, false,
+	st, totals, err := driveStream(ctx, addrs, "orders", "fcsync-demo-rt", jobPath, lake, filepath.Join(dir, "state"), false,
 		kafkatrigger.WithConsumerTasks(2), kafkatrigger.WithBatch(200, time.Second), kafkatrigger.WithShapes(trigger.KafkaShapes...),
 		kafkatrigger.WithDuplicateEvery(3), kafkatrigger.WithAckLossEvery(5), kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))
 	if err != nil {

@@ -68,13 +68,18 @@ func isAssignment(s string) bool {
 
 func runDDL(_ context.Context, args []string, out io.Writer) error {
 	fs := flags("ddl")
-	jobFile := fs.String("job", "", "job file")
+	jobFile := fs.String("job", "", "job file (batch, or stream: YAML or JSON)")
 	project := fs.String("project", "", "qualify the table with this MaxCompute project")
+	input := fs.String("input", "", "stream jobs: records file; also show the schema changes (added columns) a batch of them makes")
+	at := fs.String("at", "", "stream jobs with --input: batch time (default now)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *jobFile == "" {
 		return usageError{"ddl: --job FILE is required"}
+	}
+	if isStreamFile(*jobFile) {
+		return ddlStream(*jobFile, *project, *input, *at, out)
 	}
 	spec, err := job.LoadFile(*jobFile)
 	if err != nil {

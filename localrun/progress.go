@@ -42,25 +42,44 @@ func (p *progress) done() {
 	fmt.Fprintln(p.w)
 }
 
-// printReports shows window results as a table.
-func printReports(out io.Writer, spec *job.Spec, reps []*window.Report) {
+// windowRun is one window's report and how the run ended.
+type windowRun struct {
+	rep *window.Report
+	err error
+}
+
+// printReports shows window results as a table. A failed window wrote nothing (its session
+// was aborted, a rerun replaces it): its written count is 0, and what it had attempted is
+// said below the table, as its run record says it.
+func printReports(out io.Writer, spec *job.Spec, runs []windowRun) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
 	fmt.Fprintln(tw, "window (scheduled)\tpartition\trerun\tread\twritten\tdirty\tlate\tlate went to\toffsets\t")
 	var tot window.Counts
-	for _, r := range reps {
+	var failed []string
+	for _, run := range runs {
+		r := run.rep
 		rerun := "no"
 		if r.Rerun {
 			rerun = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", r.Tick.In(spec.Location).Format("2006-01-02 15:04"), r.Partition, rerun,
-			r.Read, r.Written, r.Dirty, r.Late, latePlaces(r.LatePartitions), offsetsText(r))
+		tick := r.Tick.In(spec.Location).Format("2006-01-02 15:04")
+		written := r.Written
+		if run.err != nil {
+			written = 0
+			failed = append(failed, fmt.Sprintf("window %s failed: %d rows attempted, none committed: %v", tick, r.Written, run.err))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t\n", tick, r.Partition, rerun,
+			r.Read, written, r.Dirty, r.Late, latePlaces(r.LatePartitions), offsetsText(r))
 		tot.Read += r.Read
-		tot.Written += r.Written
+		tot.Written += written
 		tot.Dirty += r.Dirty
 		tot.Late += r.Late
 	}
 	fmt.Fprintf(tw, "total\t\t\t%d\t%d\t%d\t%d\t\t\t\n", tot.Read, tot.Written, tot.Dirty, tot.Late)
 	tw.Flush()
+	for _, f := range failed {
+		fmt.Fprintln(out, f)
+	}
 }
 
 func latePlaces(m map[string]int64) string {

@@ -87,7 +87,7 @@ func runStatus(ctx context.Context, args []string, out io.Writer) error {
 
 func printRuns(out io.Writer, recs []runlog.Record, loc *time.Location) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight|tabwriter.Debug)
-	fmt.Fprintln(tw, "finished\tjob\tfunction\tstatus\tretry\twindow / offsets\tread\twritten\tdirty\tlate\tduration\tpeak MB\terror\t")
+	fmt.Fprintln(tw, "finished\tjob\tfunction\tstatus\tretry\twindow / offsets\tread\tprocessed\tfiltered\tdirty\twritten\tattempted\tlate\tduration\tpeak MB\terror\t")
 	for _, r := range recs {
 		where := runlog.OffsetsText(r.Offsets)
 		if w := r.Window; w != nil {
@@ -103,8 +103,13 @@ func printRuns(out io.Writer, recs []runlog.Record, loc *time.Location) {
 				peak += fmt.Sprintf("/%d", r.MemoryMB)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t\n", r.Finished.In(loc).Format("2006-01-02 15:04:05"),
-			r.Job, r.Function, r.Status, r.Retry, where, r.Counts.Read, r.Counts.Written, r.Counts.Dirty, r.Counts.Late,
+		c := r.Counts
+		attempted := ""
+		if c.Attempted > 0 {
+			attempted = fmt.Sprint(c.Attempted)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%d\t%s\t%s\t%s\t\n", r.Finished.In(loc).Format("2006-01-02 15:04:05"),
+			r.Job, r.Function, r.Status, r.Retry, where, c.Read, c.Processed, c.Filtered, c.Dirty, c.Written, attempted, c.Late,
 			r.Duration().Round(time.Millisecond), peak, shorten(r.Error, 60))
 	}
 	tw.Flush()

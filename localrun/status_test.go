@@ -39,7 +39,7 @@ func writeStatusRecords(t *testing.T, store objstore.Store) {
 			Started: tick.Add(10 * time.Second), Finished: tick.Add(40 * time.Second),
 			Window:  &runlog.Window{Tick: tick, Partition: "ds=" + tick.Add(8*time.Hour-8*time.Minute).Format("200601021504")},
 			Offsets: []runlog.Range{{Partition: 0, Start: int64(i * 100), End: int64(i*100 + 100)}},
-			Counts:  runlog.Counts{Read: 100, Written: 97, Dirty: 3, Late: 2}, DataTime: tick, PeakMemoryMB: 96, MemoryMB: 512}
+			Counts:  runlog.Counts{Read: 100, Processed: 100, Written: 97, Dirty: 3, Late: 2}, DataTime: tick, PeakMemoryMB: 96, MemoryMB: 512}
 		switch i {
 		case 2:
 			r.Status, r.Counts, r.Error = runlog.Failed, runlog.Counts{}, "kafka: 10.0.0.7:9092: sasl.password=hunter2 authentication failed"
@@ -54,7 +54,7 @@ func writeStatusRecords(t *testing.T, store objstore.Store) {
 		r := runlog.Record{Job: "orders_rt", Function: "stream", Invocation: fmt.Sprintf("s-%d", i), Status: runlog.Succeeded,
 			Started: fin.Add(-1200 * time.Millisecond), Finished: fin,
 			Offsets: []runlog.Range{{Topic: "orders", Partition: int32(i % 3), Start: int64(i * 1000), End: int64(i*1000 + 1000)}},
-			Counts:  runlog.Counts{Read: 1000, Written: 800, Dirty: 5, Filtered: 195}, DataTime: fin.Add(-2 * time.Second)}
+			Counts:  runlog.Counts{Read: 1000, Processed: 1000, Written: 800, Dirty: 5, Filtered: 195}, DataTime: fin.Add(-2 * time.Second)}
 		switch i {
 		case 1:
 			r.DDL = []runlog.DDL{{Kind: "AddColumn", Table: "orders_rt", Column: "coupon", Type: "STRING"}}

@@ -177,8 +177,9 @@ func runSample(ctx context.Context, args []string, out io.Writer) error {
 	return nil
 }
 
-// printPreview writes rows as JSON lines keyed by column, then dirty records, then a summary.
-func printPreview(out io.Writer, p *stream.Preview) {
+// printPreview writes rows as JSON lines keyed by column, then dirty records, the schema
+// changes the batch would make, then a summary.
+func printPreview(out io.Writer, j *stream.Job, p *stream.Preview) {
 	for _, row := range p.Rows {
 		fmt.Fprintln(out, rowJSON(p.Columns, row, nil))
 	}
@@ -189,24 +190,37 @@ func printPreview(out io.Writer, p *stream.Preview) {
 	for _, ev := range p.DDL {
 		fmt.Fprintf(out, "# would add column %s %s (first seen at %s/%d@%d)\n", ev.Column.Name, ev.Column.Type, ev.Topic, ev.Partition, ev.Offset)
 	}
+	for _, s := range alterStatements(j, p.DDL) {
+		fmt.Fprintf(out, "# DDL: %s\n", s)
+	}
 	fmt.Fprintf(out, "# %d rows, %d filtered, %d dirty\n", len(p.Rows), p.Filtered, len(p.Dirty))
 }
 
 // previewStream runs a stream job's chain and mapping on a records file.
 func previewStream(jobFile, input, at string, out io.Writer) error {
-	j, err := loadStreamJob(jobFile)
+	j, p, err := previewFile("preview", jobFile, input, at)
 	if err != nil {
 		return err
+	}
+	printPreview(out, j, p)
+	return nil
+}
+
+// previewFile loads a stream job and previews it on a records file at time at (default now).
+func previewFile(cmd, jobFile, input, at string) (*stream.Job, *stream.Preview, error) {
+	j, err := loadStreamJob(jobFile)
+	if err != nil {
+		return nil, nil, err
 	}
 	t := time.Now()
 	if at != "" {
 		if t, err = parseTime(at, j.Spec.Location); err != nil {
-			return usageError{"preview: --at: " + err.Error()}
+			return nil, nil, usageError{cmd + ": --at: " + err.Error()}
 		}
 	}
 	recs, err := readRecordsFile(input)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	topic := "preview"
 	if len(j.Spec.Topics) > 0 {
@@ -217,9 +231,31 @@ func previewStream(jobFile, input, at string, out io.Writer) error {
 	}
 	p, err := j.Preview(recs, nil, t)
 	if err != nil {
+		return nil, nil, err
+	}
+	return j, p, nil
+}
+
+// ddlStream prints a stream job's destination DDL and, with a records file, the schema
+// changes a batch of those records makes.
+func ddlStream(jobFile, project, input, at string, out io.Writer) error {
+	if input == "" {
+		j, err := loadStreamJob(jobFile)
+		if err != nil {
+			return err
+		}
+		return printStreamDDL(out, j, project, nil)
+	}
+	j, p, err := previewFile("ddl", jobFile, input, at)
+	if err != nil {
 		return err
 	}
-	printPreview(out, p)
+	if err := printStreamDDL(out, j, project, nil); err != nil {
+		return err
+	}
+	for _, s := range alterStatements(j, p.DDL) {
+		fmt.Fprintln(out, s)
+	}
 	return nil
 }
 
@@ -264,7 +300,7 @@ func runSimulate(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "# simulated run of %s on %d sampled records of %s: nothing is written\n", j.Spec.Name, len(recs), *topic)
-	printPreview(out, p)
+	printPreview(out, j, p)
 	return nil
 }
 
@@ -295,7 +331,7 @@ func queryHudi(ctx context.Context, dir string, out io.Writer) (bool, error) {
 
 // invokeStream passes one Kafka trigger event through the stream function, in-process or as a
 // built binary under the emulated FC runtime API.
-func invokeStream(ctx context.Context, jobFile, lake, bin string, payload []byte, out io.Writer) error {
+func invokeStream(ctx context.Context, jobFile, lake, runs, bin string, payload []byte, out io.Writer) error {
 	if jobFile == "" {
 		return usageError{"invoke: --job FILE is required"}
 	}
@@ -307,15 +343,19 @@ func invokeStream(ctx context.Context, jobFile, lake, bin string, payload []byte
 	if err != nil {
 		return err
 	}
+	absRuns, err := filepath.Abs(runs)
+	if err != nil {
+		return err
+	}
 	if bin != "" {
 		rt, err := fcruntime.Start(ctx)
 		if err != nil {
 			return err
 		}
 		defer rt.Close()
-		return runUnderRuntime(ctx, rt, bin, []string{"FCSYNC_JOB_FILE=" + absJob, "FCSYNC_LAKE=" + absLake}, "fcsync-stream", payload, out)
+		return runUnderRuntime(ctx, rt, bin, []string{"FCSYNC_JOB_FILE=" + absJob, "FCSYNC_LAKE=" + absLake, "FCSYNC_RUNS=" + absRuns}, "fcsync-stream", payload, out)
 	}
-	h := streamhandler.New(streamhandler.Config{JobFile: absJob, LakeDir: absLake}, nil)
+	h := streamhandler.New(streamhandler.Config{JobFile: absJob, LakeDir: absLake, RunsDir: absRuns}, nil)
 	res, err := h.Invoke(ctx, payload, platform.Credentials{})
 	if res != nil {
 		b, _ := json.MarshalIndent(res, "", "  ")
@@ -354,14 +394,16 @@ func (s *streamTotals) add(rep *stream.Report) {
 }
 
 // driveStream runs the emulated Kafka trigger over topic until it is drained (or, with follow,
-// until ctx ends), delivering each batch to the stream function's handler in-process.
-func driveStream(ctx context.Context, brokers []string, topic, group, jobFile, lake string, follow bool, opts ...kafkatrigger.Option) (kafkatrigger.Stats, *streamTotals, error) {
+// until ctx ends), delivering each batch to the stream function's handler in-process. The
+// handler writes its run records to runs/ of the store at runs (none when empty), as the
+// function writes them to FCSYNC_RUNS.
+func driveStream(ctx context.Context, brokers []string, topic, group, jobFile, lake, runs string, follow bool, opts ...kafkatrigger.Option) (kafkatrigger.Stats, *streamTotals, error) {
 	kc, err := kafka.Dial(ctx, kafka.Config{Brokers: brokers, Topic: topic})
 	if err != nil {
 		return kafkatrigger.Stats{}, nil, err
 	}
 	defer kc.Close()
-	h := streamhandler.New(streamhandler.Config{JobFile: jobFile, LakeDir: lake}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := streamhandler.New(streamhandler.Config{JobFile: jobFile, LakeDir: lake, RunsDir: runs}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if _, err := h.Job(); err != nil {
 		return kafkatrigger.Stats{}, nil, err
 	}
@@ -434,6 +476,7 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	brokers := fs.String("brokers", "", "Kafka bootstrap servers (default: the embedded broker)")
 	topic := fs.String("topic", "", "topic (default: the job's)")
 	lake := fs.String("lake", ".fcsync/lake", "lake directory (the object store of the job's table)")
+	runs := fs.String("runs", ".fcsync/state", "run records go to runs/ in this store (what localrun status --store reads)")
 	group := fs.String("group", "", "the trigger's consumer group (default fcsync-<job>)")
 	count := fs.Int("count-window", 100, "batchWindow.CountBasedWindow: records per batch (1..10000)")
 	window := fs.Duration("time-window", time.Second, "batchWindow.TimeBasedWindow (0..15s)")
@@ -466,7 +509,7 @@ func runStream(ctx context.Context, args []string, out io.Writer) error {
 	}
 	defer stop()
 	absJob, _ := filepath.Abs(*jobFile)
-	st, totals, err := driveStream(ctx, addrs, *topic, *group, absJob, *lake, *follow,
+	st, totals, err := driveStream(ctx, addrs, *topic, *group, absJob, *lake, *runs, *follow,
 		kafkatrigger.WithBatch(*count, *window), kafkatrigger.WithShapes(sh...),
 		kafkatrigger.WithDuplicateEvery(*dupEvery), kafkatrigger.WithAckLossEvery(*ackLoss),
 		kafkatrigger.WithConsumerTasks(*tasks), kafkatrigger.WithOffsetReset(kafkatrigger.ResetEarliest))

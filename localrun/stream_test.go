@@ -63,7 +63,7 @@ func TestStreamThroughMixedBatchesWritesWhatCleanBatchesWrite(t *testing.T) {
 	drive := func(t *testing.T, name string, opts ...kafkatrigger.Option) (kafkatrigger.Stats, *streamTotals, map[string]map[string]any) {
 		t.Helper()
 		lake := filepath.Join(dir, name)
-		st, totals, err := driveStream(t.Context(), addrs, "orders", "g-"+name, jobPath, lake, false, opts...)
+		st, totals, err := driveStream(t.Context(), addrs, "orders", "g-"+name, jobPath, lake, "", false, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}

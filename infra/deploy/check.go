@@ -19,6 +19,7 @@ import (
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/runlog"
 	"github.com/fcsync/fcsync/shared/schedule"
+	"github.com/fcsync/fcsync/shared/stream"
 	"github.com/fcsync/fcsync/shared/trigger"
 )
 
@@ -45,6 +46,9 @@ type Served struct {
 	Stream   map[string]*job.Stream
 	Tables   []string // MaxCompute tables its batch jobs write
 	Topics   []string // Kafka topics its eventbridge triggers read
+	// Tolerant are the paths of its eventbridge triggers with errorsTolerance ALL (a batch
+	// that fails every retry is dead-lettered and the partition moves on).
+	Tolerant []string
 }
 
 var (
@@ -168,6 +172,9 @@ func (p *Project) checkFunction(ps *problems, name string, fn *Function) Served 
 			bridges++
 			if topic := p.checkEventBridge(ps, tw, fn, &tr); topic != "" {
 				s.Topics = append(s.Topics, topic)
+			}
+			if tolerance(&tr) == "ALL" {
+				s.Tolerant = append(s.Tolerant, tw)
 			}
 		default:
 			ps.add(tw+".triggerType", "%q: fcsync's functions are started by timer and eventbridge (Kafka) triggers", tr.TriggerType)
@@ -496,6 +503,13 @@ func (p *Project) loadJobs(ps *problems, where string, s *Served) {
 				continue
 			}
 			s.Stream[name] = spec
+			// DataWorks' "Report Error" stops the task: a tolerant trigger would dead-letter
+			// the batch and move past the record instead.
+			if j, err := stream.Compile(spec); err == nil && j.StopsOnNewFields() {
+				for _, tw := range s.Tolerant {
+					ps.add(tw+".triggerConfig.runOptions.errorsTolerance", "ALL: job %s's dynamic-column policy is error, which must stop the stream at the record (DataWorks' Report Error); with ALL the batch is dead-lettered and the partition moves on: want NONE (and EXPONENTIAL_DECAY_RETRY)", name)
+				}
+			}
 			for _, topic := range s.Topics {
 				if len(spec.Topics) > 0 && !slices.Contains(spec.Topics, topic) {
 					ps.add(where+".triggers", "topic %q: job %s reads only %s", topic, name, strings.Join(spec.Topics, ", "))
@@ -504,6 +518,15 @@ func (p *Project) loadJobs(ps *problems, where string, s *Served) {
 		}
 	}
 	slices.Sort(s.Tables)
+}
+
+// tolerance is an eventbridge trigger's runOptions.errorsTolerance ("" when it does not decode).
+func tolerance(tr *Trigger) string {
+	var c EventBridgeConfig
+	if err := strictNode(&tr.TriggerConfig, &c); err != nil {
+		return ""
+	}
+	return c.RunOptions.ErrorsTolerance
 }
 
 // strictNode decodes a node with unknown fields refused.

@@ -125,6 +125,20 @@ func edit(t *testing.T, root, rel, old, new string) {
 	}
 }
 
+// stopJobMiddle is infra/jobs/stream/orders_rt.yaml between its json processor's last field
+// and its dynamic-column policy.
+const stopJobMiddle = `  - mask:
+      fields:
+        - {field: customer_id, method: hash, salt: change-me-per-deployment}
+        - {field: customer, method: partial, keepFirst: 4, keepLast: 1}
+  - filter: {field: status, op: "!=", value: refunded}
+  - edit:
+      keep: [order_id, customer, customer_id, city, amount, status, item_count, event_time]
+      add:
+        - {name: src_offset, attribute: offset}
+mapping:
+`
+
 func TestChecksFindEachDefect(t *testing.T) {
 	cases := []struct {
 		name, file, old, new, want string
@@ -147,6 +161,10 @@ func TestChecksFindEachDefect(t *testing.T) {
 			"a timer trigger after an eventbridge trigger"},
 		{"asynchronous eventbridge invocation", "s.yaml", "asyncInvocationType: false", "asyncInvocationType: true", "asyncInvocationType: want false"},
 		{"tolerant trigger without dead letters", "s.yaml", "              deadLetterQueue:\n                Arn: ${vars.deadLetterQueue}\n", "", "that is data loss"},
+		{"job that stops on new fields behind a tolerant trigger", "infra/jobs/stream/orders_rt.yaml",
+			"    - {name: event_time, path: ts, type: TIMESTAMP}\n" + stopJobMiddle + "  dynamic: {policy: ignore}",
+			"    - {name: event_time, path: ts, type: TIMESTAMP}\n      dynamic: {path: customer, prefix: c_}\n" + stopJobMiddle + "  dynamic: {policy: error}",
+			"errorsTolerance: ALL: job orders_rt's dynamic-column policy is error"},
 		{"batch window too large", "s.yaml", "CountBasedWindow: 1000", "CountBasedWindow: 20000", "20000: want 1 to 10000"},
 		{"batch window too long", "s.yaml", "TimeBasedWindow: 5", "TimeBasedWindow: 30", "30: want 0 to 15 seconds"},
 		{"no filter pattern", "s.yaml", "            eventRuleFilterPattern: '{}'\n", "", "eventRuleFilterPattern: required by fc3"},

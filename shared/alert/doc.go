@@ -14,6 +14,9 @@
 //	dirty      dirty records within the window
 //	memory     peak memory as a percentage of the function's memory size (max within the window)
 //	duration   run time as a percentage of the function's timeout (max within the window)
+//	stopped    1 while the newest run stopped the job's stream (run record error class
+//	           "stopped": a dynamic field under the dynamic-column policy error, DataWorks'
+//	           "Report Error"), else 0; use threshold 0
 //
 // and fires when the value exceeds its threshold and has kept exceeding it for the rule's `for`
 // duration (DataWorks' "duration"). Severity is WARNING or CRITICAL. Once a rule has sent a

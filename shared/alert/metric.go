@@ -78,6 +78,13 @@ func measure(r *Rule, recs []runlog.Record, t, since time.Time) (v float64, ok b
 			}
 		}
 		return 0, false
+	case Stopped:
+		// The newest run stopped the job's stream; a later successful run (the operator added
+		// the column or changed the policy, and the batch went through) clears it.
+		if len(recs) > 0 && recs[0].Status == runlog.Failed && recs[0].ErrorClass == runlog.ClassStopped {
+			return 1, true
+		}
+		return 0, len(recs) > 0
 	case Lag:
 		for i := range recs {
 			if recs[i].Lag != nil {

@@ -36,6 +36,7 @@ const (
 	Dirty     Metric = "dirty"
 	Memory    Metric = "memory"
 	Duration  Metric = "duration"
+	Stopped   Metric = "stopped"
 )
 
 // metricInfo describes a metric: its unit and whether it is computed over the rule's window.
@@ -45,6 +46,7 @@ var metricInfo = map[Metric]struct {
 }{
 	Heartbeat: {"s", false}, Failures: {"", false}, Delay: {"s", false}, Lag: {"", false},
 	Failover: {"", true}, DDLEvents: {"", true}, Dirty: {"", true}, Memory: {"%", true}, Duration: {"%", true},
+	Stopped: {"", false},
 }
 
 // AnyJob is the job of a rule that watches every job with records.
@@ -192,7 +194,7 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 	r.Metric = Metric(strings.ToLower(metric))
 	info, ok := metricInfo[r.Metric]
 	if !ok {
-		return r, fmt.Errorf("%s.metric: %q: want one of heartbeat, failures, delay, lag, failover, ddl, dirty, memory, duration", where, metric)
+		return r, fmt.Errorf("%s.metric: %q: want one of heartbeat, failures, delay, lag, failover, ddl, dirty, memory, duration, stopped", where, metric)
 	}
 	if r.Threshold, err = threshold(config.Join(where, "threshold"), m["threshold"], info.unit == "s"); err != nil {
 		return r, err

@@ -28,6 +28,7 @@ var metricText = map[Metric]string{
 	Dirty:     "dirty records",
 	Memory:    "peak memory of the memory size",
 	Duration:  "run time of the timeout",
+	Stopped:   "stream stopped at a record it must not skip (dynamic-column policy error)",
 }
 
 // Title is a one-line summary: "[CRITICAL] orders_5min heartbeat" or "[RESOLVED] ...".

@@ -2,6 +2,7 @@ package runlog
 
 import (
 	"cmp"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,9 @@ func (inv Invocation) record(job string, err error) Record {
 	}
 	if err != nil {
 		r.Status, r.Error = Failed, err.Error()
+		if se := (*stream.StopError)(nil); errors.As(err, &se) {
+			r.ErrorClass = ClassStopped
+		}
 	}
 	return r
 }
@@ -52,7 +56,11 @@ func FromWindow(job string, rep *window.Report, err error, inv Invocation) Recor
 		r.Offsets = append(r.Offsets, Range{Partition: p, Start: rg.Start, End: rg.End})
 	}
 	sortRanges(r.Offsets)
-	r.Counts = Counts{Read: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
+	r.Counts = Counts{Read: rep.Read, Processed: rep.Read, Written: rep.Written, Dirty: rep.Dirty, Late: rep.Late}
+	if err != nil {
+		// The window's session is aborted (or its commit not recorded): a rerun replaces it.
+		r.Counts.Written, r.Counts.Attempted = 0, rep.Written
+	}
 	r.DirtyKey = rep.DirtyKey
 	r.Lag = rep.Lag
 	r.Warnings = rep.Warnings
@@ -85,8 +93,11 @@ func FromStream(job string, rep *stream.Report, err error, recs []record.Record,
 		r.Offsets = append(r.Offsets, Range{Topic: topic, Partition: int32(p), Start: span[0], End: span[1] + 1})
 	}
 	sortRanges(r.Offsets)
-	r.Counts = Counts{Read: int64(rep.Records), Written: int64(rep.Written), Dirty: int64(rep.Dirty),
-		Filtered: int64(rep.Filtered), Duplicates: int64(rep.Duplicates)}
+	r.Counts = Counts{Read: int64(rep.Records), Processed: int64(max(rep.Records-rep.Duplicates, 0)), Written: int64(rep.Written),
+		Dirty: int64(rep.Dirty), Filtered: int64(rep.Filtered), Duplicates: int64(rep.Duplicates)}
+	if err != nil {
+		r.Counts.Written, r.Counts.Attempted = 0, int64(max(rep.Attempted, rep.Written))
+	}
 	for _, d := range rep.DDL {
 		r.DDL = append(r.DDL, DDL{Kind: d.Kind, Table: d.Table, Column: d.Column.Name, Type: string(d.Column.Type),
 			Topic: d.Topic, Partition: d.Partition, Offset: d.Offset, Time: d.Time})

@@ -18,6 +18,11 @@ const (
 	Failed Status = "failed"
 )
 
+// ClassStopped is the error class of a run that stopped its job's stream at a record it must
+// not skip (a dynamic field under the dynamic-column policy error, DataWorks' "Report Error"):
+// the job makes no progress until an operator acts. Alert metric "stopped" fires on it.
+const ClassStopped = "stopped"
+
 // Valid reports whether s is one of the defined statuses.
 func (s Status) Valid() bool { return s == Succeeded || s == Skipped || s == Failed }
 
@@ -49,6 +54,9 @@ type Record struct {
 	Warnings []string `json:"warnings,omitempty"` // what an operator should know of a run, failed or not (configuration the run did not apply)
 	DDL      []DDL    `json:"ddl,omitempty"`
 	DirtyKey string   `json:"dirtyKey,omitempty"` // the object holding this run's dirty records
+
+	// ErrorClass sorts a failed run's error for alert rules: ClassStopped, or empty.
+	ErrorClass string `json:"errorClass,omitempty"`
 
 	// PeakMemoryMB is the process's peak resident memory (VmHWM) when the invocation ended. On FC
 	// with instanceConcurrency above 1 it is the instance's peak, shared by overlapping invocations.
@@ -89,6 +97,12 @@ type Counts struct {
 	Late       int64 `json:"late,omitempty"`
 	Filtered   int64 `json:"filtered,omitempty"`
 	Duplicates int64 `json:"duplicates,omitempty"`
+	// Attempted is what a failed run had written when it failed (rows a session held, a batch
+	// it tried to commit; Written is 0): none of it is committed, a rerun writes it again.
+	Attempted int64 `json:"attempted,omitempty"`
+	// Processed are the records that went through the processing chain and the mapping: a
+	// window's records read, a micro-batch's records not already committed.
+	Processed int64 `json:"processed,omitempty"`
 }
 
 // DDL is a schema change a run applied (a dynamic column added to the destination table).

@@ -65,7 +65,7 @@ func (r Record) attrs() []slog.Attr {
 	for _, kv := range []struct {
 		k string
 		v int64
-	}{{"late", c.Late}, {"filtered", c.Filtered}, {"duplicates", c.Duplicates}} {
+	}{{"processed", c.Processed}, {"attempted", c.Attempted}, {"late", c.Late}, {"filtered", c.Filtered}, {"duplicates", c.Duplicates}} {
 		if kv.v != 0 {
 			a = append(a, slog.Int64(kv.k, kv.v))
 		}
@@ -97,6 +97,9 @@ func (r Record) attrs() []slog.Attr {
 	}
 	if r.Error != "" {
 		a = append(a, slog.String("error", r.Error))
+	}
+	if r.ErrorClass != "" {
+		a = append(a, slog.String("error_class", r.ErrorClass))
 	}
 	return a
 }

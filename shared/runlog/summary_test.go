@@ -95,7 +95,7 @@ func TestFromWindowRecordsTheWindowReport(t *testing.T) {
 		Started: t0, Finished: t0.Add(time.Second),
 		Window:  &Window{Tick: tick, Partition: "ds=202406010952", Rerun: true},
 		Offsets: []Range{{Partition: 0, Start: 100, End: 200}, {Partition: 1, Start: 7, End: 9}},
-		Counts:  Counts{Read: 102, Written: 95, Dirty: 7, Late: 4}, DataTime: tick, DirtyKey: "dirty/orders_5min/x.jsonl",
+		Counts:  Counts{Read: 102, Processed: 102, Written: 95, Dirty: 7, Late: 4}, DataTime: tick, DirtyKey: "dirty/orders_5min/x.jsonl",
 		PeakMemoryMB: 88, MemoryMB: 512, TimeoutMS: 900000, Warnings: rep.Warnings}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromWindow =\n%+v\nwant\n%+v", got, want)
@@ -123,7 +123,7 @@ func TestFromStreamRecordsTheBatchReport(t *testing.T) {
 	got := FromStream("orders_rt", rep, nil, recs, inv)
 	want := Record{Job: "orders_rt", Function: "stream", Invocation: "req", Status: Succeeded, Started: t0, Finished: t0.Add(time.Second),
 		Offsets:  []Range{{Topic: "orders", Partition: 1, Start: 10, End: 12}, {Topic: "orders.v2", Partition: 0, Start: 5, End: 6}},
-		Counts:   Counts{Read: 3, Written: 1, Filtered: 1, Duplicates: 1},
+		Counts:   Counts{Read: 3, Processed: 2, Written: 1, Filtered: 1, Duplicates: 1},
 		DDL:      []DDL{{Kind: "AddColumn", Table: "orders_rt", Column: "coupon", Type: "STRING", Topic: "orders", Partition: 1, Offset: 11}},
 		DataTime: t0.Add(-time.Second)}
 	if !reflect.DeepEqual(got, want) {
@@ -135,5 +135,46 @@ func TestFromStreamRecordsTheBatchReport(t *testing.T) {
 	}
 	if got := FromStream("orders_rt", nil, errors.New("trigger: element 0: bad json"), nil, inv); got.Status != Failed || got.OK() {
 		t.Errorf("undecodable payload: %+v", got)
+	}
+}
+
+// TestAFailedRunRecordsNothingWrittenAndWhatItAttempted: a window whose session held rows when
+// it failed, or a micro-batch whose commit failed, committed nothing: the record (and so the
+// summary line and localrun status) says written 0, and the rows in "attempted".
+func TestAFailedRunRecordsNothingWrittenAndWhatItAttempted(t *testing.T) {
+	inv := Invocation{Function: "batch", ID: "req", Started: t0, Finished: t0.Add(time.Second)}
+	win := &window.Report{Job: "orders_5min", Tick: t0, Counts: window.Counts{Read: 300, Written: 289, Dirty: 11}}
+	var batch stream.Report
+	if err := json.Unmarshal([]byte(`{"job":"orders_rt","records":40,"filtered":8,"attempted":32}`), &batch); err != nil {
+		t.Fatal(err)
+	}
+	fail := errors.New("sink: commit: timeout")
+	for _, c := range []struct {
+		name string
+		rec  Record
+		want string
+	}{
+		{"failed window", FromWindow("orders_5min", win, fail, inv), `"counts":{"read":300,"written":0,"dirty":11,"attempted":289,"processed":300}`},
+		{"committed window", FromWindow("orders_5min", win, nil, inv), `"counts":{"read":300,"written":289,"dirty":11,"processed":300}`},
+		{"failed batch", FromStream("orders_rt", &batch, fail, nil, inv), `"counts":{"read":40,"written":0,"dirty":0,"filtered":8,"attempted":32,"processed":40}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data, err := json.Marshal(c.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(data), c.want) {
+				t.Errorf("record %s\nwant %s", data, c.want)
+			}
+			var logs bytes.Buffer
+			Summary(context.Background(), slog.New(slog.NewJSONHandler(&logs, nil)), c.rec)
+			var line map[string]any
+			if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+				t.Fatal(err)
+			}
+			if line["written"] != float64(c.rec.Counts.Written) || (c.rec.Status == Failed) != (line["attempted"] != nil) {
+				t.Errorf("summary line %s", logs.Bytes())
+			}
+		})
 	}
 }

@@ -12,7 +12,10 @@
 //     topic/partition, the next offset it expects) and repeats inside the batch;
 //  3. the chain turns the record into fields, or drops it (filter), or makes it dirty;
 //  4. the mapping turns the fields into a row of the table's schema, adding, ignoring or
-//     refusing dynamic columns as the job says;
+//     refusing dynamic columns as the job says (a refusal fails the batch with a *StopError:
+//     DataWorks' "Report Error" stops the task, so the stream must not move past the record); in an upsert job (writer.primaryKey) a row
+//     whose key is NULL or empty, or whose precombine field is NULL, and a Kafka tombstone
+//     (no value, before the chain) are dirty records: Hudi would fail the whole write on them;
 //  5. dirty records go to dirty/<job>/<batch>.jsonl with their reasons; more than
 //     errorLimit.record of them fail the invocation before anything is written;
 //  6. the table commit writes the rows and records, in the same commit, the offsets it

@@ -125,6 +125,7 @@ func (j *Job) attempt(ctx context.Context, env Env, table *hudi.Table, recs []re
 			return rep, err
 		}
 	}
+	rep.Attempted = len(rows)
 	res, err := table.Write(ctx, hudi.Batch{Columns: batch.Columns(), Rows: rows, Checkpoints: next, From: from})
 	if err != nil {
 		return rep, fmt.Errorf("job %s: table %s: %w", j.Spec.Name, j.Spec.Writer.Path, err)
@@ -157,9 +158,14 @@ type transformed struct {
 // policy error).
 func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []record.Record, part func(*process.Message) (schema.Partition, error)) (transformed, error) {
 	out := transformed{rows: make([]schema.Row, 0, len(recs))}
+	keys := j.keyCheck(batch.Columns())
 	var msg process.Message
 	for i := range recs {
 		r := &recs[i]
+		if r.Value == nil && len(keys.names) > 0 {
+			out.dirty = append(out.dirty, keys.tombstone(j, r))
+			continue
+		}
 		if err := msg.Reset(r); err != nil {
 			out.dirty = append(out.dirty, j.dirty(r, err))
 			continue
@@ -180,7 +186,15 @@ func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []reco
 				out.dirty = append(out.dirty, j.dirty(r, err))
 				continue
 			}
+			var ce *fieldmap.ColumnError
+			if errors.As(err, &ce) {
+				return transformed{}, &StopError{Job: j.Spec.Name, Record: r.Where(), Field: ce.Column, Err: err}
+			}
 			return transformed{}, fmt.Errorf("job %s: %s: %w", j.Spec.Name, r.Where(), err)
+		}
+		if d := keys.check(j, r, row); d != nil {
+			out.dirty = append(out.dirty, *d)
+			continue
 		}
 		if part != nil {
 			p, err := part(&msg)
@@ -194,6 +208,91 @@ func (j *Job) transform(chain *process.Chain, batch *fieldmap.Batch, recs []reco
 		out.rows = append(out.rows, row)
 	}
 	return out, nil
+}
+
+// keyCheck finds the record key and precombine columns of an upsert job's Hudi table among
+// cols (the batch's columns when it starts; columns a batch adds come after them).
+func (j *Job) keyCheck(cols []schema.Column) keyCheck {
+	if j.Spec.Table != nil || len(j.Spec.Writer.PrimaryKey) == 0 {
+		return keyCheck{}
+	}
+	find := func(name string) int {
+		return slices.IndexFunc(cols, func(c schema.Column) bool { return strings.EqualFold(c.Name, name) })
+	}
+	k := keyCheck{names: j.Spec.Writer.PrimaryKey, pre: -1}
+	for _, n := range k.names {
+		k.keys = append(k.keys, find(n))
+	}
+	if j.Spec.Writer.Precombine != "" {
+		k.preName, k.pre = j.Spec.Writer.Precombine, find(j.Spec.Writer.Precombine)
+	}
+	return k
+}
+
+// keyCheck makes a row dirty data when the Hudi table could not place it: its record key
+// is NULL or empty (every field of a composite key), or its precombine field is NULL. Hudi's
+// writers fail the whole write on such a row (a key "cannot be null or empty", a NULL
+// ordering value), which would take the good records of the batch down with it; as dirty
+// data (DataWorks' treatment of a record the writer refuses) it is kept with its reason and
+// counted against setting.errorLimit.record. A Kafka tombstone (no value) is dirty before the
+// chain runs.
+type keyCheck struct {
+	names   []string
+	keys    []int // column index of names[i] (-1: not among the columns: NULL)
+	preName string
+	pre     int
+}
+
+func (k *keyCheck) check(j *Job, r *record.Record, row schema.Row) *DirtyRecord {
+	if len(k.names) == 0 {
+		return nil
+	}
+	at := func(i int) any {
+		if i < 0 || i >= len(row) {
+			return nil
+		}
+		return row[i]
+	}
+	empty := func(v any) bool {
+		switch x := v.(type) {
+		case nil:
+			return true
+		case string:
+			return x == ""
+		case []byte:
+			return len(x) == 0
+		}
+		return false
+	}
+	missing := true
+	for _, i := range k.keys {
+		if !empty(at(i)) {
+			missing = false
+			break
+		}
+	}
+	where, field, reason := "writer.primaryKey", strings.Join(k.names, ","), ""
+	switch {
+	case missing && len(k.names) == 1:
+		reason = "primary key " + field + " is NULL or empty"
+	case missing:
+		reason = "primary key fields " + field + " are all NULL or empty"
+	case k.preName != "" && at(k.pre) == nil:
+		where, field, reason = "writer.precombine", k.preName, "precombine field "+k.preName+" is NULL"
+	default:
+		return nil
+	}
+	d := DirtyRecord{Job: j.Spec.Name, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+		Timestamp: r.TimestampMillis(), Where: where, Field: field, Reason: reason}
+	return &d
+}
+
+// tombstone is the dirty record of a Kafka tombstone (a record without a value) in an upsert
+// job: the table applies no deletes, and a chain's filter must not hide it silently.
+func (k *keyCheck) tombstone(j *Job, r *record.Record) DirtyRecord {
+	return DirtyRecord{Job: j.Spec.Name, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+		Timestamp: r.TimestampMillis(), Where: "input", Field: "__value__",
+		Reason: "tombstone (the record has no value): no primary key " + strings.Join(k.names, ",") + " to upsert, and deletes are not applied"}
 }
 
 func (j *Job) logReport(env Env, rep *Report) {

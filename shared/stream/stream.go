@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 type Job struct {
 	Spec      *job.Stream
 	chain     *process.Chain
-	tableOpts []hudi.Option // from writer.options
+	tableOpts []hudi.Option   // from writer.options
+	policy    fieldmap.Policy // the mapping's dynamic-column policy
 }
 
 // Compile checks a stream job's processors and mapping and builds its chain.
@@ -33,9 +35,11 @@ func Compile(spec *job.Stream) (*Job, error) {
 		return nil, err
 	}
 	j.chain = chain
-	if _, err := fieldmap.New("mapping", spec.Mapping, j.initialColumns(), fieldmap.WithTable(j.tableName()), fieldmap.WithLocation(spec.Location)); err != nil {
+	m, err := fieldmap.New("mapping", spec.Mapping, j.initialColumns(), fieldmap.WithTable(j.tableName()), fieldmap.WithLocation(spec.Location))
+	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
 	}
+	j.policy = m.Policy()
 	if spec.Table != nil {
 		return j, j.checkTable()
 	}
@@ -142,6 +146,9 @@ type Report struct {
 	DirtyKey   string              `json:"dirtyObject,omitempty"`
 	Committed  bool                `json:"committed"` // false: nothing new to commit (every record was committed before)
 	Attempts   int                 `json:"attempts"`  // runs of the batch (more than 1 after a concurrent overlapping commit)
+	// Attempted are the rows the batch tried to commit; when the commit fails nothing is
+	// Written and a retry writes them again.
+	Attempted int `json:"attempted,omitempty"`
 }
 
 // ErrorLimitError fails a batch with more dirty records than errorLimit.record allows.
@@ -155,3 +162,74 @@ type ErrorLimitError struct {
 func (e *ErrorLimitError) Error() string {
 	return fmt.Sprintf("job %s: %d dirty records exceed errorLimit.record %d (first: %s); nothing was written", e.Job, e.Dirty, e.Limit, e.First)
 }
+
+// StopError fails a batch in a way that must stop the job's stream at the record rather than
+// skip it: a dynamic field the table has no column for under the dynamic-column policy error
+// (DataWorks' "Report Error": the task stops). Nothing of the batch is written. The function
+// returns it as a function error, which the Kafka trigger retries; with errorsTolerance NONE
+// the trigger stops the partition's consumer task once the retries are spent, instead of
+// dead-lettering the batch and moving on (see the README and s.yaml). The batch goes through
+// once the table has the column (or the job's policy changed) and the task is started again.
+type StopError struct {
+	Job    string
+	Record string // topic/partition@offset
+	Field  string // the dynamic field
+	Err    error  // the *fieldmap.ColumnError
+}
+
+func (e *StopError) Error() string {
+	return fmt.Sprintf("job %s: stopped at record %s, field %s (mapping.dynamic.policy: error): %v; nothing was written, and the stream must not move past this record",
+		e.Job, e.Record, e.Field, e.Err)
+}
+
+func (e *StopError) Unwrap() error { return e.Err }
+
+// StopsOnNewFields reports whether the job can fail with a *StopError: its chain has dynamic
+// output fields (a json processor with dynamic) and its dynamic-column policy is error.
+func (j *Job) StopsOnNewFields() bool {
+	if j.policy != fieldmap.PolicyError {
+		return false
+	}
+	steps, _ := j.Spec.Processors.([]any)
+	for _, s := range steps {
+		m, _ := s.(map[string]any)
+		if js, ok := m["json"].(map[string]any); ok && js["dynamic"] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// HudiProperties is the hoodie.properties (without its comment lines) the job's Hudi table is
+// created with for columns cols (nil: the columns the job creates it with): the table's name,
+// type, record key, precombine and partition fields, key generator and Avro schema, made by
+// the same code that creates the real table (in memory; nothing is written).
+func (j *Job) HudiProperties(cols []schema.Column) (string, error) {
+	if j.Spec.Table != nil {
+		return "", fmt.Errorf("job %s: the writer is a MaxCompute table, not Hudi", j.Spec.Name)
+	}
+	if cols == nil {
+		cols = j.initialColumns()
+	}
+	mem := objstore.NewMemory()
+	ctx := context.Background()
+	if _, err := hudi.Create(ctx, mem, j.Spec.Writer.Path, j.tableConfig(cols), j.tableOpts...); err != nil {
+		return "", fmt.Errorf("job %s: writer: %w", j.Spec.Name, err)
+	}
+	data, err := mem.Get(ctx, j.Spec.Writer.Path+"/.hoodie/hoodie.properties")
+	if err != nil {
+		return "", fmt.Errorf("job %s: hoodie.properties: %w", j.Spec.Name, err)
+	}
+	var b strings.Builder
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			b.WriteString(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String(), nil
+}
+
+// Columns are the columns the job creates its table with (the writer's schema, or the chain's
+// outputs without the Kafka attributes nobody kept).
+func (j *Job) Columns() []schema.Column { return slices.Clone(j.initialColumns()) }

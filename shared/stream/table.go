@@ -387,6 +387,7 @@ func (j *Job) tableAttempt(ctx context.Context, env Env, log *state.Log, resolve
 		return nil
 	}
 
+	rep.Attempted = len(rows)
 	if len(rows) > 0 {
 		// 1. Record the intent.
 		deadline := now.Add(j.timeout(ctx, env) + commitMargin)

@@ -126,7 +126,11 @@ func (h *Handler) Job() (*stream.Job, error) {
 
 // Invoke handles one Kafka trigger payload. A payload that does not decode fails the
 // invocation and writes nothing; so does a batch the job refuses (error limit, dynamic
-// column policy error). creds may be empty.
+// column policy error). Every error is a function error, which the Kafka trigger retries
+// under its retryStrategy; a *stream.StopError (policy error: the stream must not move past
+// the record) is recorded with error class "stopped", and needs a trigger with
+// errorsTolerance NONE, which stops the consumer task instead of dead-lettering the batch
+// (see s.yaml). creds may be empty.
 func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Credentials) (*Result, error) {
 	started := time.Now()
 	j, err := h.Job()

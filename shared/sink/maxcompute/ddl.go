@@ -67,3 +67,7 @@ func typeSQL(t schema.Type) string {
 	}
 	return string(t)
 }
+
+// AddColumnsSQL is the statement the sink runs for the dynamic-column policy add: ALTER TABLE
+// ... ADD COLUMNS IF NOT EXISTS (localrun shows it for the columns a batch would add).
+func AddColumnsSQL(table string, cols []schema.Column) string { return addColumnsSQL(table, cols) }
