@@ -54,14 +54,14 @@ func TestKafka4TriggerDrivesTheStreamFunctionAndCommitsAtTheBroker(t *testing.T)
 		t.Fatal(err)
 	}
 	opts := []kafkatrigger.Option{kafkatrigger.WithBatch(40, 0), kafkatrigger.WithConsumerTasks(2)}
-	_, _, err = driveStream(ctx, fake.ListenAddrs(), topic, group, jobPath, filepath.Join(dir, "kfake"), false, opts...)
+	_, _, err = driveStream(ctx, fake.ListenAddrs(), topic, group, jobPath, filepath.Join(dir, "kfake"), "", false, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := tableRows(t, filepath.Join(dir, "kfake", "lake", "orders_rt"))
 
 	lake := filepath.Join(dir, "kafka4")
-	st, _, err := driveStream(ctx, []string{b.Addr()}, topic, group, jobPath, lake, false, opts...)
+	st, _, err := driveStream(ctx, []string{b.Addr()}, topic, group, jobPath, lake, "", false, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestKafka4TriggerDrivesTheStreamFunctionAndCommitsAtTheBroker(t *testing.T)
 	if _, err := produce(ctx, []string{b.Addr()}, shopOrders(topic, 30, t0.Add(time.Hour), time.Second, 8)); err != nil {
 		t.Fatal(err)
 	}
-	st, _, err = driveStream(ctx, []string{b.Addr()}, topic, group, jobPath, lake, false, opts...)
+	st, _, err = driveStream(ctx, []string{b.Addr()}, topic, group, jobPath, lake, "", false, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
