@@ -280,3 +280,52 @@ func sortedStrings(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// TestCadenceOfAJobWithoutScheduleFollowsTheCalendar: without a schedule a monthly
+// add_months window steps by calendar months (clamped to the month end), a daily one by
+// calendar days, a 5-minute one by its duration; and both forms of the job load.
+func TestCadenceOfAJobWithoutScheduleFollowsTheCalendar(t *testing.T) {
+	cases := []struct {
+		name, params string
+		at           time.Time
+		want         Cadence
+		prev, next   time.Time
+	}{
+		{"monthly", "startTime=$[add_months(yyyymmdd,-1)]000000 endTime=$[yyyymmdd]000000 partition=$[yyyymmdd-1]",
+			time.Date(2022, 3, 31, 0, 15, 0, 0, shanghai), Cadence{Months: 1},
+			time.Date(2022, 2, 28, 0, 15, 0, 0, shanghai), time.Date(2022, 4, 30, 0, 15, 0, 0, shanghai)},
+		{"daily", "startTime=$[yyyymmdd-1]000000 endTime=$[yyyymmdd]000000 partition=$[yyyymmdd-1]",
+			time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai), Cadence{Days: 1},
+			time.Date(2022, 11, 21, 0, 5, 0, 0, shanghai), time.Date(2022, 11, 23, 0, 5, 0, 0, shanghai)},
+		{"five minutes", "startTime=$[yyyymmddhh24mi-8/24/60]00 endTime=$[yyyymmddhh24mi-3/24/60]00 partition=$[yyyymmddhh24mi-8/24/60]",
+			time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai), Cadence{Every: 5 * time.Minute},
+			time.Date(2022, 11, 22, 10, 0, 0, 0, shanghai), time.Date(2022, 11, 22, 10, 10, 0, 0, shanghai)},
+	}
+	for _, tc := range cases {
+		for format, data := range map[string][]byte{
+			"yaml":      yamlSpec(t, func(m map[string]any) { m["parameters"] = tc.params }),
+			"dataworks": jsonSpec(t, baseDataWorks, func(m map[string]any) { m["parameters"] = tc.params }),
+		} {
+			t.Run(tc.name+" "+format, func(t *testing.T) {
+				s, err := Load(data, "cadence")
+				if err != nil {
+					t.Fatal(err)
+				}
+				j, err := s.Bind(tc.at, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, ok := j.Cadence()
+				if !ok || c != tc.want {
+					t.Fatalf("cadence %+v (%v), want %+v", c, ok, tc.want)
+				}
+				if got := c.Shift(tc.at, -1); !got.Equal(tc.prev) {
+					t.Errorf("tick before %s: %s, want %s", tc.at, got, tc.prev)
+				}
+				if got := c.Shift(tc.at, 1); !got.Equal(tc.next) {
+					t.Errorf("tick after %s: %s, want %s", tc.at, got, tc.next)
+				}
+			})
+		}
+	}
+}

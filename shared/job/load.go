@@ -91,7 +91,11 @@ func Load(data []byte, defaultName string) (*Spec, error) {
 	}
 	// Check every parameter by binding once at a fixed time in the job's zone.
 	sample := time.Date(2022, 11, 22, 10, 0, 0, 0, s.Location)
-	if _, err := s.Bind(sample, nil); err != nil {
+	j, err := s.Bind(sample, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkCadence(j); err != nil {
 		return nil, err
 	}
 	return s, nil
