@@ -77,6 +77,9 @@ type ODPS struct {
 	ConsistencyCommit bool
 	OdpsServer        string
 	TunnelServer      string
+	// DatasourceInJob: the job's own datasources block defines Datasource (its project,
+	// odpsServer and tunnelServer filled the fields above the writer left empty).
+	DatasourceInJob bool
 }
 
 // Setting is the job-level setting block.
@@ -399,6 +402,21 @@ func (j *Job) bindWriter(m map[string]any) error {
 	table, partText := str("table"), str("partition")
 	if err := f.err; err != nil {
 		return err
+	}
+	if ds := j.Spec.Datasources[w.Datasource]; ds != nil && w.Datasource != "" {
+		w.DatasourceInJob = true
+		for _, kv := range []struct {
+			key string
+			dst *string
+		}{{"project", &w.Project}, {"odpsServer", &w.OdpsServer}, {"tunnelServer", &w.TunnelServer}} {
+			v, err := config.String("datasources."+w.Datasource+"."+kv.key, ds[kv.key])
+			if err != nil {
+				return err
+			}
+			if *kv.dst == "" {
+				*kv.dst = strings.TrimSpace(v)
+			}
+		}
 	}
 	if table == "" {
 		return fmt.Errorf("table: required")

@@ -14,9 +14,7 @@ import (
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/job"
 	"github.com/fcsync/fcsync/shared/kafka"
-	"github.com/fcsync/fcsync/shared/objstore"
 	"github.com/fcsync/fcsync/shared/runlog"
-	"github.com/fcsync/fcsync/shared/sink"
 	"github.com/fcsync/fcsync/shared/trigger"
 	"github.com/fcsync/fcsync/shared/window"
 )
@@ -30,7 +28,7 @@ type Config struct {
 	RunsDir        string // FCSYNC_RUNS: run records (default: the state store)
 	Alerts         string // FCSYNC_ALERTS: alert rules checked after each run (see platform.Runs)
 	WarehouseDir   string // FCSYNC_WAREHOUSE: the local warehouse root (when no MaxCompute project is set)
-	ODPS           ODPS   // FCSYNC_ODPS_*: the MaxCompute project windows write to
+	ODPS           ODPS   // FCSYNC_ODPS_*: the MaxCompute projects windows write to (FCSYNC_ODPS_DATASOURCES: named ones)
 	platform.Kafka        // FCSYNC_KAFKA_SERVERS, FCSYNC_FORCE_SERVERS, FCSYNC_DATASOURCES
 }
 
@@ -125,9 +123,13 @@ func (h *Handler) Invoke(ctx context.Context, event []byte, creds platform.Crede
 // Run executes one window of spec at tick.
 func (h *Handler) Run(ctx context.Context, spec *job.Spec, tick time.Time, params map[string]string, creds platform.Credentials) (*Result, error) {
 	started := time.Now()
-	env, err := h.Env(ctx, creds)
+	j, err := spec.Bind(tick, params)
 	if err != nil {
 		return nil, err
+	}
+	env, err := h.Env(ctx, creds, j.Writer)
+	if err != nil {
+		return nil, fmt.Errorf("job %s: %w", spec.Name, err)
 	}
 	rep, err := window.Run(ctx, env, spec, tick, params)
 	res := &Result{Status: "succeeded", Report: rep, Job: spec.Name, Tick: tick.In(spec.Location)}
@@ -148,14 +150,24 @@ func (h *Handler) LoadJob(name string) (*job.Spec, error) {
 		job.LoadFile, func(s *job.Spec) string { return s.Name })
 }
 
-// Env builds the window environment from the configuration. An OSS state store signs each
-// request with the keys of the invocation whose context it is made with.
-func (h *Handler) Env(ctx context.Context, creds platform.Credentials) (window.Env, error) {
+// Env builds the window environment from the configuration for a job's writer: the MaxCompute
+// project it names (its own project, odpsServer and tunnelServer, else its data source's, else
+// FCSYNC_ODPS_*). An OSS state store signs each request with the keys of the invocation whose
+// context it is made with.
+func (h *Handler) Env(ctx context.Context, creds platform.Credentials, w job.ODPS) (window.Env, error) {
 	store, err := h.stores.Open(ctx, h.cfg.StateDir, os.Getenv)
 	if err != nil {
 		return window.Env{}, fmt.Errorf("state %w", err)
 	}
-	dest, err := h.sink(store, creds)
+	ds := w.Datasource
+	if w.DatasourceInJob {
+		ds = "" // resolved from the job's datasources when it was bound
+	}
+	odps, err := h.cfg.ODPS.ForWriter(ds, w.Project, w.OdpsServer, w.TunnelServer)
+	if err != nil {
+		return window.Env{}, err
+	}
+	dest, err := platform.OpenSink(odps, h.cfg.WarehouseDir, store, creds, h.log)
 	if err != nil {
 		return window.Env{}, err
 	}
@@ -164,12 +176,6 @@ func (h *Handler) Env(ctx context.Context, creds platform.Credentials) (window.E
 		now = time.Now
 	}
 	return window.Env{Dial: h.dial, Sink: dest, Store: store, Log: h.log, Now: now, Hooks: h.Hooks}, nil
-}
-
-// sink is the MaxCompute project when one is configured (signed with the invocation's keys,
-// its commit records in the state store), else the local warehouse.
-func (h *Handler) sink(store objstore.Store, creds platform.Credentials) (sink.Sink, error) {
-	return platform.OpenSink(h.cfg.ODPS, h.cfg.WarehouseDir, store, creds, h.log)
 }
 
 func (h *Handler) dial(ctx context.Context, k job.Kafka) (window.Source, error) {
