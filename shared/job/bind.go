@@ -17,6 +17,7 @@ import (
 type Job struct {
 	Spec    *Spec
 	At      time.Time         // the scheduled time, in the job's zone
+	tile    bool              // settle a repeated begin time by the previous tick's window (dst.go)
 	Vars    map[string]string // custom parameters as evaluated at At
 	Reader  Kafka
 	Writer  ODPS
@@ -41,6 +42,7 @@ type Position struct {
 	Kind   PosKind
 	Time   time.Time
 	Offset int64
+	wall   bool // Time came from wall-clock text (a DateTime), which a DST overlap can repeat
 }
 
 // Kafka is the bound Kafka Reader.
@@ -104,12 +106,16 @@ var credentialKeys = map[string]bool{"accessId": true, "accessKey": true, "acces
 // Bind evaluates the spec at scheduled time at (converted to the job's zone). overrides replace
 // or add custom parameters and are taken literally (a timer payload or a rerun may pass them).
 func (s *Spec) Bind(at time.Time, overrides map[string]string) (*Job, error) {
+	return s.bind(at, overrides, true)
+}
+
+func (s *Spec) bind(at time.Time, overrides map[string]string, tile bool) (*Job, error) {
 	at = at.In(s.Location)
 	vars, err := schedule.Resolve(s.Params, at, overrides)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: parameters at %s: %w", s.Name, at.Format(time.RFC3339), err)
 	}
-	j := &Job{Spec: s, At: at, Vars: vars}
+	j := &Job{Spec: s, At: at, Vars: vars, tile: tile}
 	expand := func(where string, v any) (any, error) { return expandTree(where, v, vars, at) }
 	r, err := expand("reader", s.reader)
 	if err != nil {
@@ -302,6 +308,7 @@ func (j *Job) bindReader(m map[string]any) error {
 	case PosBeginning, PosLast, PosEnd:
 		return fmt.Errorf("endOffset: only a number is allowed")
 	}
+	j.settleRepeatedEdges(loc)
 	if k.Begin.Kind == PosTime && k.End.Kind == PosTime && !k.End.Time.After(k.Begin.Time) {
 		return fmt.Errorf("endDateTime: %s is not after beginDateTime %s", k.End.Time.Format(time.RFC3339), k.Begin.Time.Format(time.RFC3339))
 	}
@@ -352,7 +359,7 @@ func position(m map[string]any, edge string, loc *time.Location) (Position, erro
 		if err != nil {
 			return p, fmt.Errorf("%sDateTime: %q is not yyyymmddhhmmss", edge, s)
 		}
-		p = Position{Kind: PosTime, Time: t}
+		p = Position{Kind: PosTime, Time: t, wall: true}
 	}
 	if v, ok := m[edge+"TimestampMillis"]; ok && v != "" {
 		given++

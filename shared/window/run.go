@@ -200,6 +200,10 @@ func (r *runner) write(ctx context.Context, p Planned) (Counts, *dirtyLog, int64
 	mode := sink.Append
 	if r.job.Writer.Truncate {
 		mode = sink.Overwrite
+		if r.sharesPartition() {
+			mode = sink.Append
+			r.log.Info("partition named by a repeated (DST) wall-clock hour: appending instead of truncating", "partition", r.job.Writer.Partition.String())
+		}
 	}
 	sess, err := r.env.Sink.Begin(ctx, sink.SessionSpec{Table: r.job.Writer.Table, Segment: r.segment, Owned: r.job.Writer.Partition, Mode: mode})
 	if err != nil {
