@@ -58,9 +58,16 @@ type Kafka struct {
 	ValueType   string
 	Encoding    string
 	Begin, End  Position
-	// SkipExceedRecord: records inside the window's offset range whose timestamp is at or after the
-	// end time are routed by the late-data policy instead of being written to this window.
+	// SkipExceedRecord and IncludeExceed say what a time window does with the records past its
+	// end that are already in Kafka when it is scheduled (DataWorks' last poll fetches them).
+	// true (and absent): the window ends exactly at the first offset stamped at or after the end
+	// time; those records are the next window's, which starts there (DataWorks drops them and
+	// commits their offsets: lost). false (IncludeExceed): the window also reads the records up to
+	// the first offset stamped at or after its scheduled time and writes them with its own
+	// partition, as DataWorks does; the next window starts after them. Either way the windows
+	// tile the offsets, and a rerun reads the range the ledger fixed.
 	SkipExceedRecord bool
+	IncludeExceed    bool
 	// StopWhenPollEmpty with WaitTime: when the end lies beyond the data, wait this long for more.
 	StopWhenPollEmpty bool
 	WaitTime          time.Duration
@@ -319,11 +326,14 @@ func (j *Job) bindReader(m map[string]any) error {
 		key string
 		dst *bool
 	}{{"skipExceedRecord", &k.SkipExceedRecord}, {"stopWhenPollEmpty", &k.StopWhenPollEmpty}} {
-		if v, ok := m[b.key]; ok {
+		if v, ok := m[b.key]; ok && v != "" {
 			if *b.dst, err = config.Bool(b.key, v); err != nil {
 				return err
 			}
 		}
+	}
+	if v, ok := m["skipExceedRecord"]; ok && v != "" && !k.SkipExceedRecord {
+		k.IncludeExceed = true
 	}
 	if v, ok := m["stopWhenReachEndOffset"]; ok {
 		stop, err := config.Bool("stopWhenReachEndOffset", v)

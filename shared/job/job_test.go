@@ -223,7 +223,7 @@ func render(j *Job) string {
 	p("  keyType %q valueType %q encoding %q", r.KeyType, r.ValueType, r.Encoding)
 	p("  begin %s", renderPos(r.Begin))
 	p("  end %s", renderPos(r.End))
-	p("  skipExceedRecord %t stopWhenPollEmpty %t waitTime %s", r.SkipExceedRecord, r.StopWhenPollEmpty, r.WaitTime)
+	p("  skipExceedRecord %t includeExceed %t stopWhenPollEmpty %t waitTime %s", r.SkipExceedRecord, r.IncludeExceed, r.StopWhenPollEmpty, r.WaitTime)
 	w := j.Writer
 	p("writer odps")
 	p("  datasource %q project %q", w.Datasource, w.Project)
