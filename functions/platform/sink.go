@@ -68,7 +68,7 @@ func (o ODPS) Configured() bool {
 // returned unchanged unless the writer names its own odpsServer.
 func (o ODPS) ForWriter(datasource, project, endpoint, tunnel string) (ODPS, error) {
 	if o.Err != nil {
-		return o, o.Err
+		return o, &ODPSConfigError{o.Err.Error()}
 	}
 	if !o.Configured() && endpoint == "" {
 		return o, nil
@@ -84,7 +84,7 @@ func (o ODPS) ForWriter(datasource, project, endpoint, tunnel string) (ODPS, err
 			out.TunnelEndpoint = or(ds.TunnelEndpoint, o.TunnelEndpoint)
 			out.Region = or(ds.Region, o.Region)
 		case datasource != DefaultODPSDatasource:
-			return o, fmt.Errorf("writer.datasource: MaxCompute data source %q is not configured (FCSYNC_ODPS_DATASOURCES, or the job's datasources with project/odpsServer/tunnelServer)", datasource)
+			return o, &ODPSConfigError{fmt.Sprintf("writer.datasource: MaxCompute data source %q is not configured (FCSYNC_ODPS_DATASOURCES, or the job's datasources with project/odpsServer/tunnelServer)", datasource)}
 		}
 	}
 	out.Project = or(project, out.Project)
@@ -93,13 +93,18 @@ func (o ODPS) ForWriter(datasource, project, endpoint, tunnel string) (ODPS, err
 	}
 	out.TunnelEndpoint = or(tunnel, out.TunnelEndpoint)
 	if out.Project == "" {
-		return o, fmt.Errorf("writer.project: no MaxCompute project: the writer names none, nor does its data source, and FCSYNC_ODPS_PROJECT is empty")
+		return o, &ODPSConfigError{"writer.project: no MaxCompute project: the writer names none, nor does its data source, and FCSYNC_ODPS_PROJECT is empty"}
 	}
 	if out.Endpoint == "" {
-		return o, fmt.Errorf("writer.odpsServer: no MaxCompute endpoint for project %s: set odpsServer, the data source's endpoint or FCSYNC_ODPS_ENDPOINT", out.Project)
+		return o, &ODPSConfigError{fmt.Sprintf("writer.odpsServer: no MaxCompute endpoint for project %s: set odpsServer, the data source's endpoint or FCSYNC_ODPS_ENDPOINT", out.Project)}
 	}
 	return out, nil
 }
+
+// ODPSConfigError is a job's writer that the configuration cannot place: a rerun fails the same.
+type ODPSConfigError struct{ msg string }
+
+func (e *ODPSConfigError) Error() string { return e.msg }
 
 func or(a, b string) string {
 	if a != "" {

@@ -75,14 +75,22 @@ type Kafka struct {
 
 // ODPS is the bound MaxCompute Writer.
 type ODPS struct {
-	Datasource        string
-	Project           string
-	Table             schema.Table // the destination schema (created when absent)
-	Partition         schema.Partition
-	Columns           []string // destination columns, positional with the reader's columns
-	Truncate          bool
-	EmptyAsNull       bool
-	Compress          bool
+	Datasource  string
+	Project     string
+	Table       schema.Table // the destination schema (created when absent)
+	Partition   schema.Partition
+	Columns     []string // destination columns, positional with the reader's columns
+	Truncate    bool
+	EmptyAsNull bool
+	// Compress: tunnel blocks are compressed (FCSYNC_ODPS_CODEC, snappy by default) unless the
+	// writer says compress: false (Uncompressed), as DataWorks' odpswriter does; the rows written
+	// are the same either way.
+	Compress     bool
+	Uncompressed bool
+	// ConsistencyCommit: true asks that the written data become visible only when the job
+	// ends. fcsync always does that, whatever the value: a window's rows are invisible until its
+	// session commits, and each partition then switches at once. false (DataWorks' default)
+	// promises no more, so both values are honoured.
 	ConsistencyCommit bool
 	OdpsServer        string
 	TunnelServer      string
@@ -453,6 +461,9 @@ func (j *Job) bindWriter(m map[string]any) error {
 				return err
 			}
 		}
+	}
+	if _, given := m["compress"]; given && m["compress"] != "" && !w.Compress {
+		w.Uncompressed = true
 	}
 	lifecycle := int64(36500)
 	if v, ok := m["lifecycle"]; ok {

@@ -329,3 +329,46 @@ func TestCadenceOfAJobWithoutScheduleFollowsTheCalendar(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionZoneNamesTheRegionsCityOrSaysWhyNot maps Alibaba Cloud region ids to zones.
+func TestRegionZoneNamesTheRegionsCityOrSaysWhyNot(t *testing.T) {
+	for _, tc := range []struct{ region, zone, reason string }{
+		{"cn-hangzhou", "Asia/Shanghai", "mainland China"},
+		{"cn-beijing", "Asia/Shanghai", "mainland China"},
+		{"cn-hongkong", "Asia/Hong_Kong", "region cn-hongkong"},
+		{"ap-southeast-1", "Asia/Singapore", "region ap-southeast-1"},
+		{"ap-northeast-1", "Asia/Tokyo", "region ap-northeast-1"},
+		{"eu-central-1", "Europe/Berlin", "region eu-central-1"},
+		{"EU-WEST-1", "Europe/London", "region eu-west-1"},
+		{"us-west-1", "America/Los_Angeles", "region us-west-1"},
+		{"us-east-1", "America/New_York", "region us-east-1"},
+		{"xx-moon-1", "Asia/Shanghai", `"xx-moon-1" has no known time zone`},
+		{"", "Asia/Shanghai", "FC_REGION is unset"},
+	} {
+		zone, reason := RegionZone(tc.region)
+		if zone != tc.zone || !strings.Contains(reason, tc.reason) {
+			t.Errorf("RegionZone(%q) = %s (%s), want %s (%s)", tc.region, zone, reason, tc.zone, tc.reason)
+		}
+		if _, err := time.LoadLocation(zone); err != nil {
+			t.Errorf("RegionZone(%q): %v", tc.region, err)
+		}
+	}
+	for _, z := range regionZones {
+		if _, err := time.LoadLocation(z); err != nil {
+			t.Errorf("zone %s: %v", z, err)
+		}
+	}
+	// The default zone applies to jobs that name none, in either form; a job's own wins.
+	for format, data := range map[string][]byte{
+		"yaml":      yamlSpec(t, func(m map[string]any) { delete(m, "timezone") }),
+		"dataworks": jsonSpec(t, baseDataWorks, func(m map[string]any) {}),
+	} {
+		s, err := LoadIn(data, "zoned", "Europe/Berlin")
+		if err != nil || s.Location.String() != "Europe/Berlin" {
+			t.Errorf("%s without timezone: %v, %v; want Europe/Berlin", format, s, err)
+		}
+	}
+	if s, err := LoadIn(yamlSpec(t, func(m map[string]any) {}), "zoned", "Europe/Berlin"); err != nil || s.Location.String() != "Asia/Shanghai" {
+		t.Errorf("job naming Asia/Shanghai: %v, %v", s, err)
+	}
+}

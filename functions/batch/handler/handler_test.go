@@ -15,6 +15,7 @@ import (
 	"github.com/fcsync/fcsync/functions/batch/handler"
 	"github.com/fcsync/fcsync/functions/platform"
 	"github.com/fcsync/fcsync/shared/sink/maxcompute/mctest"
+	"github.com/fcsync/fcsync/shared/window"
 )
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
@@ -58,7 +59,7 @@ const dataworksJob = `{"type":"job","version":"2.0","name":"dw_project",
 // server holding several projects: the rows land in the project the job's writer names (its own
 // project, a data source from FCSYNC_ODPS_DATASOURCES or from the job's datasources block), in
 // FCSYNC_ODPS_PROJECT's only when it names none, and a data source nobody configured fails the
-// window naming the job and the field.
+// window naming the job and the field. compress: false sends uncompressed blocks.
 func TestWriterProjectDecidesWhereRowsLand(t *testing.T) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
 	if err != nil {
@@ -84,6 +85,8 @@ func TestWriterProjectDecidesWhereRowsLand(t *testing.T) {
 		"job_ds.yaml":          writerJob("job_ds", "  datasource: audit_mc\n"),
 		"unknown_ds.yaml":      writerJob("unknown_ds", "  datasource: nowhere_mc\n"),
 		"dw_project.json":      dataworksJob,
+		"uncompressed.yaml":    writerJob("uncompressed", "  compress: false\n"),
+		"compressed.yaml":      writerJob("compressed", "  compress: true\n  consistencyCommit: true\n"),
 	}
 	for name, text := range jobs {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -107,12 +110,16 @@ func TestWriterProjectDecidesWhereRowsLand(t *testing.T) {
 	tick := time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai)
 	cases := []struct {
 		job, project, partition, wantErr string
+		codec                            string // Content-Encoding of the blocks
 	}{
-		{"default_project", mctest.DefaultProject, "ds=2022112210", ""},
-		{"named_ds", "sales", "ds=2022112210", ""},
-		{"job_ds", "audit", "ds=2022112210", ""},
-		{"dw_project", "finance", "ds=20221122090000", ""},
-		{"unknown_ds", "", "", `job unknown_ds: writer.datasource: MaxCompute data source "nowhere_mc" is not configured`},
+		{"default_project", mctest.DefaultProject, "ds=2022112210", "", "x-snappy-framed"},
+		{"named_ds", "sales", "ds=2022112210", "", "x-snappy-framed"},
+		{"job_ds", "audit", "ds=2022112210", "", "x-snappy-framed"},
+		{"dw_project", "finance", "ds=20221122090000", "", "x-snappy-framed"},
+		{"unknown_ds", "", "", `job unknown_ds: writer.datasource: MaxCompute data source "nowhere_mc" is not configured`, ""},
+		// compress: false is honoured (uncompressed blocks), true is the default.
+		{"uncompressed", mctest.DefaultProject, "ds=2022112210", "", ""},
+		{"compressed", mctest.DefaultProject, "ds=2022112210", "", "x-snappy-framed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.job, func(t *testing.T) {
@@ -127,6 +134,9 @@ func TestWriterProjectDecidesWhereRowsLand(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
 				}
+				if !window.Permanent(err) {
+					t.Errorf("error %v is not permanent: a rerun would fail the same", err)
+				}
 				return
 			}
 			if err != nil {
@@ -140,6 +150,17 @@ func TestWriterProjectDecidesWhereRowsLand(t *testing.T) {
 				}
 				if has := slices.Contains(tables, table); has != (p == tc.project) {
 					t.Errorf("project %s has table %s: %v, want %v", p, table, has, p == tc.project)
+				}
+			}
+			uploads := mc.Uploads(tc.project, table)
+			if len(uploads) == 0 {
+				t.Errorf("no upload session into %s.%s", tc.project, table)
+			}
+			for _, u := range uploads {
+				for _, c := range u.Codecs {
+					if c != tc.codec {
+						t.Errorf("upload %s: block Content-Encoding %q, want %q", u.ID, c, tc.codec)
+					}
 				}
 			}
 			rows, err := mc.Rows(tc.project, table, tc.partition)
