@@ -55,8 +55,9 @@ type Counts struct {
 	Read    int64 `json:"read"`
 	Written int64 `json:"written"`
 	Dirty   int64 `json:"dirty"`
-	// Late counts records whose timestamp lay outside the window (before its start, or at or after
-	// its end with skipExceedRecord), whatever the policy did with them.
+	// Late counts records whose timestamp lay before the window start, whatever the policy did
+	// with them (records past the end are read only with skipExceedRecord: false, and then
+	// belong to the window).
 	Late int64 `json:"late"`
 	// LatePartitions counts late records by the partition they were written to.
 	LatePartitions map[string]int64 `json:"latePartitions,omitempty"`
