@@ -17,6 +17,7 @@ import (
 type Job struct {
 	Spec    *Spec
 	At      time.Time         // the scheduled time, in the job's zone
+	tile    bool              // settle a repeated begin time by the previous tick's window (dst.go)
 	Vars    map[string]string // custom parameters as evaluated at At
 	Reader  Kafka
 	Writer  ODPS
@@ -41,6 +42,7 @@ type Position struct {
 	Kind   PosKind
 	Time   time.Time
 	Offset int64
+	wall   bool // Time came from wall-clock text (a DateTime), which a DST overlap can repeat
 }
 
 // Kafka is the bound Kafka Reader.
@@ -56,9 +58,16 @@ type Kafka struct {
 	ValueType   string
 	Encoding    string
 	Begin, End  Position
-	// SkipExceedRecord: records inside the window's offset range whose timestamp is at or after the
-	// end time are routed by the late-data policy instead of being written to this window.
+	// SkipExceedRecord and IncludeExceed say what a time window does with the records past its
+	// end that are already in Kafka when it is scheduled (DataWorks' last poll fetches them).
+	// true (and absent): the window ends exactly at the first offset stamped at or after the end
+	// time; those records are the next window's, which starts there (DataWorks drops them and
+	// commits their offsets: lost). false (IncludeExceed): the window also reads the records up to
+	// the first offset stamped at or after its scheduled time and writes them with its own
+	// partition, as DataWorks does; the next window starts after them. Either way the windows
+	// tile the offsets, and a rerun reads the range the ledger fixed.
 	SkipExceedRecord bool
+	IncludeExceed    bool
 	// StopWhenPollEmpty with WaitTime: when the end lies beyond the data, wait this long for more.
 	StopWhenPollEmpty bool
 	WaitTime          time.Duration
@@ -66,17 +75,28 @@ type Kafka struct {
 
 // ODPS is the bound MaxCompute Writer.
 type ODPS struct {
-	Datasource        string
-	Project           string
-	Table             schema.Table // the destination schema (created when absent)
-	Partition         schema.Partition
-	Columns           []string // destination columns, positional with the reader's columns
-	Truncate          bool
-	EmptyAsNull       bool
-	Compress          bool
+	Datasource  string
+	Project     string
+	Table       schema.Table // the destination schema (created when absent)
+	Partition   schema.Partition
+	Columns     []string // destination columns, positional with the reader's columns
+	Truncate    bool
+	EmptyAsNull bool
+	// Compress: tunnel blocks are compressed (FCSYNC_ODPS_CODEC, snappy by default) unless the
+	// writer says compress: false (Uncompressed), as DataWorks' odpswriter does; the rows written
+	// are the same either way.
+	Compress     bool
+	Uncompressed bool
+	// ConsistencyCommit: true asks that the written data become visible only when the job
+	// ends. fcsync always does that, whatever the value: a window's rows are invisible until its
+	// session commits, and each partition then switches at once. false (DataWorks' default)
+	// promises no more, so both values are honoured.
 	ConsistencyCommit bool
 	OdpsServer        string
 	TunnelServer      string
+	// DatasourceInJob: the job's own datasources block defines Datasource (its project,
+	// odpsServer and tunnelServer filled the fields above the writer left empty).
+	DatasourceInJob bool
 }
 
 // Setting is the job-level setting block.
@@ -101,12 +121,16 @@ var credentialKeys = map[string]bool{"accessId": true, "accessKey": true, "acces
 // Bind evaluates the spec at scheduled time at (converted to the job's zone). overrides replace
 // or add custom parameters and are taken literally (a timer payload or a rerun may pass them).
 func (s *Spec) Bind(at time.Time, overrides map[string]string) (*Job, error) {
+	return s.bind(at, overrides, true)
+}
+
+func (s *Spec) bind(at time.Time, overrides map[string]string, tile bool) (*Job, error) {
 	at = at.In(s.Location)
 	vars, err := schedule.Resolve(s.Params, at, overrides)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: parameters at %s: %w", s.Name, at.Format(time.RFC3339), err)
 	}
-	j := &Job{Spec: s, At: at, Vars: vars}
+	j := &Job{Spec: s, At: at, Vars: vars, tile: tile}
 	expand := func(where string, v any) (any, error) { return expandTree(where, v, vars, at) }
 	r, err := expand("reader", s.reader)
 	if err != nil {
@@ -299,6 +323,7 @@ func (j *Job) bindReader(m map[string]any) error {
 	case PosBeginning, PosLast, PosEnd:
 		return fmt.Errorf("endOffset: only a number is allowed")
 	}
+	j.settleRepeatedEdges(loc)
 	if k.Begin.Kind == PosTime && k.End.Kind == PosTime && !k.End.Time.After(k.Begin.Time) {
 		return fmt.Errorf("endDateTime: %s is not after beginDateTime %s", k.End.Time.Format(time.RFC3339), k.Begin.Time.Format(time.RFC3339))
 	}
@@ -309,11 +334,14 @@ func (j *Job) bindReader(m map[string]any) error {
 		key string
 		dst *bool
 	}{{"skipExceedRecord", &k.SkipExceedRecord}, {"stopWhenPollEmpty", &k.StopWhenPollEmpty}} {
-		if v, ok := m[b.key]; ok {
+		if v, ok := m[b.key]; ok && v != "" {
 			if *b.dst, err = config.Bool(b.key, v); err != nil {
 				return err
 			}
 		}
+	}
+	if v, ok := m["skipExceedRecord"]; ok && v != "" && !k.SkipExceedRecord {
+		k.IncludeExceed = true
 	}
 	if v, ok := m["stopWhenReachEndOffset"]; ok {
 		stop, err := config.Bool("stopWhenReachEndOffset", v)
@@ -349,7 +377,7 @@ func position(m map[string]any, edge string, loc *time.Location) (Position, erro
 		if err != nil {
 			return p, fmt.Errorf("%sDateTime: %q is not yyyymmddhhmmss", edge, s)
 		}
-		p = Position{Kind: PosTime, Time: t}
+		p = Position{Kind: PosTime, Time: t, wall: true}
 	}
 	if v, ok := m[edge+"TimestampMillis"]; ok && v != "" {
 		given++
@@ -400,6 +428,21 @@ func (j *Job) bindWriter(m map[string]any) error {
 	if err := f.err; err != nil {
 		return err
 	}
+	if ds := j.Spec.Datasources[w.Datasource]; ds != nil && w.Datasource != "" {
+		w.DatasourceInJob = true
+		for _, kv := range []struct {
+			key string
+			dst *string
+		}{{"project", &w.Project}, {"odpsServer", &w.OdpsServer}, {"tunnelServer", &w.TunnelServer}} {
+			v, err := config.String("datasources."+w.Datasource+"."+kv.key, ds[kv.key])
+			if err != nil {
+				return err
+			}
+			if *kv.dst == "" {
+				*kv.dst = strings.TrimSpace(v)
+			}
+		}
+	}
 	if table == "" {
 		return fmt.Errorf("table: required")
 	}
@@ -418,6 +461,9 @@ func (j *Job) bindWriter(m map[string]any) error {
 				return err
 			}
 		}
+	}
+	if _, given := m["compress"]; given && m["compress"] != "" && !w.Compress {
+		w.Uncompressed = true
 	}
 	lifecycle := int64(36500)
 	if v, ok := m["lifecycle"]; ok {

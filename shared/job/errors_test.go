@@ -279,6 +279,19 @@ func TestLoadRejectsBadSpecsNamingTheField(t *testing.T) {
 		{"bad schedule", func(t *testing.T) []byte {
 			return yamlSpec(t, func(m map[string]any) { m["schedule"] = "every day" })
 		}, []string{"schedule"}},
+		{"window that does not tile without a schedule", func(t *testing.T) []byte {
+			return yamlSpec(t, func(m map[string]any) {
+				m["parameters"] = "startTime=${yyyymmdd}000000 endTime=$[yyyymmddhh24]0000 partition=$[yyyymmddhh24]"
+			})
+		}, []string{"job errjob", "schedule: required", "do not meet"}},
+		{"DataWorks window that does not tile without a schedule", func(t *testing.T) []byte {
+			return jsonSpec(t, baseDataWorks, func(m map[string]any) { m["parameters"] = "startTime=${yyyymmdd}000000 endTime=$[yyyymmddhh24]0000" })
+		}, []string{"job errjob", "schedule: required", "do not meet"}},
+		{"DataX window that does not tile without a schedule", func(t *testing.T) []byte {
+			return jsonSpec(t, baseDataX, func(m map[string]any) {
+				m["parameters"] = []any{"startTime=${yyyymmdd}000000", "endTime=$[yyyymmddhh24]0000"}
+			})
+		}, []string{"job errjob", "schedule: required", "do not meet"}},
 		{"job name with a slash", func(t *testing.T) []byte {
 			return yamlSpec(t, func(m map[string]any) { m["name"] = "../etc" })
 		}, []string{"name", "../etc"}},

@@ -223,7 +223,7 @@ func render(j *Job) string {
 	p("  keyType %q valueType %q encoding %q", r.KeyType, r.ValueType, r.Encoding)
 	p("  begin %s", renderPos(r.Begin))
 	p("  end %s", renderPos(r.End))
-	p("  skipExceedRecord %t stopWhenPollEmpty %t waitTime %s", r.SkipExceedRecord, r.StopWhenPollEmpty, r.WaitTime)
+	p("  skipExceedRecord %t includeExceed %t stopWhenPollEmpty %t waitTime %s", r.SkipExceedRecord, r.IncludeExceed, r.StopWhenPollEmpty, r.WaitTime)
 	w := j.Writer
 	p("writer odps")
 	p("  datasource %q project %q", w.Datasource, w.Project)
@@ -279,4 +279,96 @@ func sortedStrings(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// TestCadenceOfAJobWithoutScheduleFollowsTheCalendar: without a schedule a monthly
+// add_months window steps by calendar months (clamped to the month end), a daily one by
+// calendar days, a 5-minute one by its duration; and both forms of the job load.
+func TestCadenceOfAJobWithoutScheduleFollowsTheCalendar(t *testing.T) {
+	cases := []struct {
+		name, params string
+		at           time.Time
+		want         Cadence
+		prev, next   time.Time
+	}{
+		{"monthly", "startTime=$[add_months(yyyymmdd,-1)]000000 endTime=$[yyyymmdd]000000 partition=$[yyyymmdd-1]",
+			time.Date(2022, 3, 31, 0, 15, 0, 0, shanghai), Cadence{Months: 1},
+			time.Date(2022, 2, 28, 0, 15, 0, 0, shanghai), time.Date(2022, 4, 30, 0, 15, 0, 0, shanghai)},
+		{"daily", "startTime=$[yyyymmdd-1]000000 endTime=$[yyyymmdd]000000 partition=$[yyyymmdd-1]",
+			time.Date(2022, 11, 22, 0, 5, 0, 0, shanghai), Cadence{Days: 1},
+			time.Date(2022, 11, 21, 0, 5, 0, 0, shanghai), time.Date(2022, 11, 23, 0, 5, 0, 0, shanghai)},
+		{"five minutes", "startTime=$[yyyymmddhh24mi-8/24/60]00 endTime=$[yyyymmddhh24mi-3/24/60]00 partition=$[yyyymmddhh24mi-8/24/60]",
+			time.Date(2022, 11, 22, 10, 5, 0, 0, shanghai), Cadence{Every: 5 * time.Minute},
+			time.Date(2022, 11, 22, 10, 0, 0, 0, shanghai), time.Date(2022, 11, 22, 10, 10, 0, 0, shanghai)},
+	}
+	for _, tc := range cases {
+		for format, data := range map[string][]byte{
+			"yaml":      yamlSpec(t, func(m map[string]any) { m["parameters"] = tc.params }),
+			"dataworks": jsonSpec(t, baseDataWorks, func(m map[string]any) { m["parameters"] = tc.params }),
+		} {
+			t.Run(tc.name+" "+format, func(t *testing.T) {
+				s, err := Load(data, "cadence")
+				if err != nil {
+					t.Fatal(err)
+				}
+				j, err := s.Bind(tc.at, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c, ok := j.Cadence()
+				if !ok || c != tc.want {
+					t.Fatalf("cadence %+v (%v), want %+v", c, ok, tc.want)
+				}
+				if got := c.Shift(tc.at, -1); !got.Equal(tc.prev) {
+					t.Errorf("tick before %s: %s, want %s", tc.at, got, tc.prev)
+				}
+				if got := c.Shift(tc.at, 1); !got.Equal(tc.next) {
+					t.Errorf("tick after %s: %s, want %s", tc.at, got, tc.next)
+				}
+			})
+		}
+	}
+}
+
+// TestRegionZoneNamesTheRegionsCityOrSaysWhyNot maps Alibaba Cloud region ids to zones.
+func TestRegionZoneNamesTheRegionsCityOrSaysWhyNot(t *testing.T) {
+	for _, tc := range []struct{ region, zone, reason string }{
+		{"cn-hangzhou", "Asia/Shanghai", "mainland China"},
+		{"cn-beijing", "Asia/Shanghai", "mainland China"},
+		{"cn-hongkong", "Asia/Hong_Kong", "region cn-hongkong"},
+		{"ap-southeast-1", "Asia/Singapore", "region ap-southeast-1"},
+		{"ap-northeast-1", "Asia/Tokyo", "region ap-northeast-1"},
+		{"eu-central-1", "Europe/Berlin", "region eu-central-1"},
+		{"EU-WEST-1", "Europe/London", "region eu-west-1"},
+		{"us-west-1", "America/Los_Angeles", "region us-west-1"},
+		{"us-east-1", "America/New_York", "region us-east-1"},
+		{"xx-moon-1", "Asia/Shanghai", `"xx-moon-1" has no known time zone`},
+		{"", "Asia/Shanghai", "FC_REGION is unset"},
+	} {
+		zone, reason := RegionZone(tc.region)
+		if zone != tc.zone || !strings.Contains(reason, tc.reason) {
+			t.Errorf("RegionZone(%q) = %s (%s), want %s (%s)", tc.region, zone, reason, tc.zone, tc.reason)
+		}
+		if _, err := time.LoadLocation(zone); err != nil {
+			t.Errorf("RegionZone(%q): %v", tc.region, err)
+		}
+	}
+	for _, z := range regionZones {
+		if _, err := time.LoadLocation(z); err != nil {
+			t.Errorf("zone %s: %v", z, err)
+		}
+	}
+	// The default zone applies to jobs that name none, in either form; a job's own wins.
+	for format, data := range map[string][]byte{
+		"yaml":      yamlSpec(t, func(m map[string]any) { delete(m, "timezone") }),
+		"dataworks": jsonSpec(t, baseDataWorks, func(m map[string]any) {}),
+	} {
+		s, err := LoadIn(data, "zoned", "Europe/Berlin")
+		if err != nil || s.Location.String() != "Europe/Berlin" {
+			t.Errorf("%s without timezone: %v, %v; want Europe/Berlin", format, s, err)
+		}
+	}
+	if s, err := LoadIn(yamlSpec(t, func(m map[string]any) {}), "zoned", "Europe/Berlin"); err != nil || s.Location.String() != "Asia/Shanghai" {
+		t.Errorf("job naming Asia/Shanghai: %v, %v", s, err)
+	}
 }

@@ -62,13 +62,17 @@ const (
 )
 
 // LoadFile reads a spec from a file. The job name defaults to the file name without extension.
-func LoadFile(path string) (*Spec, error) {
+func LoadFile(path string) (*Spec, error) { return LoadFileIn(path, DefaultZone) }
+
+// LoadFileIn is LoadFile with the time zone of jobs that name none (RegionZone gives the
+// function region's).
+func LoadFileIn(path, defaultZone string) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", path, err)
 	}
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	s, err := Load(data, name)
+	s, err := LoadIn(data, name, defaultZone)
 	if err != nil {
 		return nil, fmt.Errorf("job file %s: %w", path, err)
 	}
@@ -76,8 +80,13 @@ func LoadFile(path string) (*Spec, error) {
 }
 
 // Load parses a spec in any accepted format and checks it by binding it at a sample time.
-// defaultName is used when the spec names no job.
+// defaultName is used when the spec names no job. A job without timezone is in DefaultZone.
 func Load(data []byte, defaultName string) (*Spec, error) {
+	return LoadIn(data, defaultName, DefaultZone)
+}
+
+// LoadIn is Load with the time zone of a job that names none.
+func LoadIn(data []byte, defaultName, defaultZone string) (*Spec, error) {
 	n, err := normalise(data)
 	if err != nil {
 		return nil, err
@@ -85,13 +94,20 @@ func Load(data []byte, defaultName string) (*Spec, error) {
 	if n.name == "" {
 		n.name = defaultName
 	}
+	if n.timezone == "" {
+		n.timezone = defaultZone
+	}
 	s, err := n.spec()
 	if err != nil {
 		return nil, fmt.Errorf("job %s: %w", n.name, err)
 	}
 	// Check every parameter by binding once at a fixed time in the job's zone.
 	sample := time.Date(2022, 11, 22, 10, 0, 0, 0, s.Location)
-	if _, err := s.Bind(sample, nil); err != nil {
+	j, err := s.Bind(sample, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkCadence(j); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -228,6 +229,52 @@ func instant(c time.Time, loc *time.Location) (time.Time, bool) {
 	return t, civil(t).Equal(c)
 }
 
+// Occurrences returns every instant at which the wall-clock time of c (its civil fields, read
+// in c's own location) occurs in loc, earliest first: none in a DST gap, two in a DST overlap,
+// else one.
+func Occurrences(c time.Time, loc *time.Location) []time.Time {
+	return occurrences(civil(c).Add(time.Duration(c.Nanosecond())), loc)
+}
+
+func occurrences(c time.Time, loc *time.Location) []time.Time {
+	y, mo, d := c.Date()
+	h, mi, s := c.Clock()
+	guess := time.Date(y, mo, d, h, mi, s, c.Nanosecond(), loc)
+	var out []time.Time
+	for _, probe := range []time.Time{guess.Add(-12 * time.Hour), guess, guess.Add(12 * time.Hour)} {
+		_, off := probe.Zone()
+		t := c.Add(-time.Duration(off) * time.Second).In(loc) // the instant that reads c at that offset
+		if !civilNs(t).Equal(c) || slices.ContainsFunc(out, t.Equal) {
+			continue
+		}
+		out = append(out, t)
+	}
+	slices.SortFunc(out, time.Time.Compare)
+	return out
+}
+
+// civilNs is civil keeping nanoseconds.
+func civilNs(t time.Time) time.Time {
+	return civil(t).Add(time.Duration(t.Nanosecond()))
+}
+
+// everyHour reports whether the cron fires in every hour: then it fires at both instants of a
+// wall-clock time that a DST overlap repeats, once in each real hour.
+func (c *Cron) everyHour() bool { return c.hour == 1<<24-1 }
+
+// instantsOf returns the instants at which the cron's civil tick cand fires in loc, earliest
+// first: both occurrences of a repeated time for a cron that fires every hour, else the one
+// time.Date picks; none in a DST gap.
+func (c *Cron) instantsOf(cand time.Time, loc *time.Location) []time.Time {
+	if c.everyHour() {
+		return occurrences(cand, loc)
+	}
+	if i, ok := instant(cand, loc); ok {
+		return []time.Time{i}
+	}
+	return nil
+}
+
 // Next returns the first tick strictly after t, in t's location (the zero time if none exists
 // within the search horizon, which cannot happen for a cron ParseCron accepted).
 func (c *Cron) Next(t time.Time) time.Time {
@@ -237,14 +284,16 @@ func (c *Cron) Next(t time.Time) time.Time {
 	}
 	loc := c.zone(t)
 	tl := t.In(loc)
-	from := civil(tl)
-	for range 100000 { // skips repeated wall-clock ticks; bounded by one DST overlap
+	from := civil(tl).Add(-time.Second) // t's own wall-clock time may fire again, later, in a DST overlap
+	for range 100000 {                  // skips repeated wall-clock ticks; bounded by one DST overlap
 		cand, ok := c.nextCivil(from, tl.Year()+searchYears)
 		if !ok {
 			return time.Time{}
 		}
-		if i, exists := instant(cand, loc); exists && i.After(t) {
-			return i.In(t.Location())
+		for _, i := range c.instantsOf(cand, loc) {
+			if i.After(t) {
+				return i.In(t.Location())
+			}
 		}
 		from = cand
 	}
@@ -267,8 +316,13 @@ func (c *Cron) Prev(t time.Time) time.Time {
 		if !ok {
 			return time.Time{}
 		}
-		if i, exists := instant(cand, loc); exists && !i.After(t) {
-			p = i
+		is := c.instantsOf(cand, loc)
+		for n := len(is) - 1; n >= 0 && p.IsZero(); n-- {
+			if !is[n].After(t) {
+				p = is[n]
+			}
+		}
+		if !p.IsZero() {
 			break
 		}
 		from = cand.Add(-time.Second)

@@ -51,7 +51,9 @@
 // parse error.
 // Day of month and day of week combine like Vixie cron: when both are restricted a day matching
 // either fires, otherwise both must match. In zones with DST a wall-clock time that does not exist
-// never fires and a repeated wall-clock time fires once (the instant time.Date picks). Between
+// never fires. A repeated wall-clock time fires at both of its instants when the cron fires in
+// every hour (hour field *, as an FC timer, which runs on UTC, fires in both real hours of a
+// fall-back overlap), and once (the instant time.Date picks) when the cron names hours. Between
 // returns at most MaxTicks ticks; BetweenLimit reports truncation.
 //
 // The package imports time/tzdata so zones load even where the runtime has no zoneinfo files.

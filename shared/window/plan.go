@@ -142,7 +142,7 @@ func (r *runner) computeRanges(ctx context.Context, prev, next *Planned) (Planne
 	if k.Begin.Kind == job.PosEnd {
 		ends = nil // seekToEnd reads nothing: end = start
 	} else if k.End.Kind != job.PosNone {
-		if ends, err = r.position(ctx, k.End, parts, earliest, latest); err != nil {
+		if ends, err = r.position(ctx, r.endEdge(), parts, earliest, latest); err != nil {
 			return Planned{}, fmt.Errorf("end: %w", err)
 		}
 	}

@@ -78,20 +78,40 @@ func (rt *router) route(rec *record.Record) (p schema.Partition, late bool, dirt
 }
 
 // partitionFor finds the scheduled time whose window holds ts and returns that window's partition.
-// With a cron schedule the ticks come from it; without one, ticks are assumed to be one window
-// length apart (true for every seed-001 schedule except monthly, which needs the cron).
+// With a cron schedule the ticks come from it; without one they are one window cadence apart
+// (job.Cadence: calendar months for an add_months window, calendar days, or the window's
+// duration), so a monthly window places a record in its own month's window.
 func (rt *router) partitionFor(ts time.Time) (schema.Partition, bool) {
 	length := rt.end.Sub(rt.begin)
 	if length <= 0 {
 		return nil, false
 	}
 	tick := rt.r.job.At
-	k := floorDiv(ts.Sub(rt.begin), length)
-	cand := tick.Add(time.Duration(k) * length)
 	cron := rt.r.spec.Schedule
-	if cron != nil {
-		cand = cron.Prev(cand.Add(length / 2))
+	if cron == nil {
+		cad, ok := rt.r.job.Cadence()
+		if !ok {
+			return nil, false
+		}
+		k := cad.Index(rt.begin, ts)
+		for range 6 {
+			w := rt.window(cad.Shift(tick, k))
+			if w.err != nil {
+				return nil, false
+			}
+			switch {
+			case ts.Before(w.begin):
+				k--
+			case !ts.Before(w.end):
+				k++
+			default:
+				return w.part, true
+			}
+		}
+		return nil, false
 	}
+	k := floorDiv(ts.Sub(rt.begin), length)
+	cand := cron.Prev(tick.Add(time.Duration(k) * length).Add(length / 2))
 	for range 6 {
 		w := rt.window(cand)
 		if w.err != nil {
@@ -99,17 +119,9 @@ func (rt *router) partitionFor(ts time.Time) (schema.Partition, bool) {
 		}
 		switch {
 		case ts.Before(w.begin):
-			if cron != nil {
-				cand = cron.Prev(cand.Add(-time.Nanosecond))
-			} else {
-				cand = cand.Add(-length)
-			}
+			cand = cron.Prev(cand.Add(-time.Nanosecond))
 		case !ts.Before(w.end):
-			if cron != nil {
-				cand = cron.Next(cand)
-			} else {
-				cand = cand.Add(length)
-			}
+			cand = cron.Next(cand)
 		default:
 			return w.part, true
 		}

@@ -55,8 +55,9 @@ type Counts struct {
 	Read    int64 `json:"read"`
 	Written int64 `json:"written"`
 	Dirty   int64 `json:"dirty"`
-	// Late counts records whose timestamp lay outside the window (before its start, or at or after
-	// its end with skipExceedRecord), whatever the policy did with them.
+	// Late counts records whose timestamp lay before the window start, whatever the policy did
+	// with them (records past the end are read only with skipExceedRecord: false, and then
+	// belong to the window).
 	Late int64 `json:"late"`
 	// LatePartitions counts late records by the partition they were written to.
 	LatePartitions map[string]int64 `json:"latePartitions,omitempty"`
@@ -202,6 +203,10 @@ func (r *runner) write(ctx context.Context, p Planned) (Counts, *dirtyLog, int64
 	mode := sink.Append
 	if r.job.Writer.Truncate {
 		mode = sink.Overwrite
+		if r.sharesPartition() {
+			mode = sink.Append
+			r.log.Info("partition named by a repeated (DST) wall-clock hour: appending instead of truncating", "partition", r.job.Writer.Partition.String())
+		}
 	}
 	sess, err := r.env.Sink.Begin(ctx, sink.SessionSpec{Table: r.job.Writer.Table, Segment: r.segment, Owned: r.job.Writer.Partition, Mode: mode})
 	if err != nil {

@@ -15,8 +15,9 @@ import (
 	"github.com/fcsync/fcsync/shared/schema"
 )
 
-// Codec is the compression of tunnel blocks. Compression is always on: without it the SDK
-// writes every varint into the HTTP pipe on its own and throughput drops about 20 times.
+// Codec is the compression of tunnel blocks. Compression is on unless a job's writer asks for
+// none (DataWorks' compress: false): without it the SDK writes every varint into the HTTP pipe
+// on its own and throughput drops about 20 times.
 type Codec string
 
 // The codecs.
@@ -24,21 +25,25 @@ const (
 	CodecSnappy  Codec = "snappy"  // x-snappy-framed: fastest, the default
 	CodecDeflate Codec = "deflate" // zlib: smaller blocks, more CPU
 	CodecZstd    Codec = "zstd"
+	CodecNone    Codec = "none" // uncompressed blocks (an odps writer's compress: false)
 )
 
-// ParseCodec reads a codec name (snappy, deflate or zstd; "" is snappy).
+// ParseCodec reads a codec name (snappy, deflate, zstd or none; "" is snappy).
 func ParseCodec(s string) (Codec, error) {
 	switch c := Codec(strings.ToLower(strings.TrimSpace(s))); c {
 	case "":
 		return CodecSnappy, nil
-	case CodecSnappy, CodecDeflate, CodecZstd:
+	case CodecSnappy, CodecDeflate, CodecZstd, CodecNone:
 		return c, nil
 	}
-	return "", fmt.Errorf("codec %q: want snappy, deflate or zstd", s)
+	return "", fmt.Errorf("codec %q: want snappy, deflate, zstd or none", s)
 }
 
+// option is the session option of the codec; nil for none (the SDK's default is uncompressed).
 func (c Codec) option() tunnel.Option {
 	switch c {
+	case CodecNone:
+		return nil
 	case CodecDeflate:
 		return tunnel.SessionCfg.WithDefaultDeflateCompressor()
 	case CodecZstd:

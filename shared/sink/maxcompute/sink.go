@@ -362,7 +362,10 @@ func (s *Sink) adoptClient(rc restclient.RestClient) {
 }
 
 func sessionOptions(codec Codec, partition string, overwrite, create bool) []tunnel.Option {
-	opts := []tunnel.Option{codec.option()}
+	var opts []tunnel.Option
+	if o := codec.option(); o != nil {
+		opts = append(opts, o)
+	}
 	if partition != "" {
 		opts = append(opts, tunnel.SessionCfg.WithPartitionKey(partition))
 		if create {
