@@ -33,6 +33,12 @@
 // whenever the binlog's event time — or the wall clock while caught up — has advanced by the
 // heartbeat interval (5 s) since the last one.
 //
+// With setting.mode: catchup (the default) an invocation returns once it has written what the
+// binlog held when it began, so it is billed only for that work, and heartbeats are at most one
+// per invocation. With setting.mode: follow it stays on the binlog for its whole budget, writing
+// changes as they come and a heartbeat every interval while idle: heartbeats every 5 s while
+// the invocation lasts, at the price of being billed for the whole budget.
+//
 // # Delivery and sequence ids
 //
 // Records are produced in batches. A batch ends at a transaction boundary; it is produced with

@@ -30,6 +30,10 @@ type Job struct {
 	// then checkpointed (and repeated after a crash between the two).
 	BatchRecords int
 	BatchBytes   int
+	// Mode is ModeCatchup (an invocation returns once it has written what the binlog held when
+	// it began) or ModeFollow (it stays on the binlog for its whole budget, writing heartbeats
+	// every Writer.HeartbeatInterval while idle).
+	Mode string
 }
 
 // Reader is the source side of a job.
@@ -80,6 +84,9 @@ const (
 
 	FlavorMySQL   = "mysql"
 	FlavorMariaDB = "mariadb"
+
+	ModeCatchup = "catchup"
+	ModeFollow  = "follow"
 )
 
 // Defaults.
@@ -99,7 +106,7 @@ var (
 		"snapshot", "chunkRows", "position", "onPurgedBinlog"}
 	writerKeys = []string{"type", "server", "datasource", "kafkaConfig", "topic", "prefix", "suffix", "rules", "createTopic",
 		"partitions", "replicationFactor", "updateAs", "heartbeat", "heartbeatInterval", "ddl", "compression"}
-	settingKeys = []string{"budget", "batchRecords", "batchBytes"}
+	settingKeys = []string{"budget", "batchRecords", "batchBytes", "mode"}
 	ruleKeys    = []string{"table", "regex", "topic"}
 )
 
@@ -150,7 +157,7 @@ func load(top map[string]any, name string) (*Job, error) {
 	if !jobNamePattern.MatchString(name) {
 		return nil, fmt.Errorf("name: %q is not a job name (letters, digits, '.', '_', '-'; at most 128)", name)
 	}
-	j := &Job{Name: name, Budget: DefaultBudget, BatchRecords: DefaultBatchRecords, BatchBytes: DefaultBatchBytes}
+	j := &Job{Name: name, Budget: DefaultBudget, BatchRecords: DefaultBatchRecords, BatchBytes: DefaultBatchBytes, Mode: ModeCatchup}
 	tz, err := config.String("timezone", top["timezone"])
 	if err != nil {
 		return nil, err
@@ -450,6 +457,7 @@ func (j *Job) loadSetting(m map[string]any) error {
 	j.Budget = f.duration("budget", DefaultBudget, time.Second)
 	j.BatchRecords = int(f.integer("batchRecords", DefaultBatchRecords, 1, 10_000_000))
 	j.BatchBytes = int(f.integer("batchBytes", DefaultBatchBytes, 1024, 1<<30))
+	j.Mode = f.oneOf("mode", ModeCatchup, ModeCatchup, ModeFollow)
 	return f.err
 }
 

@@ -72,8 +72,13 @@ func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = n
 func WithBudget(d time.Duration) Option { return func(r *Runner) { r.budget = d } }
 
 // WithUntilCaughtUp makes Run stop once it has written every change the binary log held when
-// the binlog phase started, instead of waiting for more until the budget is spent.
+// the binlog phase started, instead of waiting for more until the budget is spent, whatever
+// the job's setting.mode says.
 func WithUntilCaughtUp() Option { return func(r *Runner) { r.untilCaughtUp = true } }
+
+// WithFollow makes Run stay on the binary log until the budget is spent (setting.mode: follow),
+// whatever the job says.
+func WithFollow() Option { return func(r *Runner) { r.untilCaughtUp = false } }
 
 // WithHooks sets fault-injection hooks.
 func WithHooks(h *Hooks) Option { return func(r *Runner) { r.hooks = h } }
@@ -87,7 +92,8 @@ func New(job *Job, src Source, kcfg kafka.Config, store objstore.Store, opts ...
 	if len(kcfg.Brokers) == 0 {
 		return nil, fmt.Errorf("cdc job %s: no Kafka brokers", job.Name)
 	}
-	r := &Runner{job: job, src: src, kcfg: kcfg, store: store, log: slog.Default(), now: time.Now, budget: job.Budget, pollIdle: 500 * time.Millisecond}
+	r := &Runner{job: job, src: src, kcfg: kcfg, store: store, log: slog.Default(), now: time.Now, budget: job.Budget, pollIdle: 500 * time.Millisecond,
+		untilCaughtUp: job.Mode != ModeFollow}
 	for _, o := range opts {
 		o(r)
 	}
@@ -131,7 +137,7 @@ type run struct {
 }
 
 // Run does one invocation's work: the snapshot where it left off, then binlog changes, until
-// the budget is spent (or, with WithUntilCaughtUp, the binlog is caught up).
+// the budget is spent (setting.mode: follow) or the binlog is caught up (catchup, the default).
 func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	start := r.now()
 	rep := &Report{Job: r.job.Name}
