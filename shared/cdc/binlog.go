@@ -422,7 +422,7 @@ func (b *binlogRun) tableMap(e *replication.TableMapEvent) error {
 	if err != nil {
 		// The tracked schema may be older than this event (a DDL not seen): read it again.
 		if fresh, ok, lerr := loadTable(b.db, tableRef{DB: t.DB, Name: t.Name}); lerr == nil && ok {
-			fresh.Key, fresh.Topic = t.Key, t.Topic
+			fresh.Key, fresh.Topic, fresh.settings = t.Key, t.Topic, t.settings
 			if perr := fresh.prepare(b.srv.version); perr == nil {
 				if m2, err2 := b.mapping(fresh, e); err2 == nil {
 					b.tables[t.FullName()] = fresh
@@ -498,8 +498,15 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		}
 		b.seq = appendSequenceID(b.seq[:0], b.fileNum, h.LogPos, row, part)
 		st.seq = b.seq
-		b.add(b.rowRecord(t, m.schema, m.cols, m.keyPos, op, before, after, st, now))
+		r, err := b.rowRecord(t, m.schema, m.cols, m.keyPos, op, before, after, st, now)
+		if err != nil {
+			return b.dirtyRow(t, op, fmt.Sprintf("%s:%d", b.file, h.LogPos), err)
+		}
+		b.add(r)
 		return nil
+	}
+	dirty := func(op string, err error) error {
+		return b.dirtyRow(t, op, fmt.Sprintf("%s:%d", b.file, h.LogPos), err)
 	}
 	conv := func(dst []value, row []any) ([]value, error) {
 		if len(row) != len(m.cols) {
@@ -523,7 +530,10 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		for i, row := range e.Rows {
 			vals, err := conv(m.vals, row)
 			if err != nil {
-				return err
+				if err := dirty(op, err); err != nil {
+					return err
+				}
+				continue
 			}
 			b.rep.Changes++
 			if op == OpInsert {
@@ -541,13 +551,16 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		}
 		for k := 0; k < len(e.Rows); k += 2 {
 			before, err := conv(m.vals, e.Rows[k])
-			if err != nil {
-				return err
+			if err == nil {
+				_, err = conv(m.vals2, e.Rows[k+1])
 			}
-			after, err := conv(m.vals2, e.Rows[k+1])
 			if err != nil {
-				return err
+				if err := dirty(OpUpdateAfter, err); err != nil {
+					return err
+				}
+				continue
 			}
+			after := m.vals2
 			b.rep.Changes++
 			row := k / 2
 			if b.job.Writer.UpdateAs == UpdateOne && sameKey(before, after, m.keyPos) {

@@ -73,6 +73,24 @@
 // writer.topic (default "${table}"), writer.prefix/suffix and writer.rules (a db.table pattern or
 // a regular expression with groups, first match wins), with the variables ${db} and ${table}.
 //
+// # Per-table settings, additional fields and dirty data
+//
+// writer.tables lists per-table settings (the first entry whose db.table pattern matches
+// applies), as DataWorks' "Configure a destination topic" step sets them: createTopic (create
+// the topic or require it), partitions and replicationFactor of a created topic, fields (rename
+// a column in the topic, or write it as another DataWorks type: LONG, DOUBLE, STRING, DATE,
+// BYTES, BOOLEAN, where the conversion makes sense) and additionalFields. Additional fields
+// (also writer.additionalFields, for every table) go at the end of schema.dataColumn and of
+// every row image: a constant string (value) or a variable — EXECUTE_TIME (the change's time
+// in epoch ms, a LONG: the binlog event time, or the read time of a full-data record),
+// DB_NAME_SRC, TABLE_NAME_SRC, DB_TYPE_SRC ("mysql"), DATASOURCE_NAME_SRC. A row that cannot be
+// encoded (a value its column or conversion rejects) fails the run, with an error naming the
+// table, the column and the binlog position; with setting.allowDirty it is written instead to
+// the dirty-data log, JSON lines under dirty/cdc/<job>/ in the state store (table, op,
+// position, reason), and counted in Report.Dirty, while the rest goes on. setting.concurrency
+// (1 to 64, default 8; DataWorks' "Number of concurrent writes on the target side") is how
+// many partitions' produce requests are in flight at once; each partition still has one.
+//
 // # Values
 //
 // Column types map to LONG (integers, year, bit(n>1)), DOUBLE (float, double), STRING (char,
