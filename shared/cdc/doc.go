@@ -39,6 +39,17 @@
 // changes as they come and a heartbeat every interval while idle: heartbeats every 5 s while
 // the invocation lasts, at the price of being billed for the whole budget.
 //
+// # Adding and removing tables
+//
+// reader.tables and reader.exclude may change while a job runs; its state is kept. Tables no
+// longer selected are forgotten (their changes stop). Tables added during the snapshot phase
+// join it; tables added in the binlog phase are snapshotted in chunks while the binlog goes on,
+// between binlog-position watermarks, dropping chunk rows that changed inside a chunk's window
+// (incremental.go), so no row is lost or left stale and tables already tracked are not read
+// again. Their rows are full-data records (sequenceId -1) among the change records: consumers
+// apply -1 records as upserts without the sequence-id check. Other changes of keys of tracked
+// tables or of the topic mapping still need a new state (ErrSelectionChanged).
+//
 // # Delivery and sequence ids
 //
 // Records are produced in batches. A batch ends at a transaction boundary; it is produced with

@@ -50,6 +50,10 @@ type Hooks struct {
 	// AfterProduce runs after Kafka acknowledged a batch and before its checkpoint is saved;
 	// an error ends the run there, as a crash would.
 	AfterProduce func(b Batch) error
+	// AfterChunkSelect runs after an incremental snapshot chunk of table (db.table) was read
+	// and before the binlog position after it is taken (changes made here fall in the chunk's
+	// window); an error ends the run.
+	AfterChunkSelect func(table string) error
 }
 
 // Batch describes a batch for Hooks.
@@ -122,9 +126,13 @@ type Report struct {
 	Refused []string `json:"refused,omitempty"`
 	// Dirty counts the rows written to the dirty-data log (setting.allowDirty) instead of
 	// Kafka; DirtyKeys are its objects in the state store.
-	Dirty     int64         `json:"dirty,omitempty"`
-	DirtyKeys []string      `json:"dirtyKeys,omitempty"`
-	Duration  time.Duration `json:"duration"`
+	Dirty int64 `json:"dirty,omitempty"`
+	// IncrementalRows counts the rows written by incremental snapshots of added tables;
+	// IncrementalPending is how many added tables are not snapshotted yet.
+	IncrementalRows    int64         `json:"incrementalRows,omitempty"`
+	IncrementalPending int           `json:"incrementalPending,omitempty"`
+	DirtyKeys          []string      `json:"dirtyKeys,omitempty"`
+	Duration           time.Duration `json:"duration"`
 }
 
 // run is the state of one Run.
@@ -224,6 +232,11 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	rep.Phase, rep.To, rep.Tables = x.cp.Phase, x.cp.Binlog, len(x.tables)
+	for _, tp := range x.cp.Incremental {
+		if !tp.Done {
+			rep.IncrementalPending++
+		}
+	}
 	if err != nil {
 		return rep, r.fail(err)
 	}
@@ -274,8 +287,9 @@ func (x *run) load() error {
 	if err != nil {
 		return fmt.Errorf("state %s version %d: %w", x.state.Scope(), v.Number, err)
 	}
-	if cp.Selection != x.job.selection() {
-		return fmt.Errorf("%w: delete the state under state/%s/ to start over with a new snapshot, or restore the job's settings", ErrSelectionChanged, x.state.Scope())
+	reselect := cp.Selection != x.job.selection()
+	if reselect && !tablesChangedOnly(cp.Selection, x.job.selection(), cp.tableMap()) {
+		return fmt.Errorf("%w: delete the state under state/%s/ to start over with a new snapshot, or restore the job's settings (reader.tables and reader.exclude may change: added tables are snapshotted while the binlog goes on)", ErrSelectionChanged, x.state.Scope())
 	}
 	x.cp, x.tables = cp, cp.tableMap()
 	for _, t := range cp.Tables {
@@ -291,6 +305,9 @@ func (x *run) load() error {
 		if err := x.ensureTopic(t); err != nil {
 			return err
 		}
+	}
+	if reselect {
+		return x.reselect()
 	}
 	return nil
 }
