@@ -32,9 +32,10 @@ type binlogRun struct {
 	bytes         int
 	txStart       int // index in recs where the open transaction's records begin
 	seq           []byte
-	lastEvent     int64 // event time (ms) of the last commit
-	lastHeartbeat int64 // event time (ms) of the last heartbeat written
-	dirty         bool  // progress not saved yet
+	lastEvent     int64   // event time (ms) of the last commit
+	lastHeartbeat int64   // event time (ms) of the last heartbeat written
+	dirty         bool    // progress not saved yet
+	win           *window // the incremental snapshot chunk waiting for its high watermark
 }
 
 // tableMapping maps the columns of a table map event onto a tracked table.
@@ -42,9 +43,11 @@ type tableMapping struct {
 	t      *Table
 	cols   []int // table column of each event column
 	keyPos []int // positions of the key columns among the event columns
-	schema []byte
-	vals   []value // scratch: one image
-	vals2  []value
+	// chunkPos are the positions of the chunk key columns (incremental snapshots)
+	chunkPos []int
+	schema   []byte
+	vals     []value // scratch: one image
+	vals2    []value
 }
 
 // binlog streams changes from the saved position and writes them in batches. A batch always
@@ -62,7 +65,7 @@ func (x *run) binlog() error {
 	if err := b.checkPurged(); err != nil {
 		return err
 	}
-	if x.untilCaughtUp {
+	if x.untilCaughtUp && b.incremental() == nil {
 		if c, err := comparePositions(b.committed, target); err == nil && c >= 0 {
 			x.rep.CaughtUp = true
 			return b.finish(true)
@@ -146,6 +149,11 @@ func (b *binlogRun) loop(streamer *replication.BinlogStreamer) error {
 	poll := newPoll()
 	gotEvent := false
 	for {
+		if !b.inTx && b.win == nil && b.incremental() != nil && b.now().Before(b.deadline) {
+			if err := b.openWindow(); err != nil {
+				return err
+			}
+		}
 		ev, err := streamer.GetEvent(poll)
 		if err != nil {
 			if hardCtx.Err() != nil {
@@ -162,10 +170,13 @@ func (b *binlogRun) loop(streamer *replication.BinlogStreamer) error {
 			// Idle for a whole poll window: caught up with the server.
 			if !b.inTx {
 				b.rep.CaughtUp = true
+				if err := b.closeWindow(); err != nil {
+					return err
+				}
 				if err := b.heartbeat(b.now().UnixMilli()); err != nil {
 					return err
 				}
-				if b.untilCaughtUp || !b.now().Before(b.deadline) {
+				if (b.untilCaughtUp && b.incremental() == nil) || !b.now().Before(b.deadline) {
 					return b.finish(true)
 				}
 				if err := b.flush(); err != nil {
@@ -263,11 +274,14 @@ func (b *binlogRun) commit(h *replication.EventHeader, gset mysql.GTIDSet) (bool
 	b.dirty = true
 	b.txStart = len(b.recs)
 	b.lastEvent = int64(h.Timestamp) * 1000
+	if err := b.closeWindow(); err != nil {
+		return false, err
+	}
 	if err := b.heartbeat(b.lastEvent); err != nil {
 		return false, err
 	}
 	stop := !b.now().Before(b.deadline)
-	if b.untilCaughtUp {
+	if b.untilCaughtUp && b.incremental() == nil {
 		if c, err := comparePositions(b.committed, b.target); err == nil && c >= 0 {
 			b.rep.CaughtUp = true
 			stop = true
@@ -296,7 +310,8 @@ func (b *binlogRun) flush() error {
 		b.dirty = false
 		return b.checkpoint(b.committed, sortedTables(b.tables), b.lastHeartbeat)
 	}
-	f := &inflight{done: make(chan struct{}), recs: b.recs, ends: b.committed, tables: sortedTables(b.tables), heartbeatMs: b.lastHeartbeat}
+	f := &inflight{done: make(chan struct{}), recs: b.recs, ends: b.committed, tables: sortedTables(b.tables), heartbeatMs: b.lastHeartbeat,
+		incremental: cloneProgress(b.cp.Incremental)}
 	go func() {
 		defer close(f.done)
 		f.err = b.prod.produce(b.ctx, f.recs)
@@ -315,6 +330,7 @@ type inflight struct {
 	ends        Position
 	tables      []*Table
 	heartbeatMs int64
+	incremental []TableProgress // incremental snapshot progress as of ends
 }
 
 // settle waits for the batch in flight and saves its checkpoint.
@@ -337,7 +353,7 @@ func (b *binlogRun) settle() error {
 	}
 	clear(f.recs)
 	b.spare = f.recs[:0]
-	return b.checkpoint(f.ends, f.tables, f.heartbeatMs)
+	return b.checkpointWith(f.ends, f.tables, f.heartbeatMs, f.incremental)
 }
 
 // abandon waits for a batch still in flight when the run fails, without saving it.
@@ -349,8 +365,17 @@ func (b *binlogRun) abandon() {
 }
 
 func (b *binlogRun) checkpoint(pos Position, tables []*Table, heartbeatMs int64) error {
-	b.cp.Binlog, b.cp.HeartbeatMs = pos, heartbeatMs
-	if err := b.saveTables(tables); err != nil {
+	return b.checkpointWith(pos, tables, heartbeatMs, cloneProgress(b.cp.Incremental))
+}
+
+// checkpointWith saves pos with the incremental snapshot progress of the records up to it; the
+// progress of chunks written after pos (in the batch being read) is put back after the save.
+func (b *binlogRun) checkpointWith(pos Position, tables []*Table, heartbeatMs int64, incremental []TableProgress) error {
+	cur := b.cp.Incremental
+	b.cp.Binlog, b.cp.HeartbeatMs, b.cp.Incremental = pos, heartbeatMs, incremental
+	err := b.saveTables(tables)
+	b.cp.Incremental = cur
+	if err != nil {
 		return err
 	}
 	b.saved = pos
@@ -422,7 +447,7 @@ func (b *binlogRun) tableMap(e *replication.TableMapEvent) error {
 	if err != nil {
 		// The tracked schema may be older than this event (a DDL not seen): read it again.
 		if fresh, ok, lerr := loadTable(b.db, tableRef{DB: t.DB, Name: t.Name}); lerr == nil && ok {
-			fresh.Key, fresh.Topic = t.Key, t.Topic
+			fresh.Key, fresh.Topic, fresh.settings = t.Key, t.Topic, t.settings
 			if perr := fresh.prepare(b.srv.version); perr == nil {
 				if m2, err2 := b.mapping(fresh, e); err2 == nil {
 					b.tables[t.FullName()] = fresh
@@ -464,8 +489,16 @@ func (b *binlogRun) mapping(t *Table, e *replication.TableMapEvent) (*tableMappi
 			t.FullName(), n, len(t.Columns))
 	}
 	if sameInts(m.cols, t.all) {
-		m.schema, m.keyPos = t.schema, t.keyIdx
+		m.schema, m.keyPos, m.chunkPos = t.schema, t.keyIdx, t.chunkIdx
 	} else {
+		for _, k := range t.chunkIdx {
+			if pos := slices.Index(m.cols, k); pos >= 0 {
+				m.chunkPos = append(m.chunkPos, pos)
+			}
+		}
+		if len(m.chunkPos) != len(t.chunkIdx) {
+			m.chunkPos = nil
+		}
 		m.schema = appendSchemaCols(nil, t, m.cols, b.srv.version)
 		for _, k := range t.keyIdx {
 			pos := slices.Index(m.cols, k)
@@ -498,8 +531,15 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		}
 		b.seq = appendSequenceID(b.seq[:0], b.fileNum, h.LogPos, row, part)
 		st.seq = b.seq
-		b.add(b.rowRecord(t, m.schema, m.cols, m.keyPos, op, before, after, st, now))
+		r, err := b.rowRecord(t, m.schema, m.cols, m.keyPos, op, before, after, st, now)
+		if err != nil {
+			return b.dirtyRow(t, op, fmt.Sprintf("%s:%d", b.file, h.LogPos), err)
+		}
+		b.add(r)
 		return nil
+	}
+	dirty := func(op string, err error) error {
+		return b.dirtyRow(t, op, fmt.Sprintf("%s:%d", b.file, h.LogPos), err)
 	}
 	conv := func(dst []value, row []any) ([]value, error) {
 		if len(row) != len(m.cols) {
@@ -523,9 +563,13 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		for i, row := range e.Rows {
 			vals, err := conv(m.vals, row)
 			if err != nil {
-				return err
+				if err := dirty(op, err); err != nil {
+					return err
+				}
+				continue
 			}
 			b.rep.Changes++
+			b.changed(t, Position{File: b.file, Pos: h.LogPos}, m.chunkPos, vals)
 			if op == OpInsert {
 				err = rec(op, i, 0, nil, vals)
 			} else {
@@ -541,14 +585,18 @@ func (b *binlogRun) rows(h *replication.EventHeader, e *replication.RowsEvent) e
 		}
 		for k := 0; k < len(e.Rows); k += 2 {
 			before, err := conv(m.vals, e.Rows[k])
-			if err != nil {
-				return err
+			if err == nil {
+				_, err = conv(m.vals2, e.Rows[k+1])
 			}
-			after, err := conv(m.vals2, e.Rows[k+1])
 			if err != nil {
-				return err
+				if err := dirty(OpUpdateAfter, err); err != nil {
+					return err
+				}
+				continue
 			}
+			after := m.vals2
 			b.rep.Changes++
+			b.changed(t, Position{File: b.file, Pos: h.LogPos}, m.chunkPos, before, after)
 			row := k / 2
 			if b.job.Writer.UpdateAs == UpdateOne && sameKey(before, after, m.keyPos) {
 				if err := rec(OpUpdateAfter, row, 0, before, after); err != nil {
@@ -619,6 +667,9 @@ func (b *binlogRun) ddl(h *replication.EventHeader, e *replication.QueryEvent, q
 		ref = full(ref)
 		name := ref.DB + "." + ref.Name
 		old := b.tables[name]
+		if old != nil {
+			b.abandonWindow(old) // its chunk was read with the schema before the statement
+		}
 		switch {
 		case stmt.Op == OpErase:
 			if old != nil {

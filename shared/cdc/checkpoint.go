@@ -33,6 +33,10 @@ type Checkpoint struct {
 	// Kafka acknowledged.
 	Binlog   Position        `json:"binlog"`
 	Snapshot []TableProgress `json:"snapshot,omitempty"`
+	// Incremental is the progress of tables added to the job in the binlog phase, snapshotted
+	// in chunks while the binlog goes on (see incremental.go); it is saved with the binlog
+	// position of the batch that wrote each chunk.
+	Incremental []TableProgress `json:"incremental,omitempty"`
 	// Tables are the tracked tables with their schemas as of Binlog (or Start).
 	Tables []*Table `json:"tables"`
 	// HeartbeatMs is the event time of the last heartbeat.

@@ -243,6 +243,7 @@ func plan(j *Job, t *Table) error {
 		return err
 	}
 	t.Topic = topic
+	t.settings = j.settingsOf(t)
 	return nil
 }
 

@@ -33,6 +33,23 @@
 // whenever the binlog's event time — or the wall clock while caught up — has advanced by the
 // heartbeat interval (5 s) since the last one.
 //
+// With setting.mode: catchup (the default) an invocation returns once it has written what the
+// binlog held when it began, so it is billed only for that work, and heartbeats are at most one
+// per invocation. With setting.mode: follow it stays on the binlog for its whole budget, writing
+// changes as they come and a heartbeat every interval while idle: heartbeats every 5 s while
+// the invocation lasts, at the price of being billed for the whole budget.
+//
+// # Adding and removing tables
+//
+// reader.tables and reader.exclude may change while a job runs; its state is kept. Tables no
+// longer selected are forgotten (their changes stop). Tables added during the snapshot phase
+// join it; tables added in the binlog phase are snapshotted in chunks while the binlog goes on,
+// between binlog-position watermarks, dropping chunk rows that changed inside a chunk's window
+// (incremental.go), so no row is lost or left stale and tables already tracked are not read
+// again. Their rows are full-data records (sequenceId -1) among the change records: consumers
+// apply -1 records as upserts without the sequence-id check. Other changes of keys of tracked
+// tables or of the topic mapping still need a new state (ErrSelectionChanged).
+//
 // # Delivery and sequence ids
 //
 // Records are produced in batches. A batch ends at a transaction boundary; it is produced with
@@ -66,6 +83,24 @@
 // one. Partitions are chosen as Kafka's Java client does (murmur2 of the key). Topics come from
 // writer.topic (default "${table}"), writer.prefix/suffix and writer.rules (a db.table pattern or
 // a regular expression with groups, first match wins), with the variables ${db} and ${table}.
+//
+// # Per-table settings, additional fields and dirty data
+//
+// writer.tables lists per-table settings (the first entry whose db.table pattern matches
+// applies), as DataWorks' "Configure a destination topic" step sets them: createTopic (create
+// the topic or require it), partitions and replicationFactor of a created topic, fields (rename
+// a column in the topic, or write it as another DataWorks type: LONG, DOUBLE, STRING, DATE,
+// BYTES, BOOLEAN, where the conversion makes sense) and additionalFields. Additional fields
+// (also writer.additionalFields, for every table) go at the end of schema.dataColumn and of
+// every row image: a constant string (value) or a variable — EXECUTE_TIME (the change's time
+// in epoch ms, a LONG: the binlog event time, or the read time of a full-data record),
+// DB_NAME_SRC, TABLE_NAME_SRC, DB_TYPE_SRC ("mysql"), DATASOURCE_NAME_SRC. A row that cannot be
+// encoded (a value its column or conversion rejects) fails the run, with an error naming the
+// table, the column and the binlog position; with setting.allowDirty it is written instead to
+// the dirty-data log, JSON lines under dirty/cdc/<job>/ in the state store (table, op,
+// position, reason), and counted in Report.Dirty, while the rest goes on. setting.concurrency
+// (1 to 64, default 8; DataWorks' "Number of concurrent writes on the target side") is how
+// many partitions' produce requests are in flight at once; each partition still has one.
 //
 // # Values
 //

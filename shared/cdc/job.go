@@ -30,6 +30,17 @@ type Job struct {
 	// then checkpointed (and repeated after a crash between the two).
 	BatchRecords int
 	BatchBytes   int
+	// AllowDirty writes a row that cannot be encoded (a value its column or field mapping
+	// cannot convert) to the dirty-data log instead of failing the run (DataWorks' "Allow Dirty
+	// Data Records").
+	AllowDirty bool
+	// Concurrency is how many partitions' produce requests are in flight at once (DataWorks'
+	// "Number of concurrent writes on the target side"); each partition still has at most one.
+	Concurrency int
+	// Mode is ModeCatchup (an invocation returns once it has written what the binlog held when
+	// it began) or ModeFollow (it stays on the binlog for its whole budget, writing heartbeats
+	// every Writer.HeartbeatInterval while idle).
+	Mode string
 }
 
 // Reader is the source side of a job.
@@ -65,6 +76,10 @@ type Writer struct {
 	HeartbeatInterval time.Duration
 	DDL               bool // write DDL records
 	Compression       string
+	// AdditionalFields are added to the rows of every table; Tables are per-table settings
+	// (topic creation, additional fields, field names and types).
+	AdditionalFields []AdditionalField
+	Tables           []TableSettings
 }
 
 // Reader and writer choices.
@@ -80,6 +95,9 @@ const (
 
 	FlavorMySQL   = "mysql"
 	FlavorMariaDB = "mariadb"
+
+	ModeCatchup = "catchup"
+	ModeFollow  = "follow"
 )
 
 // Defaults.
@@ -91,6 +109,8 @@ const (
 	DefaultHeartbeatInterval = 5 * time.Second
 	DefaultPartitions        = 3
 	DefaultServerID          = 5701
+	DefaultConcurrency       = 8
+	MaxConcurrency           = 64
 )
 
 var (
@@ -98,8 +118,8 @@ var (
 	readerKeys = []string{"type", "dsn", "datasource", "serverId", "tables", "exclude", "keys", "allowNoPrimaryKey",
 		"snapshot", "chunkRows", "position", "onPurgedBinlog"}
 	writerKeys = []string{"type", "server", "datasource", "kafkaConfig", "topic", "prefix", "suffix", "rules", "createTopic",
-		"partitions", "replicationFactor", "updateAs", "heartbeat", "heartbeatInterval", "ddl", "compression"}
-	settingKeys = []string{"budget", "batchRecords", "batchBytes"}
+		"partitions", "replicationFactor", "updateAs", "heartbeat", "heartbeatInterval", "ddl", "compression", "additionalFields", "tables"}
+	settingKeys = []string{"budget", "batchRecords", "batchBytes", "mode", "allowDirty", "concurrency"}
 	ruleKeys    = []string{"table", "regex", "topic"}
 )
 
@@ -150,7 +170,7 @@ func load(top map[string]any, name string) (*Job, error) {
 	if !jobNamePattern.MatchString(name) {
 		return nil, fmt.Errorf("name: %q is not a job name (letters, digits, '.', '_', '-'; at most 128)", name)
 	}
-	j := &Job{Name: name, Budget: DefaultBudget, BatchRecords: DefaultBatchRecords, BatchBytes: DefaultBatchBytes}
+	j := &Job{Name: name, Budget: DefaultBudget, BatchRecords: DefaultBatchRecords, BatchBytes: DefaultBatchBytes, Mode: ModeCatchup, Concurrency: DefaultConcurrency}
 	tz, err := config.String("timezone", top["timezone"])
 	if err != nil {
 		return nil, err
@@ -384,6 +404,13 @@ func (j *Job) loadWriter(m map[string]any) error {
 	if err := checkTemplate("writer.topic", w.Topics.Default, nil); err != nil {
 		return err
 	}
+	var err error
+	if w.AdditionalFields, err = loadAdditionalFields("writer.additionalFields", m["additionalFields"]); err != nil {
+		return err
+	}
+	if err := w.loadTables(m["tables"]); err != nil {
+		return err
+	}
 	if v, ok := m["kafkaConfig"]; ok && v != nil {
 		km, err := config.Map("writer.kafkaConfig", v, false)
 		if err != nil {
@@ -450,6 +477,9 @@ func (j *Job) loadSetting(m map[string]any) error {
 	j.Budget = f.duration("budget", DefaultBudget, time.Second)
 	j.BatchRecords = int(f.integer("batchRecords", DefaultBatchRecords, 1, 10_000_000))
 	j.BatchBytes = int(f.integer("batchBytes", DefaultBatchBytes, 1024, 1<<30))
+	j.Mode = f.oneOf("mode", ModeCatchup, ModeCatchup, ModeFollow)
+	j.AllowDirty = f.boolean("allowDirty", false)
+	j.Concurrency = int(f.integer("concurrency", DefaultConcurrency, 1, MaxConcurrency))
 	return f.err
 }
 

@@ -39,6 +39,7 @@ func TestLoadJobAppliesDefaults(t *testing.T) {
 		{"ddl", j.Writer.DDL, true},
 		{"budget", j.Budget, DefaultBudget},
 		{"batchRecords", j.BatchRecords, DefaultBatchRecords},
+		{"mode", j.Mode, ModeCatchup},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -57,7 +58,7 @@ func TestLoadJobReadsEverySetting(t *testing.T) {
    "prefix": "p_", "suffix": "_s", "rules": [{"table": "shop.orders", "topic": "orders"}, {"regex": "crm\\.(.*)", "topic": "c_$1"}],
    "createTopic": false, "partitions": 6, "replicationFactor": 3, "updateAs": "two", "heartbeat": false,
    "heartbeatInterval": "10s", "ddl": false, "compression": "zstd"},
- "setting": {"budget": "20s", "batchRecords": 100, "batchBytes": 65536}}`), "x")
+ "setting": {"budget": "20s", "batchRecords": 100, "batchBytes": 65536, "mode": "follow"}}`), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +73,8 @@ func TestLoadJobReadsEverySetting(t *testing.T) {
 		w.UpdateAs != UpdateTwo || w.Heartbeat || w.HeartbeatInterval != 10*time.Second || w.DDL || w.Compression != "zstd" {
 		t.Errorf("writer: %+v", w)
 	}
-	if j.Budget != 20*time.Second || j.BatchRecords != 100 || j.BatchBytes != 65536 {
-		t.Errorf("setting: %v %d %d", j.Budget, j.BatchRecords, j.BatchBytes)
+	if j.Budget != 20*time.Second || j.BatchRecords != 100 || j.BatchBytes != 65536 || j.Mode != ModeFollow {
+		t.Errorf("setting: %v %d %d %s", j.Budget, j.BatchRecords, j.BatchBytes, j.Mode)
 	}
 	if !j.Selects("crm", "users") || j.Selects("crm", "tmp_x") || !j.Selects("shop", "orders") || j.Selects("shop", "items") {
 		t.Error("Selects does not follow tables and exclude")
@@ -115,6 +116,18 @@ func TestLoadJobErrorsNameTheField(t *testing.T) {
 		{`{reader: {tables: [a.b]}, writer: {kafkaConfig: [x]}}`, "writer.kafkaConfig"},
 		{`{reader: {tables: [a.b]}, writer: {}, setting: {budget: soon}}`, "setting.budget"},
 		{`{reader: {tables: [a.b]}, writer: {}, setting: {batchBytes: 10}}`, "setting.batchBytes"},
+		{`{reader: {tables: [a.b]}, writer: {}, setting: {mode: forever}}`, "setting.mode"},
+		{`{reader: {tables: [a.b]}, writer: {}, setting: {concurrency: 0}}`, "setting.concurrency: 0 is out of range 1..64"},
+		{`{reader: {tables: [a.b]}, writer: {}, setting: {allowDirty: maybe}}`, "setting.allowDirty"},
+		{`{reader: {tables: [a.b]}, writer: {additionalFields: [{name: x, variable: NOW}]}}`, "writer.additionalFields[0].variable"},
+		{`{reader: {tables: [a.b]}, writer: {additionalFields: [{name: x}]}}`, "writer.additionalFields[0]: give value"},
+		{`{reader: {tables: [a.b]}, writer: {additionalFields: [{value: x}]}}`, "writer.additionalFields[0].name"},
+		{`{reader: {tables: [a.b]}, writer: {tables: [{table: a}]}}`, "writer.tables[0].table"},
+		{`{reader: {tables: [a.b]}, writer: {tables: [{table: a.b, partitions: 0}]}}`, "writer.tables[0].partitions"},
+		{`{reader: {tables: [a.b]}, writer: {tables: [{table: a.b, topic: x}]}}`, "writer.tables[0].topic: unknown field"},
+		{`{reader: {tables: [a.b]}, writer: {tables: [{table: a.b, fields: [{column: c, type: INT}]}]}}`, "writer.tables[0].fields[0].type"},
+		{`{reader: {tables: [a.b]}, writer: {tables: [{table: a.b, fields: [{column: c}]}]}}`, "writer.tables[0].fields[0]: give name"},
+		{`{reader: {tables: [a.b]}, writer: {tables: [{table: a.b, additionalFields: [{name: x, variable: y}]}]}}`, "writer.tables[0].additionalFields[0].variable"},
 		{`{reader: {tables: [a.b]}, writer: {}, timezone: Mars/Base}`, "timezone"},
 		{`{name: "../x", reader: {tables: [a.b]}, writer: {}}`, "name"},
 		{`[1, 2]`, "not valid YAML or JSON"},

@@ -25,7 +25,7 @@ func kafka4Producer(t *testing.T, b *kafka4test.Broker, compression string) *pro
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := newProducer(cfg, compression, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	p, err := newProducer(cfg, compression, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,14 +60,14 @@ func TestKafka4ProducerCreatesTheTopicAndPartitionsKeysAsTheJavaClientDoes(t *te
 	defer cancel()
 	const topic, javaTopic, parts = "k4-cdc-keys", "k4-cdc-keys-java", 6
 	p := kafka4Producer(t, b, "")
-	n, err := p.ensure(ctx, topic, true, parts, 1)
+	n, err := p.ensure(ctx, topic, true, parts, 1, "writer.createTopic")
 	if err != nil || n != parts {
 		t.Fatalf("ensure: %d partitions, %v; want the topic created with %d", n, err, parts)
 	}
-	if n, err := p.ensure(ctx, topic, true, 3, 1); err != nil || n != parts {
+	if n, err := p.ensure(ctx, topic, true, 3, 1, "writer.createTopic"); err != nil || n != parts {
 		t.Fatalf("ensure an existing topic: %d, %v; want its %d partitions kept", n, err, parts)
 	}
-	if _, err := p.ensure(ctx, "k4-cdc-missing", false, 3, 1); err == nil || !strings.Contains(err.Error(), "createTopic is false") {
+	if _, err := p.ensure(ctx, "k4-cdc-missing", false, 3, 1, "writer.createTopic"); err == nil || !strings.Contains(err.Error(), "createTopic is false") {
 		t.Fatalf("ensure a missing topic without createTopic: %v", err)
 	}
 	x := &run{parts: map[string][]int{topic: {0, 1, 2, 3, 4, 5}}}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/fcsync/fcsync/shared/column"
 )
@@ -96,15 +97,24 @@ func appendSchemaCols(dst []byte, t *Table, cols []int, dbVersion string) []byte
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		c := &t.Columns[i]
 		dst = append(dst, `{"name":`...)
-		dst = column.AppendJSONString(dst, c.Name)
+		dst = column.AppendJSONString(dst, t.sh.names[i])
 		dst = append(dst, `,"type":"`...)
-		dst = append(dst, c.Type()...)
+		dst = append(dst, t.sh.types[i]...)
+		dst = append(dst, `"}`...)
+	}
+	for n, e := range t.sh.extras {
+		if n > 0 || len(cols) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"name":`...)
+		dst = column.AppendJSONString(dst, e.name)
+		dst = append(dst, `,"type":"`...)
+		dst = append(dst, e.typ...)
 		dst = append(dst, `"}`...)
 	}
 	dst = append(dst, `],"primaryKey":`...)
-	dst = appendStrings(dst, t.Key)
+	dst = appendStrings(dst, t.sh.keyNames)
 	dst = append(dst, `,"source":{"dbType":"`+DBType+`","dbVersion":`...)
 	dst = column.AppendJSONString(dst, dbVersion)
 	dst = append(dst, `,"dbName":`...)
@@ -157,34 +167,65 @@ func appendPayloadTail(dst []byte, st *stamp, op string) []byte {
 	return append(dst, '"')
 }
 
-// appendImage appends {"dataColumn":{...}} of vals (parallel to cols), or null.
-func appendImage(dst []byte, t *Table, cols []int, vals []value) []byte {
+// appendImage appends {"dataColumn":{...}} of vals (parallel to cols), or null, with the
+// table's field names, type conversions and additional fields. A value that cannot be converted
+// is an error naming the column (a dirty row).
+func appendImage(dst []byte, t *Table, cols []int, vals []value, st *stamp, loc *time.Location) ([]byte, error) {
 	if vals == nil {
-		return append(dst, "null"...)
+		return append(dst, "null"...), nil
 	}
 	dst = append(dst, `{"dataColumn":{`...)
 	for n, i := range cols {
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		dst = column.AppendJSONString(dst, t.Columns[i].Name)
+		dst = column.AppendJSONString(dst, t.sh.names[i])
 		dst = append(dst, ':')
-		dst = appendJSON(dst, &vals[n])
+		v := &vals[n]
+		if to := t.sh.to[i]; to != "" {
+			cv, err := convertTo(*v, to, loc)
+			if err != nil {
+				return dst, fmt.Errorf("column %s as %s: %w", t.Columns[i].Name, to, err)
+			}
+			v = &cv
+		}
+		dst = appendJSON(dst, v)
 	}
-	return append(dst, `}}`...)
+	for n, e := range t.sh.extras {
+		if n > 0 || len(cols) > 0 {
+			dst = append(dst, ',')
+		}
+		dst = column.AppendJSONString(dst, e.name)
+		dst = append(dst, ':')
+		if e.execTime {
+			ms := st.eventMs
+			if ms < 0 {
+				ms = st.systemMs
+			}
+			dst = strconv.AppendInt(dst, ms, 10)
+		} else {
+			dst = column.AppendJSONString(dst, e.konst)
+		}
+	}
+	return append(dst, `}}`...), nil
 }
 
 // appendRowMessage appends the message of a row change. before and after are parallel to cols;
 // nil means null.
-func appendRowMessage(dst []byte, schema []byte, t *Table, cols []int, op string, before, after []value, st *stamp) []byte {
+func appendRowMessage(dst []byte, schema []byte, t *Table, cols []int, op string, before, after []value, st *stamp, loc *time.Location) ([]byte, error) {
 	dst = append(dst, `{"schema":`...)
 	dst = append(dst, schema...)
 	dst = append(dst, `,"payload":{"before":`...)
-	dst = appendImage(dst, t, cols, before)
+	dst, err := appendImage(dst, t, cols, before, st, loc)
+	if err != nil {
+		return dst, err
+	}
 	dst = append(dst, `,"after":`...)
-	dst = appendImage(dst, t, cols, after)
+	if dst, err = appendImage(dst, t, cols, after, st, loc); err != nil {
+		return dst, err
+	}
 	dst = appendPayloadTail(dst, st, op)
-	return append(dst, `,"ddl":null},"version":"`+MessageVersion+`"}`...)
+	return append(dst, `,"ddl":null},"version":"`+MessageVersion+`"}`...), nil
 }
 
 // appendDDLMessage appends the message of a DDL statement about table t (its schema after the

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -44,6 +45,16 @@ func goldenRow(t testing.TB, tb *Table, raw ...any) []value {
 }
 
 // TestMessagesMatchTheDataWorksFormat: every kind of record, byte for byte.
+// rowMessage is appendRowMessage for a row that encodes.
+func rowMessage(t *testing.T, dst, schema []byte, tb *Table, cols []int, op string, before, after []value, st *stamp) []byte {
+	t.Helper()
+	b, err := appendRowMessage(dst, schema, tb, cols, op, before, after, st, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 func TestMessagesMatchTheDataWorksFormat(t *testing.T) {
 	tb := goldenTable(t)
 	before := goldenRow(t, tb, int64(1001), "Ann Lee", "99.50", 1.25, int64(0), "2024-06-01 10:00:00.250", int64(1), nil)
@@ -57,12 +68,12 @@ func TestMessagesMatchTheDataWorksFormat(t *testing.T) {
 		name string
 		msg  []byte
 	}{
-		{"full-data record (snapshot)", appendRowMessage(nil, tb.schema, tb, tb.all, OpInsert, nil, before, &stamp{eventMs: -1, systemMs: sys, checkpoint: -1})},
-		{"insert", appendRowMessage(nil, tb.schema, tb, tb.all, OpInsert, nil, before, binlog(0, 0))},
-		{"update as one record", appendRowMessage(nil, tb.schema, tb, tb.all, OpUpdateAfter, before, after, binlog(0, 0))},
-		{"update as two records: before", appendRowMessage(nil, tb.schema, tb, tb.all, OpUpdateBefore, before, nil, binlog(0, 0))},
-		{"update as two records: after", appendRowMessage(nil, tb.schema, tb, tb.all, OpUpdateAfter, nil, after, binlog(0, 1))},
-		{"delete", appendRowMessage(nil, tb.schema, tb, tb.all, OpDelete, after, nil, binlog(1, 0))},
+		{"full-data record (snapshot)", rowMessage(t, nil, tb.schema, tb, tb.all, OpInsert, nil, before, &stamp{eventMs: -1, systemMs: sys, checkpoint: -1})},
+		{"insert", rowMessage(t, nil, tb.schema, tb, tb.all, OpInsert, nil, before, binlog(0, 0))},
+		{"update as one record", rowMessage(t, nil, tb.schema, tb, tb.all, OpUpdateAfter, before, after, binlog(0, 0))},
+		{"update as two records: before", rowMessage(t, nil, tb.schema, tb, tb.all, OpUpdateBefore, before, nil, binlog(0, 0))},
+		{"update as two records: after", rowMessage(t, nil, tb.schema, tb, tb.all, OpUpdateAfter, nil, after, binlog(0, 1))},
+		{"delete", rowMessage(t, nil, tb.schema, tb, tb.all, OpDelete, after, nil, binlog(1, 0))},
 		{"ddl", appendDDLMessage(nil, tb, OpAlter, "ALTER TABLE orders ADD COLUMN note TEXT", binlog(0, 0))},
 		{"heartbeat", appendHeartbeatMessage(nil, "10.11.19-MariaDB-0+deb12u1-log", &stamp{seq: appendSequenceID(nil, 3, 1875, heartbeatRow, heartbeatPart), eventMs: ev, systemMs: sys, checkpoint: ev})},
 	}
@@ -108,7 +119,7 @@ func BenchmarkEncodeRowMessage(b *testing.B) {
 	buf := make([]byte, 0, 2048)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = appendRowMessage(buf[:0], tb.schema, tb, tb.all, OpInsert, nil, row, st)
+		buf, _ = appendRowMessage(buf[:0], tb.schema, tb, tb.all, OpInsert, nil, row, st, time.UTC)
 	}
 	b.SetBytes(int64(len(buf)))
 }

@@ -23,6 +23,7 @@ type producer struct {
 	client    *kafkago.Client
 	transport *kafkago.Transport
 	comp      kafkago.Compression
+	parallel  int // partitions written at once (setting.concurrency)
 	log       *slog.Logger
 
 	mu    sync.Mutex
@@ -37,7 +38,10 @@ const (
 	produceAttempts   = 8
 )
 
-func newProducer(cfg kafka.Config, compression string, log *slog.Logger) (*producer, error) {
+func newProducer(cfg kafka.Config, compression string, parallel int, log *slog.Logger) (*producer, error) {
+	if parallel <= 0 {
+		parallel = produceParallel
+	}
 	mech, err := cfg.SASL.Build()
 	if err != nil {
 		return nil, err
@@ -84,6 +88,7 @@ func newProducer(cfg kafka.Config, compression string, log *slog.Logger) (*produ
 		client:    &kafkago.Client{Addr: kafkago.TCP(cfg.Brokers...), Timeout: reqTimeout, Transport: tr},
 		transport: tr,
 		comp:      comp,
+		parallel:  parallel,
 		log:       log,
 		parts:     map[string]int{},
 	}, nil
@@ -93,7 +98,7 @@ func (p *producer) close() { p.transport.CloseIdleConnections() }
 
 // ensure returns the partition count of topic, creating it with partitions and replication
 // factor rf when it is missing and create is set.
-func (p *producer) ensure(ctx context.Context, topic string, create bool, partitions, rf int) (int, error) {
+func (p *producer) ensure(ctx context.Context, topic string, create bool, partitions, rf int, where string) (int, error) {
 	n, err := p.lookup(ctx, topic, 1)
 	if err == nil {
 		return n, nil
@@ -102,7 +107,7 @@ func (p *producer) ensure(ctx context.Context, topic string, create bool, partit
 		return 0, err
 	}
 	if !create {
-		return 0, fmt.Errorf("kafka: topic %s does not exist and writer.createTopic is false", topic)
+		return 0, fmt.Errorf("kafka: topic %s does not exist and %s is false", topic, where)
 	}
 	res, err := p.client.CreateTopics(ctx, &kafkago.CreateTopicsRequest{Topics: []kafkago.TopicConfig{{
 		Topic: topic, NumPartitions: partitions, ReplicationFactor: rf,
@@ -183,7 +188,7 @@ func (p *producer) produce(ctx context.Context, recs []record.Record) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sem := make(chan struct{}, produceParallel)
+	sem := make(chan struct{}, p.parallel)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error

@@ -50,7 +50,7 @@ func TestProduceRetriedAfterNotLeaderWritesTheSameKeysAndValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := newProducer(cfg, codec, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			p, err := newProducer(cfg, codec, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err != nil {
 				t.Fatal(err)
 			}

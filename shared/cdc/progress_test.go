@@ -144,14 +144,16 @@ writer: {partitions: 1}
 	}
 }
 
-// TestChangedSelectionIsRefused: a job whose tables, keys or topic mapping changed cannot
+// TestChangedSelectionIsRefused: a job whose keys of a tracked table or topic mapping changed cannot
 // continue the state made under the old settings.
 func TestChangedSelectionIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.sql("CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT PRIMARY KEY)")
 	e.run(e.runner(e.job(`{name: sel, reader: {tables: [${DB}.a]}, writer: {heartbeat: false}}`)))
 	for _, changed := range []string{
-		`{name: sel, reader: {tables: [${DB}.a, ${DB}.b]}, writer: {heartbeat: false}}`,
+		// the key or the topic of a tracked table (adding or removing tables is fine: see
+		// TestAddedTableIsSnapshottedWhileTheBinlogGoesOn)
+		`{name: sel, reader: {tables: [${DB}.a, ${DB}.b], keys: {${DB}.a: [id]}}, writer: {heartbeat: false}}`,
 		`{name: sel, reader: {tables: [${DB}.a]}, writer: {heartbeat: false, prefix: x_}}`,
 	} {
 		_, err := e.runner(e.job(changed)).Run(context.Background())
@@ -224,5 +226,69 @@ writer: {partitions: 1, heartbeat: false}
 				t.Errorf("\n got %q\nwant %q", got, want)
 			}
 		})
+	}
+}
+
+// TestFollowModeStaysForTheBudgetWithHeartbeatsEveryFiveSeconds: with setting.mode follow an
+// invocation does not return once caught up: it stays on the binlog for its whole budget and
+// writes a heartbeat to every partition every 5 s of wall clock (a fake clock here), then saves
+// the last heartbeat's time.
+func TestFollowModeStaysForTheBudgetWithHeartbeatsEveryFiveSeconds(t *testing.T) {
+	e := newEnv(t)
+	e.sql("CREATE TABLE t (id INT PRIMARY KEY)", "INSERT INTO t VALUES (1)")
+	j := e.job(`
+reader: {tables: [${DB}.t]}
+writer: {partitions: 2}
+setting: {mode: follow, budget: 30s}
+`)
+	clock := e.ticking(500 * time.Millisecond)
+	r, err := cdc.New(j, e.source(), kafkaConfig(e), e.store, cdc.WithClock(clock), cdc.WithPollIdle(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := e.run(r)
+	if !rep.CaughtUp || rep.Duration < 30*time.Second {
+		t.Errorf("report %+v: want caught up and a run of the whole 30 s budget", rep)
+	}
+	var times []int64
+	for _, m := range e.read("t") {
+		if m.op() == cdc.OpHeartbeat && m.Partition == 1 {
+			times = append(times, m.M.Payload.Timestamp.EventTime)
+		}
+	}
+	if len(times) < 5 || int64(len(times))*2 != rep.Heartbeats {
+		t.Fatalf("%d heartbeats on partition 1 (%d in all) in a 30 s budget, want at least 5 on each partition", len(times), rep.Heartbeats)
+	}
+	for i := 1; i < len(times); i++ {
+		if gap := times[i] - times[i-1]; gap < 5000 || gap > 6000 {
+			t.Errorf("heartbeat %d came %d ms after the one before, want 5 s (within one idle poll)", i, gap)
+		}
+	}
+	cp, err := r.Checkpoint(context.Background())
+	if err != nil || cp.HeartbeatMs != times[len(times)-1] {
+		t.Errorf("saved heartbeat time %v, %v; want %d", cp, err, times[len(times)-1])
+	}
+}
+
+// TestCatchupModeReturnsOnceCaughtUp: by default (setting.mode catchup) an invocation returns
+// as soon as it has written what the binlog held, long before its budget, so a timer-triggered
+// function is billed only for the work.
+func TestCatchupModeReturnsOnceCaughtUp(t *testing.T) {
+	e := newEnv(t)
+	e.sql("CREATE TABLE t (id INT PRIMARY KEY)")
+	j := e.job(`
+reader: {tables: [${DB}.t], snapshot: false}
+writer: {partitions: 1, heartbeat: false}
+setting: {budget: 60s}
+`)
+	r, err := cdc.New(j, e.source(), kafkaConfig(e), e.store, cdc.WithClock(e.ticking(time.Second)), cdc.WithPollIdle(20*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.run(r)
+	e.sql("INSERT INTO t VALUES (1), (2)")
+	rep := e.run(r)
+	if !rep.CaughtUp || rep.Changes != 2 || rep.Duration >= 30*time.Second {
+		t.Errorf("report %+v: want the 2 changes and a return once caught up, well inside the 60 s budget", rep)
 	}
 }

@@ -1,6 +1,7 @@
 package cdc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,10 @@ type Hooks struct {
 	// AfterProduce runs after Kafka acknowledged a batch and before its checkpoint is saved;
 	// an error ends the run there, as a crash would.
 	AfterProduce func(b Batch) error
+	// AfterChunkSelect runs after an incremental snapshot chunk of table (db.table) was read
+	// and before the binlog position after it is taken (changes made here fall in the chunk's
+	// window); an error ends the run.
+	AfterChunkSelect func(table string) error
 }
 
 // Batch describes a batch for Hooks.
@@ -72,8 +77,13 @@ func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = n
 func WithBudget(d time.Duration) Option { return func(r *Runner) { r.budget = d } }
 
 // WithUntilCaughtUp makes Run stop once it has written every change the binary log held when
-// the binlog phase started, instead of waiting for more until the budget is spent.
+// the binlog phase started, instead of waiting for more until the budget is spent, whatever
+// the job's setting.mode says.
 func WithUntilCaughtUp() Option { return func(r *Runner) { r.untilCaughtUp = true } }
+
+// WithFollow makes Run stay on the binary log until the budget is spent (setting.mode: follow),
+// whatever the job says.
+func WithFollow() Option { return func(r *Runner) { r.untilCaughtUp = false } }
 
 // WithHooks sets fault-injection hooks.
 func WithHooks(h *Hooks) Option { return func(r *Runner) { r.hooks = h } }
@@ -87,7 +97,8 @@ func New(job *Job, src Source, kcfg kafka.Config, store objstore.Store, opts ...
 	if len(kcfg.Brokers) == 0 {
 		return nil, fmt.Errorf("cdc job %s: no Kafka brokers", job.Name)
 	}
-	r := &Runner{job: job, src: src, kcfg: kcfg, store: store, log: slog.Default(), now: time.Now, budget: job.Budget, pollIdle: 500 * time.Millisecond}
+	r := &Runner{job: job, src: src, kcfg: kcfg, store: store, log: slog.Default(), now: time.Now, budget: job.Budget, pollIdle: 500 * time.Millisecond,
+		untilCaughtUp: job.Mode != ModeFollow}
 	for _, o := range opts {
 		o(r)
 	}
@@ -112,8 +123,16 @@ type Report struct {
 	CaughtUp     bool     `json:"caughtUp"`
 	Resnapshot   bool     `json:"resnapshot,omitempty"`
 	// Refused lists tables a DDL statement made untrackable (no key the job allows).
-	Refused  []string      `json:"refused,omitempty"`
-	Duration time.Duration `json:"duration"`
+	Refused []string `json:"refused,omitempty"`
+	// Dirty counts the rows written to the dirty-data log (setting.allowDirty) instead of
+	// Kafka; DirtyKeys are its objects in the state store.
+	Dirty int64 `json:"dirty,omitempty"`
+	// IncrementalRows counts the rows written by incremental snapshots of added tables;
+	// IncrementalPending is how many added tables are not snapshotted yet.
+	IncrementalRows    int64         `json:"incrementalRows,omitempty"`
+	IncrementalPending int           `json:"incrementalPending,omitempty"`
+	DirtyKeys          []string      `json:"dirtyKeys,omitempty"`
+	Duration           time.Duration `json:"duration"`
 }
 
 // run is the state of one Run.
@@ -128,10 +147,55 @@ type run struct {
 	rep      *Report
 	deadline time.Time
 	parts    map[string][]int // partition ids per topic
+	started  time.Time
+	dirty    []dirtyRecord // not saved yet
+}
+
+// dirtyRecord is a row written to the dirty-data log instead of Kafka.
+type dirtyRecord struct {
+	Table  string `json:"table"`
+	Op     string `json:"op"`
+	At     string `json:"at"` // the binlog position of its event, or "snapshot"
+	Reason string `json:"reason"`
+}
+
+// dirtyRow keeps a row that cannot be encoded for the dirty-data log when the job allows dirty
+// data; otherwise it returns the error, saying how to allow it.
+func (x *run) dirtyRow(t *Table, op, at string, err error) error {
+	if !x.job.AllowDirty {
+		return fmt.Errorf("table %s, %s row at %s: %w (set setting.allowDirty: true to write such rows to the dirty-data log instead)", t.FullName(), op, at, err)
+	}
+	x.dirty = append(x.dirty, dirtyRecord{Table: t.FullName(), Op: op, At: at, Reason: err.Error()})
+	x.rep.Dirty++
+	x.log.Warn("dirty row: written to the dirty-data log, not to Kafka", "table", t.FullName(), "op", op, "at", at, "reason", err.Error())
+	return nil
+}
+
+// saveDirty writes the dirty rows kept so far as JSON lines to
+// dirty/cdc/<job>/<run start>-<n>.jsonl. It runs before every checkpoint, so a row is in the log
+// before the position after it is saved (a repeated batch may log it again).
+func (x *run) saveDirty() error {
+	if len(x.dirty) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	for _, d := range x.dirty {
+		if err := enc.Encode(d); err != nil {
+			return err
+		}
+	}
+	key := fmt.Sprintf("dirty/cdc/%s/%s-%d.jsonl", x.job.Name, x.started.UTC().Format("20060102T150405.000Z"), len(x.rep.DirtyKeys)+1)
+	if err := x.store.Put(x.ctx, key, buf.Bytes()); err != nil {
+		return fmt.Errorf("dirty data %s: %w", key, err)
+	}
+	x.rep.DirtyKeys = append(x.rep.DirtyKeys, key)
+	x.dirty = x.dirty[:0]
+	return nil
 }
 
 // Run does one invocation's work: the snapshot where it left off, then binlog changes, until
-// the budget is spent (or, with WithUntilCaughtUp, the binlog is caught up).
+// the budget is spent (setting.mode: follow) or the binlog is caught up (catchup, the default).
 func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	start := r.now()
 	rep := &Report{Job: r.job.Name}
@@ -149,12 +213,12 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return rep, r.fail(fmt.Errorf("source %s: %w", r.src, err))
 	}
-	prod, err := newProducer(r.kcfg, r.job.Writer.Compression, r.log)
+	prod, err := newProducer(r.kcfg, r.job.Writer.Compression, r.job.Concurrency, r.log)
 	if err != nil {
 		return rep, r.fail(err)
 	}
 	defer prod.close()
-	x := &run{Runner: r, ctx: ctx, db: db, srv: srv, prod: prod, rep: rep, deadline: deadline, parts: map[string][]int{}}
+	x := &run{Runner: r, ctx: ctx, db: db, srv: srv, prod: prod, rep: rep, deadline: deadline, parts: map[string][]int{}, started: start}
 	if err := x.load(); err != nil {
 		return rep, r.fail(err)
 	}
@@ -168,6 +232,11 @@ func (r *Runner) Run(ctx context.Context) (*Report, error) {
 		}
 	}
 	rep.Phase, rep.To, rep.Tables = x.cp.Phase, x.cp.Binlog, len(x.tables)
+	for _, tp := range x.cp.Incremental {
+		if !tp.Done {
+			rep.IncrementalPending++
+		}
+	}
 	if err != nil {
 		return rep, r.fail(err)
 	}
@@ -218,14 +287,27 @@ func (x *run) load() error {
 	if err != nil {
 		return fmt.Errorf("state %s version %d: %w", x.state.Scope(), v.Number, err)
 	}
-	if cp.Selection != x.job.selection() {
-		return fmt.Errorf("%w: delete the state under state/%s/ to start over with a new snapshot, or restore the job's settings", ErrSelectionChanged, x.state.Scope())
+	reselect := cp.Selection != x.job.selection()
+	if reselect && !tablesChangedOnly(cp.Selection, x.job.selection(), cp.tableMap()) {
+		return fmt.Errorf("%w: delete the state under state/%s/ to start over with a new snapshot, or restore the job's settings (reader.tables and reader.exclude may change: added tables are snapshotted while the binlog goes on)", ErrSelectionChanged, x.state.Scope())
 	}
 	x.cp, x.tables = cp, cp.tableMap()
 	for _, t := range cp.Tables {
+		// Field names, types and additional fields come from the job as it is now.
+		t.settings = x.job.settingsOf(t)
+		if err := t.prepare(x.srv.version); err != nil {
+			return err
+		}
+		if err := t.buildShape(true); err != nil {
+			return err
+		}
+		t.schema = appendSchema(nil, t, x.srv.version)
 		if err := x.ensureTopic(t); err != nil {
 			return err
 		}
+	}
+	if reselect {
+		return x.reselect()
 	}
 	return nil
 }
@@ -287,6 +369,9 @@ func (x *run) track(t *Table) error {
 	if err := t.prepare(x.srv.version); err != nil {
 		return err
 	}
+	if err := t.buildShape(true); err != nil {
+		return err
+	}
 	if err := x.ensureTopic(t); err != nil {
 		return err
 	}
@@ -299,7 +384,20 @@ func (x *run) ensureTopic(t *Table) error {
 		return nil
 	}
 	w := x.job.Writer
-	n, err := x.prod.ensure(x.ctx, t.Topic, w.CreateTopic, w.Partitions, w.ReplicationFactor)
+	create, partitions, rf, where := w.CreateTopic, w.Partitions, w.ReplicationFactor, "writer.createTopic"
+	if t.settings != nil && t.settings.ts != nil {
+		ts := t.settings.ts
+		if ts.CreateTopic != nil {
+			create, where = *ts.CreateTopic, ts.Where+".createTopic"
+		}
+		if ts.Partitions > 0 {
+			partitions = ts.Partitions
+		}
+		if ts.ReplicationFactor > 0 {
+			rf = ts.ReplicationFactor
+		}
+	}
+	n, err := x.prod.ensure(x.ctx, t.Topic, create, partitions, rf, where)
 	if err != nil {
 		return fmt.Errorf("table %s: %w", t.FullName(), err)
 	}
@@ -320,6 +418,9 @@ func (x *run) save() error { return x.saveTables(sortedTables(x.tables)) }
 
 // saveTables saves the checkpoint with the given tracked tables.
 func (x *run) saveTables(tables []*Table) error {
+	if err := x.saveDirty(); err != nil {
+		return err
+	}
 	x.cp.Tables = tables
 	data, err := json.Marshal(x.cp)
 	if err != nil {

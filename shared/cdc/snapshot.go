@@ -74,7 +74,7 @@ func (x *run) snapshotSchema(t *Table) (*Table, error) {
 	if !slices.Equal(cur.ChunkKey(), t.ChunkKey()) {
 		return nil, fmt.Errorf("its key changed from %v to %v while the snapshot ran: delete the job's state to start over", t.ChunkKey(), cur.ChunkKey())
 	}
-	cur.Key, cur.Topic = t.Key, t.Topic
+	cur.Key, cur.Topic, cur.settings = t.Key, t.Topic, t.settings
 	if err := cur.prepare(x.srv.version); err != nil {
 		return nil, err
 	}
@@ -221,6 +221,7 @@ func (x *run) snapshotRecords(t *Table, rows [][]mysql.FieldValue, dst []record.
 	st := &stamp{eventMs: -1, systemMs: now.UnixMilli(), checkpoint: -1}
 	cols := t.all
 	vals := make([]value, len(t.Columns))
+rows:
 	for _, row := range rows {
 		if len(row) != len(t.Columns) {
 			return nil, fmt.Errorf("the query returned %d columns, the table has %d (changed meanwhile?)", len(row), len(t.Columns))
@@ -228,18 +229,28 @@ func (x *run) snapshotRecords(t *Table, rows [][]mysql.FieldValue, dst []record.
 		for i := range row {
 			v, err := convertField(&t.Columns[i], &row[i], x.job.Location)
 			if err != nil {
-				return nil, err
+				if err := x.dirtyRow(t, OpInsert, "snapshot", err); err != nil {
+					return nil, err
+				}
+				continue rows
 			}
 			vals[i] = v
 		}
-		dst = append(dst, x.rowRecord(t, t.schema, cols, t.keyIdx, OpInsert, nil, vals, st, now))
+		rec, err := x.rowRecord(t, t.schema, cols, t.keyIdx, OpInsert, nil, vals, st, now)
+		if err != nil {
+			if err := x.dirtyRow(t, OpInsert, "snapshot", err); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		dst = append(dst, rec)
 	}
 	return dst, nil
 }
 
 // rowRecord builds the record of a row change; key comes from the image that exists (after,
 // else before) at positions keyPos of the value slices.
-func (x *run) rowRecord(t *Table, schema []byte, cols, keyPos []int, op string, before, after []value, st *stamp, now time.Time) record.Record {
+func (x *run) rowRecord(t *Table, schema []byte, cols, keyPos []int, op string, before, after []value, st *stamp, now time.Time) (record.Record, error) {
 	img := after
 	if img == nil {
 		img = before
@@ -248,6 +259,9 @@ func (x *run) rowRecord(t *Table, schema []byte, cols, keyPos []int, op string, 
 	if len(keyPos) > 0 {
 		key = appendKey(make([]byte, 0, 16), img, keyPos)
 	}
-	val := appendRowMessage(make([]byte, 0, 256+len(schema)), schema, t, cols, op, before, after, st)
-	return record.Record{Topic: t.Topic, Partition: x.partition(t.Topic, key), Key: key, Value: val, Timestamp: now}
+	val, err := appendRowMessage(make([]byte, 0, 256+len(schema)), schema, t, cols, op, before, after, st, x.job.Location)
+	if err != nil {
+		return record.Record{}, err
+	}
+	return record.Record{Topic: t.Topic, Partition: x.partition(t.Topic, key), Key: key, Value: val, Timestamp: now}, nil
 }

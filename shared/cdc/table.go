@@ -85,6 +85,9 @@ type Table struct {
 	all      []int // 0, 1, ..., len(Columns)-1
 	byName   map[string]int
 	schema   []byte // the message's "schema" object
+
+	settings *writerSettings // from the job (nil: none)
+	sh       *shape          // field names, types and additional fields
 }
 
 // FullName is db.table.
@@ -118,6 +121,9 @@ func (t *Table) prepare(dbVersion string) error {
 	}
 	if t.chunkIdx, err = t.indexes(t.ChunkKey()); err != nil {
 		return fmt.Errorf("table %s chunk key: %w", t.FullName(), err)
+	}
+	if err := t.buildShape(false); err != nil {
+		return err
 	}
 	t.schema = appendSchema(nil, t, dbVersion)
 	return nil
