@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fcsync/fcsync/shared/runlog"
@@ -45,7 +46,14 @@ type Entry struct {
 	LastFired time.Time `json:"lastFired,omitzero"`  // when the last firing notice was sent
 }
 
-func stateKey(rule, job string) string { return rule + "/" + job }
+// stateKey is where the state of one level of a rule for a job is kept: "rule/job" for a rule of
+// one level (as before rules had levels), "rule/job/SEVERITY" for each level of a rule with several.
+func stateKey(r *Rule, job string, sev Severity) string {
+	if len(r.Conditions()) == 1 {
+		return r.Name + "/" + job
+	}
+	return r.Name + "/" + job + "/" + string(sev)
+}
 
 // Evaluator advances the rules' state with each evaluation. It is not safe for concurrent use.
 type Evaluator struct {
@@ -53,12 +61,16 @@ type Evaluator struct {
 	state State
 }
 
-// NewEvaluator starts from st (nil: no history). Entries of rules that no longer exist are dropped.
+// NewEvaluator starts from st (nil: no history). Entries of rules that no longer exist or are
+// disabled are dropped (a rule switched on again starts afresh); disabled rules never fire.
 func NewEvaluator(rules []Rule, st State) *Evaluator {
-	e := &Evaluator{rules: rules, state: State{}}
+	e := &Evaluator{state: State{}}
 	names := map[string]bool{}
 	for _, r := range rules {
-		names[r.Name] = true
+		if !r.Disabled {
+			e.rules = append(e.rules, r)
+			names[r.Name] = true
+		}
 	}
 	for k, v := range st {
 		for i := 0; i < len(k); i++ {
@@ -87,8 +99,11 @@ func (e *Evaluator) evaluate(now time.Time, h history) []Notice {
 	for i := range e.rules {
 		r := &e.rules[i]
 		for _, job := range e.jobs(r, h, now) {
-			if n, ok := e.step(r, job, h.upTo(job, now), now); ok {
-				out = append(out, n)
+			recs := h.upTo(job, now)
+			for _, lv := range r.Conditions() {
+				if n, ok := e.step(r, lv, job, recs, now); ok {
+					out = append(out, n)
+				}
 			}
 		}
 	}
@@ -107,26 +122,35 @@ func (e *Evaluator) jobs(r *Rule, h history, now time.Time) []string {
 		have[j] = true
 	}
 	prefix := r.Name + "/"
+	var extra []string
 	for k := range e.state {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix && !have[k[len(prefix):]] {
-			jobs = append(jobs, k[len(prefix):])
-			have[k[len(prefix):]] = true
+		job, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		job, _, _ = strings.Cut(job, "/") // job names have no '/'; a level follows one
+		if job != "" && !have[job] {
+			extra = append(extra, job)
+			have[job] = true
 		}
 	}
-	return jobs
+	slices.Sort(extra) // map order must not decide the order of notices
+	return append(jobs, extra...)
 }
 
-func (e *Evaluator) step(r *Rule, job string, recs []runlog.Record, now time.Time) (Notice, bool) {
-	key := stateKey(r.Name, job)
+// step advances one level of a rule for a job; its notices, firing and recovery alike, go to
+// the level's channels.
+func (e *Evaluator) step(r *Rule, lv Level, job string, recs []runlog.Record, now time.Time) (Notice, bool) {
+	key := stateKey(r, job, lv.Severity)
 	st, seen := e.state[key]
 	if !seen {
 		st.FirstSeen = now
 	}
 	v, ok := measure(r, recs, now, st.FirstSeen)
-	n := Notice{Rule: r.Name, Job: job, Metric: r.Metric, Severity: r.Severity, Value: v, Threshold: r.Threshold,
-		At: now, Channels: r.Channels}
+	n := Notice{Rule: r.Name, Job: job, Metric: r.Metric, Severity: lv.Severity, Value: v, Threshold: lv.Threshold,
+		At: now, Channels: lv.Channels}
 	send := false
-	if ok && v > r.Threshold {
+	if ok && v > lv.Threshold {
 		if st.Pending.IsZero() {
 			st.Pending = now
 		}
