@@ -32,9 +32,9 @@ type dingTalk struct {
 	now    time.Time
 	token  string // the robot's access token; default dingToken
 	secret string // its signing secret; default dingSecret
-	reply string // the JSON answer; default {"errcode":0,"errmsg":"ok"}
-	mu    sync.Mutex
-	got   []map[string]any
+	reply  string // the JSON answer; default {"errcode":0,"errmsg":"ok"}
+	mu     sync.Mutex
+	got    []map[string]any
 }
 
 func (d *dingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
