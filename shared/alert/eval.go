@@ -100,11 +100,13 @@ func (e *Evaluator) evaluate(now time.Time, h history) []Notice {
 		r := &e.rules[i]
 		for _, job := range e.jobs(r, h, now) {
 			recs := h.upTo(job, now)
+			var ns []Notice
 			for _, lv := range r.Conditions() {
 				if n, ok := e.step(r, lv, job, recs, now); ok {
-					out = append(out, n)
+					ns = append(ns, n)
 				}
 			}
+			out = append(out, oncePerChannel(ns)...)
 		}
 	}
 	return out
@@ -173,6 +175,51 @@ func (e *Evaluator) step(r *Rule, lv Level, job string, recs []runlog.Record, no
 		e.state[key] = st
 	}
 	return n, send
+}
+
+// oncePerChannel keeps a channel from hearing about one rule and job twice in one evaluation
+// when the rule's levels share it: of the firing notices it gets the highest severity's, of the
+// recovery notices the lowest's (back within the lowest threshold is within all of them). A
+// notice left with no channel is dropped; one that had none (a rule that only shows in
+// `localrun status`) is kept. ns is in level order, lowest first.
+func oncePerChannel(ns []Notice) []Notice {
+	if len(ns) < 2 {
+		return ns
+	}
+	taken := map[Kind]map[string]bool{Firing: {}, Resolved: {}}
+	keep := make([]bool, len(ns))
+	visit := func(i int) {
+		n := &ns[i]
+		if len(n.Channels) == 0 {
+			keep[i] = true
+			return
+		}
+		var chans []string
+		for _, ch := range n.Channels {
+			if !taken[n.Kind][ch] {
+				taken[n.Kind][ch] = true
+				chans = append(chans, ch)
+			}
+		}
+		n.Channels, keep[i] = chans, len(chans) > 0
+	}
+	for i := len(ns) - 1; i >= 0; i-- { // firing: highest severity first
+		if ns[i].Kind == Firing {
+			visit(i)
+		}
+	}
+	for i := range ns { // resolved: lowest severity first
+		if ns[i].Kind == Resolved {
+			visit(i)
+		}
+	}
+	var out []Notice
+	for i, n := range ns {
+		if keep[i] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Replay evaluates rules over a history with a fresh state, as a checker running every step

@@ -68,9 +68,11 @@ func TestSeverityLevelsNotifyTheirOwnRecipientsAndRecoverToThem(t *testing.T) {
 		back int
 		want string
 	}{
-		{"an outage past both thresholds: each level fires and recovers to its own recipients", both, 34,
-			"21:firing:WARNING>warn 26:firing:repeat:WARNING>warn 31:firing:repeat:WARNING>warn 31:firing:CRITICAL>warn,crit " +
-				"34:resolved:WARNING>warn 34:resolved:CRITICAL>warn,crit"},
+		// warn is a recipient of both levels: at 31 it hears CRITICAL (not also a WARNING reminder),
+		// at 34 one recovery, WARNING's (within the lower threshold is within both).
+		{"an outage past both thresholds: each level fires and recovers to its own recipients, a shared one hears once", both, 34,
+			"21:firing:WARNING>warn 26:firing:repeat:WARNING>warn 31:firing:CRITICAL>warn,crit " +
+				"34:resolved:WARNING>warn 34:resolved:CRITICAL>crit"},
 		{"an outage past WARNING only: CRITICAL's recipients hear nothing, not even the recovery", both, 25,
 			"21:firing:WARNING>warn 25:resolved:WARNING>warn"},
 		{"only a CRITICAL threshold", "{name: hb, job: orders, metric: heartbeat, threshold: {critical: 20m}, notify: {CRITICAL: [crit]}}", 34,
