@@ -156,7 +156,7 @@ func (e *Evaluator) step(r *Rule, lv Level, job string, recs []runlog.Record, no
 		if st.Pending.IsZero() {
 			st.Pending = now
 		}
-		if now.Sub(st.Pending) >= r.For {
+		if now.Sub(st.Pending) >= lv.For {
 			st.Firing = true
 		}
 		if st.Firing && (!st.Announced || r.Repeat) && (st.LastFired.IsZero() || now.Sub(st.LastFired) >= r.Inhibit) {

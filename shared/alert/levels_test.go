@@ -84,6 +84,11 @@ func TestSeverityLevelsNotifyTheirOwnRecipientsAndRecoverToThem(t *testing.T) {
 		{"the same levels with `for`: each level waits for it", "{name: hb, job: orders, metric: heartbeat, threshold: {WARNING: 10m, CRITICAL: 20m}, for: 2m, notify: {WARNING: [warn], CRITICAL: [crit]}}", 34,
 			"23:firing:WARNING>warn 28:firing:repeat:WARNING>warn 33:firing:repeat:WARNING>warn 33:firing:CRITICAL>crit " +
 				"34:resolved:WARNING>warn 34:resolved:CRITICAL>crit"},
+		// DataWorks gives each trigger condition its own duration: WARNING at once, CRITICAL after
+		// the heartbeat has been past 20 minutes for 5 more.
+		{"a `for` per severity", "{name: hb, job: orders, metric: heartbeat, threshold: {WARNING: 10m, CRITICAL: 20m}, for: {WARNING: 0, CRITICAL: 5m}, notify: {WARNING: [warn], CRITICAL: [crit]}}", 40,
+			"21:firing:WARNING>warn 26:firing:repeat:WARNING>warn 31:firing:repeat:WARNING>warn 36:firing:repeat:WARNING>warn 36:firing:CRITICAL>crit " +
+				"40:resolved:WARNING>warn 40:resolved:CRITICAL>crit"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,7 +69,7 @@ type Rule struct {
 	Threshold float64       // fires when the value exceeds it; seconds for heartbeat and delay
 	Severity  Severity      // default WARNING
 	Levels    []Level       // per-severity thresholds and recipients; nil: one level of Severity, Threshold and Channels
-	For       time.Duration // how long the condition must hold before the rule fires (0: at once)
+	For       time.Duration // how long the condition must hold before the rule fires (0: at once; with Levels: the longest level's)
 	Window    time.Duration // the period windowed metrics sum or take the maximum over
 	Inhibit   time.Duration // no second firing notice for a job within this interval
 	Recovery  bool          // send a recovery notice when the condition clears (default true)
@@ -83,6 +83,7 @@ type Level struct {
 	Severity  Severity
 	Threshold float64
 	Channels  []string
+	For       time.Duration // how long the condition must hold before the level fires
 }
 
 // Conditions is the rule's levels, lowest severity first: Levels, or the one level its Severity,
@@ -91,7 +92,7 @@ func (r *Rule) Conditions() []Level {
 	if len(r.Levels) > 0 {
 		return r.Levels
 	}
-	return []Level{{Severity: r.Severity, Threshold: r.Threshold, Channels: r.Channels}}
+	return []Level{{Severity: r.Severity, Threshold: r.Threshold, Channels: r.Channels, For: r.For}}
 }
 
 // Windowed reports whether the rule's metric is computed over its window.
@@ -280,6 +281,9 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 		dst *time.Duration
 	}{{"for", &r.For}, {"window", &r.Window}, {"inhibit", &r.Inhibit}} {
 		if v, ok := m[d.key]; ok {
+			if _, perLevel := v.(map[string]any); perLevel && d.key == "for" {
+				continue // parseFor
+			}
 			if *d.dst, err = duration(config.Join(where, d.key), v); err != nil {
 				return r, err
 			}
@@ -307,15 +311,59 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 		if _, ok := m["channels"]; ok {
 			return r, fmt.Errorf("%s: channels and notify: give one (notify names the channels of each severity)", where)
 		}
-		return r, c.parseNotify(where, m["notify"], &r)
+		if err := c.parseNotify(where, m["notify"], &r); err != nil {
+			return r, err
+		}
+	} else {
+		if r.Channels, err = c.channelList(config.Join(where, "channels"), m["channels"]); err != nil {
+			return r, err
+		}
+		for i := range r.Levels {
+			r.Levels[i].Channels = r.Channels
+		}
 	}
-	if r.Channels, err = c.channelList(config.Join(where, "channels"), m["channels"]); err != nil {
-		return r, err
+	return r, parseFor(where, m["for"], &r)
+}
+
+// parseFor gives each level its `for`: the rule's, or with `for: {WARNING: 5m, CRITICAL: 15m}`
+// its own (DataWorks' duration of each trigger condition); Rule.For is then the longest.
+func parseFor(where string, v any, r *Rule) error {
+	fm, ok := v.(map[string]any)
+	if !ok {
+		for i := range r.Levels {
+			r.Levels[i].For = r.For
+		}
+		return nil
 	}
-	for i := range r.Levels {
-		r.Levels[i].Channels = r.Channels
+	where = config.Join(where, "for")
+	if len(r.Levels) == 0 {
+		r.Levels = []Level{{Severity: r.Severity, Threshold: r.Threshold, Channels: r.Channels}}
 	}
-	return r, nil
+	given := map[Severity]bool{}
+	for _, k := range config.SortedKeys(fm) {
+		sev, err := severity(config.Join(where, k), k)
+		if err != nil {
+			return err
+		}
+		if given[sev] {
+			return fmt.Errorf("%s.%s: %s is given twice", where, k, sev)
+		}
+		given[sev] = true
+		i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Severity == sev })
+		if i < 0 {
+			return fmt.Errorf("%s.%s: the rule has no %s threshold", where, k, sev)
+		}
+		if r.Levels[i].For, err = duration(config.Join(where, k), fm[k]); err != nil {
+			return err
+		}
+		r.For = max(r.For, r.Levels[i].For)
+	}
+	for _, l := range r.Levels {
+		if !given[l.Severity] {
+			return fmt.Errorf("%s: no entry for %s", where, l.Severity)
+		}
+	}
+	return nil
 }
 
 // parseNotify reads `notify: {WARNING: [...], CRITICAL: [...]}`: the channels of each of the

@@ -103,6 +103,7 @@ func TestBuildChannelsReadsSecretsFromTheEnvironmentAndNeverPrintsThem(t *testin
 
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte("rules: [{name: a, job: '*', metric: dirty, threshold: 1, window: 5m}]"))
+	f.Add([]byte("channels: {x: {type: webhook, url: 'http://h/'}}\nrules: [{name: c, job: j, metric: delay, threshold: {WARNING: 1m, CRITICAL: 2m}, for: {WARNING: 1m, CRITICAL: 0}, notify: {WARNING: [x], CRITICAL: []}, enabled: false}]"))
 	f.Add([]byte("inhibit: 1h\nchannels: {x: {type: dingtalk, webhook: 'https://h/?access_token=1'}}\nrules: [{name: b, job: j, metric: heartbeat, threshold: 10m, channels: [x]}]"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := ParseConfig(data)
@@ -112,6 +113,12 @@ func FuzzParseConfig(f *testing.F) {
 		for _, r := range c.Rules {
 			if r.Threshold < 0 || r.For < 0 || r.Window < 0 || r.Inhibit < 0 || (r.Windowed() && r.Window == 0) {
 				t.Fatalf("accepted rule %+v", r)
+			}
+			lv := r.Conditions()
+			for i, l := range lv {
+				if l.Threshold < 0 || l.For < 0 || l.For > r.For || (i > 0 && (l.Threshold < lv[i-1].Threshold || l.Severity == lv[i-1].Severity)) {
+					t.Fatalf("accepted levels %+v", lv)
+				}
 			}
 		}
 		_ = c.Lookback()
@@ -134,30 +141,40 @@ func TestParseConfigReadsEnabledAndRecipientsPerSeverity(t *testing.T) {
 		levels     []Level // Conditions()
 	}{
 		{"the format before levels", "{name: d, job: orders, metric: delay, threshold: 10m, channels: [team]}",
-			base(func(*Rule) {}), []Level{{Warning, 600, []string{"team"}}}},
+			base(func(*Rule) {}), []Level{{Warning, 600, []string{"team"}, 0}}},
 		{"enabled: false", "{name: d, job: orders, metric: delay, threshold: 10m, channels: [team], enabled: false}",
-			base(func(r *Rule) { r.Disabled = true }), []Level{{Warning, 600, []string{"team"}}}},
+			base(func(r *Rule) { r.Disabled = true }), []Level{{Warning, 600, []string{"team"}, 0}}},
 		{"enabled as script-mode text", "{name: d, job: orders, metric: delay, threshold: 10m, channels: [team], enabled: 'false'}",
-			base(func(r *Rule) { r.Disabled = true }), []Level{{Warning, 600, []string{"team"}}}},
+			base(func(r *Rule) { r.Disabled = true }), []Level{{Warning, 600, []string{"team"}, 0}}},
 		{"a threshold and recipients per severity",
 			"{name: d, job: orders, metric: delay, threshold: {WARNING: 10m, CRITICAL: 30m}, notify: {WARNING: [team], CRITICAL: [team, oncall]}}",
 			base(func(r *Rule) {
 				r.Channels = []string{"team", "oncall"}
-				r.Levels = []Level{{Warning, 600, []string{"team"}}, {Critical, 1800, []string{"team", "oncall"}}}
-			}), []Level{{Warning, 600, []string{"team"}}, {Critical, 1800, []string{"team", "oncall"}}}},
+				r.Levels = []Level{{Warning, 600, []string{"team"}, 0}, {Critical, 1800, []string{"team", "oncall"}, 0}}
+			}), []Level{{Warning, 600, []string{"team"}, 0}, {Critical, 1800, []string{"team", "oncall"}, 0}}},
 		{"a threshold per severity, the same channels for both",
 			"{name: d, job: orders, metric: delay, threshold: {critical: 1800, warning: 600}, channels: [team]}",
 			base(func(r *Rule) {
-				r.Levels = []Level{{Warning, 600, []string{"team"}}, {Critical, 1800, []string{"team"}}}
-			}), []Level{{Warning, 600, []string{"team"}}, {Critical, 1800, []string{"team"}}}},
+				r.Levels = []Level{{Warning, 600, []string{"team"}, 0}, {Critical, 1800, []string{"team"}, 0}}
+			}), []Level{{Warning, 600, []string{"team"}, 0}, {Critical, 1800, []string{"team"}, 0}}},
 		{"one severity by notify", "{name: d, job: orders, metric: delay, threshold: 10m, severity: critical, notify: {CRITICAL: [oncall]}}",
 			base(func(r *Rule) {
 				r.Severity, r.Channels = Critical, []string{"oncall"}
-				r.Levels = []Level{{Critical, 600, []string{"oncall"}}}
-			}), []Level{{Critical, 600, []string{"oncall"}}}},
+				r.Levels = []Level{{Critical, 600, []string{"oncall"}, 0}}
+			}), []Level{{Critical, 600, []string{"oncall"}, 0}}},
+		{"a `for` per severity", "{name: d, job: orders, metric: delay, threshold: {WARNING: 10m, CRITICAL: 30m}, for: {WARNING: 5m, CRITICAL: 15m}, channels: [team]}",
+			base(func(r *Rule) {
+				r.For = 15 * time.Minute
+				r.Levels = []Level{{Warning, 600, []string{"team"}, 5 * time.Minute}, {Critical, 1800, []string{"team"}, 15 * time.Minute}}
+			}), []Level{{Warning, 600, []string{"team"}, 5 * time.Minute}, {Critical, 1800, []string{"team"}, 15 * time.Minute}}},
+		{"one `for` for both severities", "{name: d, job: orders, metric: delay, threshold: {WARNING: 10m, CRITICAL: 30m}, for: 5m, channels: [team]}",
+			base(func(r *Rule) {
+				r.For = 5 * time.Minute
+				r.Levels = []Level{{Warning, 600, []string{"team"}, 5 * time.Minute}, {Critical, 1800, []string{"team"}, 5 * time.Minute}}
+			}), []Level{{Warning, 600, []string{"team"}, 5 * time.Minute}, {Critical, 1800, []string{"team"}, 5 * time.Minute}}},
 		{"ddl: no recovery notice unless asked (an event does not end)", "{name: d, job: orders, metric: ddl, threshold: 0, channels: [team]}",
 			Rule{Name: "d", Job: "orders", Metric: DDLEvents, Severity: Warning, Window: DefaultWindow, Inhibit: DefaultInhibit, Channels: []string{"team"}},
-			[]Level{{Warning, 0, []string{"team"}}}},
+			[]Level{{Warning, 0, []string{"team"}, 0}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,6 +213,9 @@ func TestParseConfigRuleErrorsNameTheRuleAndField(t *testing.T) {
 		{"notify without a level", "{name: a, job: j, metric: dirty, threshold: {WARNING: 1, CRITICAL: 5}, notify: {CRITICAL: [pager]}}", `rules[0].notify: no entry for WARNING`},
 		{"notify for an unknown severity", "{name: a, job: j, metric: dirty, threshold: 1, notify: {INFO: [ops]}}", `rules[0].notify.INFO: "INFO": want WARNING or CRITICAL`},
 		{"notify names an unknown channel", "{name: a, job: j, metric: dirty, threshold: {WARNING: 1, CRITICAL: 5}, notify: {WARNING: [ops], CRITICAL: [ops, sms]}}", `rule a: rules[0].notify.CRITICAL[1]: no channel named "sms"`},
+		{"for of a severity the rule lacks", "{name: a, job: j, metric: dirty, threshold: 1, for: {CRITICAL: 5m}}", `rule a: rules[0].for.CRITICAL: the rule has no CRITICAL threshold`},
+		{"for without a level", "{name: a, job: j, metric: dirty, threshold: {WARNING: 1, CRITICAL: 5}, for: {WARNING: 5m}}", `rules[0].for: no entry for CRITICAL`},
+		{"a level's bad for", "{name: a, job: j, metric: dirty, threshold: {WARNING: 1, CRITICAL: 5}, for: {WARNING: 5m, CRITICAL: soon}}", `rules[0].for.CRITICAL: "soon"`},
 		{"notify not a map", "{name: a, job: j, metric: dirty, threshold: 1, notify: [ops]}", `rules[0].notify: want`},
 		{"a nameless rule is named by its place", "{job: j, metric: dirty, threshold: 1}", `rules[0].name`},
 	}
