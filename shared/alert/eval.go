@@ -62,22 +62,29 @@ type Evaluator struct {
 }
 
 // NewEvaluator starts from st (nil: no history). Entries of rules that no longer exist or are
-// disabled are dropped (a rule switched on again starts afresh); disabled rules never fire.
+// disabled are dropped (a rule switched on again starts afresh); disabled rules never fire. So
+// are entries of levels a rule no longer has (its thresholds changed from one to several, say).
 func NewEvaluator(rules []Rule, st State) *Evaluator {
 	e := &Evaluator{state: State{}}
-	names := map[string]bool{}
+	byName := map[string]*Rule{}
 	for _, r := range rules {
 		if !r.Disabled {
 			e.rules = append(e.rules, r)
-			names[r.Name] = true
 		}
 	}
+	for i := range e.rules {
+		byName[e.rules[i].Name] = &e.rules[i]
+	}
 	for k, v := range st {
-		for i := 0; i < len(k); i++ {
-			if k[i] == '/' {
-				if names[k[:i]] {
-					e.state[k] = v
-				}
+		name, rest, _ := strings.Cut(k, "/")
+		r := byName[name]
+		if r == nil {
+			continue
+		}
+		job, sev, leveled := strings.Cut(rest, "/")
+		for _, lv := range r.Conditions() {
+			if leveled == (len(r.Conditions()) > 1) && (!leveled || Severity(sev) == lv.Severity) && job != "" {
+				e.state[k] = v
 				break
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -277,5 +278,39 @@ func TestSeverityNoticesReachTheirOwnSignedRobots(t *testing.T) {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("the logs contain %q", secret)
 		}
+	}
+}
+
+// A rule whose levels change keeps the state of the levels it still has and drops the rest, so
+// no entry lingers in the state log forever.
+func TestStateOfLevelsARuleNoLongerHasIsDropped(t *testing.T) {
+	const (
+		one = "{name: hb, job: '*', metric: heartbeat, threshold: 10m, channels: [warn]}"
+		two = "{name: hb, job: '*', metric: heartbeat, threshold: {WARNING: 10m, CRITICAL: 20m}, channels: [warn]}"
+		crt = "{name: hb, job: '*', metric: heartbeat, threshold: {WARNING: 10m}, channels: [warn]}"
+	)
+	old := State{
+		"hb/orders": {Firing: true, Announced: true}, "hb/orders/WARNING": {Firing: true, Announced: true},
+		"hb/orders/CRITICAL": {Firing: true}, "hb/orders/INFO": {}, "hb/": {}, "other/orders": {},
+	}
+	cases := []struct {
+		name, rule string
+		want       []string
+	}{
+		{"one level", one, []string{"hb/orders"}},
+		{"two levels", two, []string{"hb/orders/CRITICAL", "hb/orders/WARNING"}},
+		{"one level given as a map", crt, []string{"hb/orders"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(levelChannels + "  - " + tc.rule))
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := slices.Sorted(maps.Keys(NewEvaluator(cfg.Rules, old).State()))
+			if !slices.Equal(keys, tc.want) {
+				t.Errorf("kept %v, want %v", keys, tc.want)
+			}
+		})
 	}
 }
