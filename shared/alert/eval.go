@@ -113,7 +113,7 @@ func (e *Evaluator) evaluate(now time.Time, h history) []Notice {
 					ns = append(ns, n)
 				}
 			}
-			out = append(out, oncePerChannel(ns)...)
+			out = append(out, e.oncePerChannel(r, job, ns)...)
 		}
 	}
 	return out
@@ -184,18 +184,19 @@ func (e *Evaluator) step(r *Rule, lv Level, job string, recs []runlog.Record, no
 	return n, send
 }
 
-// oncePerChannel keeps a channel from hearing about one rule and job twice in one evaluation
-// when the rule's levels share it: of the firing notices it gets the highest severity's, of the
-// recovery notices the lowest's (back within the lowest threshold is within all of them). A
-// notice left with no channel is dropped; one that had none (a rule that only shows in
-// `localrun status`) is kept. ns is in level order, lowest first.
-func oncePerChannel(ns []Notice) []Notice {
-	if len(ns) < 2 {
+// oncePerChannel keeps a channel that several of a rule's levels share from hearing about one
+// rule and job at two severities: while a higher severity is announced (it fired and has not
+// recovered), the lower ones' firing notices and reminders do not go to its channels; and of
+// the recovery notices of one check a channel gets the lowest severity's (back within the lowest
+// threshold is within all of them). A notice left with no channel is dropped; one that had none
+// (a rule that only shows in `localrun status`) is kept. ns is in level order, lowest first.
+func (e *Evaluator) oncePerChannel(r *Rule, job string, ns []Notice) []Notice {
+	levels := r.Conditions()
+	if len(levels) < 2 || len(ns) == 0 {
 		return ns
 	}
-	taken := map[Kind]map[string]bool{Firing: {}, Resolved: {}}
 	keep := make([]bool, len(ns))
-	visit := func(i int) {
+	strip := func(i int, taken map[string]bool) {
 		n := &ns[i]
 		if len(n.Channels) == 0 {
 			keep[i] = true
@@ -203,21 +204,32 @@ func oncePerChannel(ns []Notice) []Notice {
 		}
 		var chans []string
 		for _, ch := range n.Channels {
-			if !taken[n.Kind][ch] {
-				taken[n.Kind][ch] = true
+			if !taken[ch] {
 				chans = append(chans, ch)
 			}
 		}
 		n.Channels, keep[i] = chans, len(chans) > 0
 	}
-	for i := len(ns) - 1; i >= 0; i-- { // firing: highest severity first
-		if ns[i].Kind == Firing {
-			visit(i)
+	above := map[string]bool{} // channels of the announced levels above the one at hand
+	for l := len(levels) - 1; l >= 0; l-- {
+		for i := range ns {
+			if ns[i].Kind == Firing && ns[i].Severity == levels[l].Severity {
+				strip(i, above)
+			}
+		}
+		if e.state[stateKey(r, job, levels[l].Severity)].Announced {
+			for _, ch := range levels[l].Channels {
+				above[ch] = true
+			}
 		}
 	}
-	for i := range ns { // resolved: lowest severity first
+	told := map[string]bool{}
+	for i := range ns { // lowest severity first
 		if ns[i].Kind == Resolved {
-			visit(i)
+			strip(i, told)
+			for _, ch := range ns[i].Channels {
+				told[ch] = true
+			}
 		}
 	}
 	var out []Notice

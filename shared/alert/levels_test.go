@@ -74,6 +74,12 @@ func TestSeverityLevelsNotifyTheirOwnRecipientsAndRecoverToThem(t *testing.T) {
 		{"an outage past both thresholds: each level fires and recovers to its own recipients, a shared one hears once", both, 34,
 			"21:firing:WARNING>warn 26:firing:repeat:WARNING>warn 31:firing:CRITICAL>warn,crit " +
 				"34:resolved:WARNING>warn 34:resolved:CRITICAL>crit"},
+		// CRITICAL fires at 33, between WARNING's reminders: warn hears no more WARNING reminders
+		// while CRITICAL holds (crit never hears WARNING at all).
+		{"a channel both levels share hears no lower reminders while the higher level holds",
+			"{name: hb, job: orders, metric: heartbeat, threshold: {WARNING: 10m, CRITICAL: 22m}, notify: {WARNING: [warn], CRITICAL: [warn, crit]}}", 45,
+			"21:firing:WARNING>warn 26:firing:repeat:WARNING>warn 31:firing:repeat:WARNING>warn 33:firing:CRITICAL>warn,crit " +
+				"38:firing:repeat:CRITICAL>warn,crit 43:firing:repeat:CRITICAL>warn,crit 45:resolved:WARNING>warn 45:resolved:CRITICAL>crit"},
 		{"an outage past WARNING only: CRITICAL's recipients hear nothing, not even the recovery", both, 25,
 			"21:firing:WARNING>warn 25:resolved:WARNING>warn"},
 		{"only a CRITICAL threshold", "{name: hb, job: orders, metric: heartbeat, threshold: {critical: 20m}, notify: {CRITICAL: [crit]}}", 34,
@@ -98,6 +104,53 @@ func TestSeverityLevelsNotifyTheirOwnRecipientsAndRecoverToThem(t *testing.T) {
 				t.Fatal(err)
 			}
 			got, err := Replay(cfg.Rules, outage(tc.back), at(0), at(tc.back+5), time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if levelTrace(got) != tc.want {
+				t.Errorf("notices\n %q\nwant\n %q", levelTrace(got), tc.want)
+			}
+		})
+	}
+}
+
+// A business delay that rises past both thresholds and falls back in two steps: the higher level
+// recovers first, and from then on the channel both levels share hears WARNING's reminders again.
+func TestALevelRecoversWhileTheLowerOneHolds(t *testing.T) {
+	delayAt := func(min int) time.Duration {
+		switch {
+		case min < 5:
+			return 5 * time.Minute
+		case min < 15:
+			return 25 * time.Minute
+		case min < 30:
+			return 15 * time.Minute
+		}
+		return 0
+	}
+	var recs []runlog.Record
+	for m := 0; m <= 35; m++ {
+		r := run("orders", m, runlog.Succeeded)
+		r.DataTime = at(m).Add(-delayAt(m))
+		recs = append(recs, r)
+	}
+	cases := []struct{ name, rule, want string }{
+		{"a channel shared by both levels",
+			"{name: d, job: orders, metric: delay, threshold: {WARNING: 10m, CRITICAL: 20m}, notify: {WARNING: [warn], CRITICAL: [warn, crit]}}",
+			"5:firing:CRITICAL>warn,crit 10:firing:repeat:CRITICAL>warn,crit 15:firing:repeat:WARNING>warn 15:resolved:CRITICAL>warn,crit " +
+				"20:firing:repeat:WARNING>warn 25:firing:repeat:WARNING>warn 30:resolved:WARNING>warn"},
+		{"channels of their own",
+			"{name: d, job: orders, metric: delay, threshold: {WARNING: 10m, CRITICAL: 20m}, notify: {WARNING: [warn], CRITICAL: [crit]}}",
+			"5:firing:WARNING>warn 5:firing:CRITICAL>crit 10:firing:repeat:WARNING>warn 10:firing:repeat:CRITICAL>crit 15:firing:repeat:WARNING>warn 15:resolved:CRITICAL>crit " +
+				"20:firing:repeat:WARNING>warn 25:firing:repeat:WARNING>warn 30:resolved:WARNING>warn"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig([]byte(levelChannels + "  - " + tc.rule))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Replay(cfg.Rules, recs, at(0), at(35), time.Minute)
 			if err != nil {
 				t.Fatal(err)
 			}
