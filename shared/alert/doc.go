@@ -27,9 +27,9 @@
 // CRITICAL: y}, and if need be for: {WARNING: 5m, CRITICAL: 15m}) and recipients per severity
 // (notify: {WARNING: [...], CRITICAL: [...]}, naming channels defined once under channels).
 // Each severity is its own alert: it fires, reminds and recovers on its own, and its notices,
-// recovery included, go to its own recipients. A channel that two severities share hears about
-// one rule and job once per check: the higher severity's firing notice, the lower severity's
-// recovery. The older form (threshold, severity, channels) is one level and keeps its state key.
+// recovery included, go to its own recipients. A channel that two severities share is not told
+// twice: while CRITICAL holds, WARNING's notices and reminders skip it, and when both recover at
+// once it gets WARNING's recovery only. The older form (threshold, severity, channels) is one level and keeps its state key.
 // A rule with enabled: false is parsed and checked like any other but never fires and keeps no
 // state; `localrun status --alerts` lists it as disabled, and only enabled rules' channels are
 // built (a disabled rule's secrets need not be set).
