@@ -79,8 +79,18 @@ func runStatus(ctx context.Context, args []string, out io.Writer) error {
 	if rerr != nil {
 		return usageError{"status: " + rerr.Error()}
 	}
-	fmt.Fprintf(out, "%d runs, %d rules, evaluated every minute from %s to %s (%s); nothing is sent\n",
-		len(recs), len(cfg.Rules), from.In(loc).Format("2006-01-02 15:04"), at.In(loc).Format("2006-01-02 15:04"), loc)
+	var disabled []string
+	for _, r := range cfg.Rules {
+		if r.Disabled {
+			disabled = append(disabled, r.Name)
+		}
+	}
+	rulesText := fmt.Sprintf("%d rules", len(cfg.Rules))
+	if len(disabled) > 0 {
+		rulesText += fmt.Sprintf(" (%d disabled, never fire: %s)", len(disabled), strings.Join(disabled, ", "))
+	}
+	fmt.Fprintf(out, "%d runs, %s, evaluated every minute from %s to %s (%s); nothing is sent\n",
+		len(recs), rulesText, from.In(loc).Format("2006-01-02 15:04"), at.In(loc).Format("2006-01-02 15:04"), loc)
 	printNotices(out, notices, loc)
 	return err
 }

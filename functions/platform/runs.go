@@ -132,5 +132,12 @@ func newMonitor(file string, store objstore.Store, log *slog.Logger) (*alert.Mon
 	if err != nil {
 		return nil, err
 	}
+	disabled := []string{}
+	for _, r := range cfg.Rules {
+		if r.Disabled {
+			disabled = append(disabled, r.Name)
+		}
+	}
+	log.Info("alert rules loaded", "file", file, "rules", len(cfg.Rules), "disabled", disabled)
 	return &alert.Monitor{Runs: runlog.New(store), State: state.New(store, alert.StateScope), Config: cfg, Channels: channels, Log: log}, nil
 }

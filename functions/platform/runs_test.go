@@ -44,8 +44,11 @@ func TestRunsCheckAlertRulesAfterWritingAtMostOncePerInterval(t *testing.T) {
 	if err := os.WriteFile(rules, []byte(`
 channels:
   hook: {type: webhook, url: "${FCSYNC_TEST_HOOK_URL}", headers: {Authorization: "Bearer ${FCSYNC_TEST_HOOK_TOKEN}"}}
+  old: {type: dingtalk, webhook: "${FCSYNC_TEST_UNSET_WEBHOOK}"}
 rules:
   - {name: keeps-failing, job: "*", metric: failures, threshold: 1, severity: CRITICAL, channels: [hook]}
+  # Switched off: never fires, and its channel's variable need not be set.
+  - {name: any-failure, job: "*", metric: failures, threshold: 0, channels: [old], enabled: false}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +70,9 @@ rules:
 	}
 	if s, _ := json.Marshal(got[0]); !strings.Contains(string(s), "keeps-failing") || !strings.Contains(string(s), "orders_5min") {
 		t.Errorf("notice %s: want the rule and the job", s)
+	}
+	if !strings.Contains(logs.String(), `"msg":"alert rules loaded","file":"`+rules+`","rules":2,"disabled":["any-failure"]`) {
+		t.Errorf("no log line listing the disabled rule:\n%s", logs.String())
 	}
 	if auth[0] != "Bearer hook-token-secret" {
 		t.Errorf("webhook Authorization %q", auth[0])

@@ -103,12 +103,18 @@ func truncate(b []byte, n int) []byte {
 }
 
 // BuildChannels builds the configured channels, reading ${NAME} references from getenv (os.Getenv
-// in production). Only channels some rule uses are built.
+// in production). Only channels some enabled rule uses are built (a disabled rule's channels
+// were checked to exist when the rules were parsed, but their secrets are not needed).
 func (c *Config) BuildChannels(getenv func(string) string, opts ...ChannelOption) (map[string]Channel, error) {
 	used := map[string]bool{}
 	for _, r := range c.Rules {
-		for _, ch := range r.Channels {
-			used[ch] = true
+		if r.Disabled {
+			continue
+		}
+		for _, lv := range r.Conditions() {
+			for _, ch := range lv.Channels {
+				used[ch] = true
+			}
 		}
 	}
 	out := map[string]Channel{}

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -27,19 +28,22 @@ const (
 // token, a timestamp within an hour of its clock, and the signature computed independently here
 // from the documented recipe.
 type dingTalk struct {
-	t     *testing.T
-	now   time.Time
-	reply string // the JSON answer; default {"errcode":0,"errmsg":"ok"}
-	mu    sync.Mutex
-	got   []map[string]any
+	t      *testing.T
+	now    time.Time
+	token  string // the robot's access token; default dingToken
+	secret string // its signing secret; default dingSecret
+	reply  string // the JSON answer; default {"errcode":0,"errmsg":"ok"}
+	mu     sync.Mutex
+	got    []map[string]any
 }
 
 func (d *dingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	token, secret := cmp.Or(d.token, dingToken), cmp.Or(d.secret, dingSecret)
 	answer := func(code int, msg string) {
 		fmt.Fprintf(w, `{"errcode":%d,"errmsg":%q}`, code, msg)
 	}
-	if r.Method != http.MethodPost || r.URL.Path != "/robot/send" || q.Get("access_token") != dingToken {
+	if r.Method != http.MethodPost || r.URL.Path != "/robot/send" || q.Get("access_token") != token {
 		answer(300001, "token is not exist")
 		return
 	}
@@ -53,8 +57,8 @@ func (d *dingTalk) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(310000, "sign not urlencoded")
 		return
 	}
-	mac := hmac.New(sha256.New, []byte(dingSecret))
-	fmt.Fprintf(mac, "%d\n%s", ts, dingSecret)
+	mac := hmac.New(sha256.New, []byte(secret))
+	fmt.Fprintf(mac, "%d\n%s", ts, secret)
 	if q.Get("sign") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) {
 		answer(310000, "sign not match, more: [sign="+q.Get("sign")+"]")
 		return

@@ -86,6 +86,9 @@ func (m *Monitor) records(ctx context.Context, now time.Time) ([]runlog.Record, 
 	since := now.Add(-m.Config.Lookback())
 	jobs := map[string]bool{}
 	for _, r := range m.Config.Rules {
+		if r.Disabled {
+			continue
+		}
 		if r.Job == AnyJob {
 			return m.Runs.List(ctx, runlog.Query{Since: since, Limit: maxRecords})
 		}
@@ -107,13 +110,18 @@ func (m *Monitor) records(ctx context.Context, now time.Time) ([]runlog.Record, 
 }
 
 // Lookback is how far back a check reads records: the longest window, `for`, inhibition interval
-// or time threshold of any rule, plus an hour.
+// or time threshold of any enabled rule, plus an hour.
 func (c *Config) Lookback() time.Duration {
 	d := time.Duration(0)
 	for _, r := range c.Rules {
+		if r.Disabled {
+			continue
+		}
 		d = max(d, r.Window, r.For, r.Inhibit)
 		if metricInfo[r.Metric].unit == "s" {
-			d = max(d, time.Duration(r.Threshold*float64(time.Second)))
+			for _, lv := range r.Conditions() {
+				d = max(d, time.Duration(lv.Threshold*float64(time.Second)))
+			}
 		}
 	}
 	return d + time.Hour

@@ -23,10 +23,21 @@
 // notice for a job it sends no other firing notice for that job within the inhibition interval
 // (default 5 minutes), so a flapping job cannot flood a channel: while the condition holds a
 // reminder goes out once per interval (unless the rule says repeat: false, the default for ddl),
-// and when it clears a recovery notice goes out (unless the rule says recovery: false) if a firing
-// notice had been sent.
+// and when it clears a recovery notice goes out (unless the rule says recovery: false, the
+// default for ddl: an event does not end) if a firing notice had been sent.
 //
-// Rules file (YAML):
+// As in DataWorks, one rule may have a threshold per severity (threshold: {WARNING: x,
+// CRITICAL: y}, and if need be for: {WARNING: 5m, CRITICAL: 15m}) and recipients per severity
+// (notify: {WARNING: [...], CRITICAL: [...]}, naming channels defined once under channels).
+// Each severity is its own alert: it fires, reminds and recovers on its own, and its notices,
+// recovery included, go to its own recipients. A channel that two severities share is not told
+// twice: while CRITICAL holds, WARNING's notices and reminders skip it, and when both recover at
+// once it gets WARNING's recovery only. The older form (threshold, severity, channels) is one level and keeps its state key.
+// A rule with enabled: false is parsed and checked like any other but never fires and keeps no
+// state; `localrun status --alerts` lists it as disabled, and only enabled rules' channels are
+// built (a disabled rule's secrets need not be set).
+//
+// Rules file (YAML; unknown fields are errors naming the rule and the field):
 //
 //	inhibit: 5m                    # default inhibition interval
 //	channels:
@@ -47,6 +58,17 @@
 //	    threshold: 15m             # time metrics take a duration or seconds
 //	    severity: CRITICAL
 //	    channels: [ops, pager]
+//	  - name: orders-5min-delay
+//	    job: orders_5min
+//	    metric: delay
+//	    threshold: {WARNING: 20m, CRITICAL: 40m}
+//	    notify: {WARNING: [ops], CRITICAL: [ops, pager]}
+//	  - name: old-lag
+//	    job: orders_rt
+//	    metric: lag
+//	    threshold: 100000
+//	    enabled: false             # switched off, still checked
+//	    channels: [ops]
 //	  - name: dirty-records
 //	    job: "*"
 //	    metric: dirty

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/fcsync/fcsync/shared/runlog"
@@ -45,7 +46,14 @@ type Entry struct {
 	LastFired time.Time `json:"lastFired,omitzero"`  // when the last firing notice was sent
 }
 
-func stateKey(rule, job string) string { return rule + "/" + job }
+// stateKey is where the state of one level of a rule for a job is kept: "rule/job" for a rule of
+// one level (as before rules had levels), "rule/job/SEVERITY" for each level of a rule with several.
+func stateKey(r *Rule, job string, sev Severity) string {
+	if len(r.Conditions()) == 1 {
+		return r.Name + "/" + job
+	}
+	return r.Name + "/" + job + "/" + string(sev)
+}
 
 // Evaluator advances the rules' state with each evaluation. It is not safe for concurrent use.
 type Evaluator struct {
@@ -53,19 +61,30 @@ type Evaluator struct {
 	state State
 }
 
-// NewEvaluator starts from st (nil: no history). Entries of rules that no longer exist are dropped.
+// NewEvaluator starts from st (nil: no history). Entries of rules that no longer exist or are
+// disabled are dropped (a rule switched on again starts afresh); disabled rules never fire. So
+// are entries of levels a rule no longer has (its thresholds changed from one to several, say).
 func NewEvaluator(rules []Rule, st State) *Evaluator {
-	e := &Evaluator{rules: rules, state: State{}}
-	names := map[string]bool{}
+	e := &Evaluator{state: State{}}
+	byName := map[string]*Rule{}
 	for _, r := range rules {
-		names[r.Name] = true
+		if !r.Disabled {
+			e.rules = append(e.rules, r)
+		}
+	}
+	for i := range e.rules {
+		byName[e.rules[i].Name] = &e.rules[i]
 	}
 	for k, v := range st {
-		for i := 0; i < len(k); i++ {
-			if k[i] == '/' {
-				if names[k[:i]] {
-					e.state[k] = v
-				}
+		name, rest, _ := strings.Cut(k, "/")
+		r := byName[name]
+		if r == nil {
+			continue
+		}
+		job, sev, leveled := strings.Cut(rest, "/")
+		for _, lv := range r.Conditions() {
+			if leveled == (len(r.Conditions()) > 1) && (!leveled || Severity(sev) == lv.Severity) && job != "" {
+				e.state[k] = v
 				break
 			}
 		}
@@ -87,9 +106,14 @@ func (e *Evaluator) evaluate(now time.Time, h history) []Notice {
 	for i := range e.rules {
 		r := &e.rules[i]
 		for _, job := range e.jobs(r, h, now) {
-			if n, ok := e.step(r, job, h.upTo(job, now), now); ok {
-				out = append(out, n)
+			recs := h.upTo(job, now)
+			var ns []Notice
+			for _, lv := range r.Conditions() {
+				if n, ok := e.step(r, lv, job, recs, now); ok {
+					ns = append(ns, n)
+				}
 			}
+			out = append(out, e.oncePerChannel(r, job, ns)...)
 		}
 	}
 	return out
@@ -107,30 +131,39 @@ func (e *Evaluator) jobs(r *Rule, h history, now time.Time) []string {
 		have[j] = true
 	}
 	prefix := r.Name + "/"
+	var extra []string
 	for k := range e.state {
-		if len(k) > len(prefix) && k[:len(prefix)] == prefix && !have[k[len(prefix):]] {
-			jobs = append(jobs, k[len(prefix):])
-			have[k[len(prefix):]] = true
+		job, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		job, _, _ = strings.Cut(job, "/") // job names have no '/'; a level follows one
+		if job != "" && !have[job] {
+			extra = append(extra, job)
+			have[job] = true
 		}
 	}
-	return jobs
+	slices.Sort(extra) // map order must not decide the order of notices
+	return append(jobs, extra...)
 }
 
-func (e *Evaluator) step(r *Rule, job string, recs []runlog.Record, now time.Time) (Notice, bool) {
-	key := stateKey(r.Name, job)
+// step advances one level of a rule for a job; its notices, firing and recovery alike, go to
+// the level's channels.
+func (e *Evaluator) step(r *Rule, lv Level, job string, recs []runlog.Record, now time.Time) (Notice, bool) {
+	key := stateKey(r, job, lv.Severity)
 	st, seen := e.state[key]
 	if !seen {
 		st.FirstSeen = now
 	}
 	v, ok := measure(r, recs, now, st.FirstSeen)
-	n := Notice{Rule: r.Name, Job: job, Metric: r.Metric, Severity: r.Severity, Value: v, Threshold: r.Threshold,
-		At: now, Channels: r.Channels}
+	n := Notice{Rule: r.Name, Job: job, Metric: r.Metric, Severity: lv.Severity, Value: v, Threshold: lv.Threshold,
+		At: now, Channels: lv.Channels}
 	send := false
-	if ok && v > r.Threshold {
+	if ok && v > lv.Threshold {
 		if st.Pending.IsZero() {
 			st.Pending = now
 		}
-		if now.Sub(st.Pending) >= r.For {
+		if now.Sub(st.Pending) >= lv.For {
 			st.Firing = true
 		}
 		if st.Firing && (!st.Announced || r.Repeat) && (st.LastFired.IsZero() || now.Sub(st.LastFired) >= r.Inhibit) {
@@ -149,6 +182,63 @@ func (e *Evaluator) step(r *Rule, job string, recs []runlog.Record, now time.Tim
 		e.state[key] = st
 	}
 	return n, send
+}
+
+// oncePerChannel keeps a channel that several of a rule's levels share from hearing about one
+// rule and job at two severities: while a higher severity is announced (it fired and has not
+// recovered), the lower ones' firing notices and reminders do not go to its channels; and of
+// the recovery notices of one check a channel gets the lowest severity's (back within the lowest
+// threshold is within all of them). A notice left with no channel is dropped; one that had none
+// (a rule that only shows in `localrun status`) is kept. ns is in level order, lowest first.
+func (e *Evaluator) oncePerChannel(r *Rule, job string, ns []Notice) []Notice {
+	levels := r.Conditions()
+	if len(levels) < 2 || len(ns) == 0 {
+		return ns
+	}
+	keep := make([]bool, len(ns))
+	strip := func(i int, taken map[string]bool) {
+		n := &ns[i]
+		if len(n.Channels) == 0 {
+			keep[i] = true
+			return
+		}
+		var chans []string
+		for _, ch := range n.Channels {
+			if !taken[ch] {
+				chans = append(chans, ch)
+			}
+		}
+		n.Channels, keep[i] = chans, len(chans) > 0
+	}
+	above := map[string]bool{} // channels of the announced levels above the one at hand
+	for l := len(levels) - 1; l >= 0; l-- {
+		for i := range ns {
+			if ns[i].Kind == Firing && ns[i].Severity == levels[l].Severity {
+				strip(i, above)
+			}
+		}
+		if e.state[stateKey(r, job, levels[l].Severity)].Announced {
+			for _, ch := range levels[l].Channels {
+				above[ch] = true
+			}
+		}
+	}
+	told := map[string]bool{}
+	for i := range ns { // lowest severity first
+		if ns[i].Kind == Resolved {
+			strip(i, told)
+			for _, ch := range ns[i].Channels {
+				told[ch] = true
+			}
+		}
+	}
+	var out []Notice
+	for i, n := range ns {
+		if keep[i] {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Replay evaluates rules over a history with a fresh state, as a checker running every step

@@ -240,7 +240,7 @@ func TestNoticeTextSaysWhatHappened(t *testing.T) {
 		t.Errorf("Summary:\n got %q\nwant %q", got, want)
 	}
 	n.Kind, n.Metric, n.Value, n.Threshold = Resolved, Dirty, 3, 100
-	if got, want := n.Summary(), "[RESOLVED] orders_5min dirty: dirty records in the window 3, back within 100 (rule hb, at 2024-06-01T10:27:00Z)"; got != want {
+	if got, want := n.Summary(), "[RESOLVED] orders_5min dirty: dirty records in the window 3, back within the CRITICAL threshold 100 (rule hb, at 2024-06-01T10:27:00Z)"; got != want {
 		t.Errorf("Summary:\n got %q\nwant %q", got, want)
 	}
 	if md := n.Markdown([]string{"139", "138"}); !strings.HasSuffix(md, "@138 @139") || !strings.HasPrefix(md, "### [RESOLVED] orders_5min dirty\n") {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,14 +67,34 @@ type Rule struct {
 	Name      string
 	Job       string // a job name, or AnyJob
 	Metric    Metric
+	Disabled  bool          // `enabled: false`: the rule is kept (and validated) but never fires
 	Threshold float64       // fires when the value exceeds it; seconds for heartbeat and delay
 	Severity  Severity      // default WARNING
-	For       time.Duration // how long the condition must hold before the rule fires (0: at once)
+	Levels    []Level       // per-severity thresholds and recipients; nil: one level of Severity, Threshold and Channels
+	For       time.Duration // how long the condition must hold before the rule fires (0: at once; with Levels: the longest level's)
 	Window    time.Duration // the period windowed metrics sum or take the maximum over
 	Inhibit   time.Duration // no second firing notice for a job within this interval
 	Recovery  bool          // send a recovery notice when the condition clears (default true)
 	Repeat    bool          // remind once per inhibition interval while it holds (default true; false for ddl)
-	Channels  []string      // names in Config.Channels
+	Channels  []string      // names in Config.Channels (with Levels: every level's)
+}
+
+// Level is one severity of a rule (DataWorks' trigger condition): its threshold and the channels
+// its notices, firing and recovery, go to.
+type Level struct {
+	Severity  Severity
+	Threshold float64
+	Channels  []string
+	For       time.Duration // how long the condition must hold before the level fires
+}
+
+// Conditions is the rule's levels, lowest severity first: Levels, or the one level its Severity,
+// Threshold and Channels make.
+func (r *Rule) Conditions() []Level {
+	if len(r.Levels) > 0 {
+		return r.Levels
+	}
+	return []Level{{Severity: r.Severity, Threshold: r.Threshold, Channels: r.Channels, For: r.For}}
 }
 
 // Windowed reports whether the rule's metric is computed over its window.
@@ -154,6 +175,11 @@ func ParseConfig(data []byte) (*Config, error) {
 		where := fmt.Sprintf("rules[%d]", i)
 		r, err := c.parseRule(where, v)
 		if err != nil {
+			if m, ok := v.(map[string]any); ok {
+				if name, ok := m["name"].(string); ok && nameRE.MatchString(name) {
+					return nil, fmt.Errorf("rule %s: %w", name, err)
+				}
+			}
 			return nil, err
 		}
 		if seen[r.Name] {
@@ -170,7 +196,7 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 	if err != nil {
 		return Rule{}, err
 	}
-	known := []string{"name", "job", "metric", "threshold", "severity", "for", "window", "inhibit", "recovery", "repeat", "channels"}
+	known := []string{"name", "job", "metric", "threshold", "severity", "for", "window", "inhibit", "recovery", "repeat", "channels", "enabled", "notify"}
 	if err := config.OnlyKeys(where, m, known); err != nil {
 		return Rule{}, err
 	}
@@ -196,17 +222,60 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 	if !ok {
 		return r, fmt.Errorf("%s.metric: %q: want one of heartbeat, failures, delay, lag, failover, ddl, dirty, memory, duration, stopped", where, metric)
 	}
-	if r.Threshold, err = threshold(config.Join(where, "threshold"), m["threshold"], info.unit == "s"); err != nil {
-		return r, err
-	}
-	if v, ok := m["severity"]; ok {
-		s, err := config.String(config.Join(where, "severity"), v)
+	if v, ok := m["enabled"]; ok {
+		enabled, err := config.Bool(config.Join(where, "enabled"), v)
 		if err != nil {
 			return r, err
 		}
-		r.Severity = Severity(strings.ToUpper(s))
-		if r.Severity != Warning && r.Severity != Critical {
-			return r, fmt.Errorf("%s.severity: %q: want WARNING or CRITICAL", where, s)
+		r.Disabled = !enabled
+	}
+	if tm, ok := m["threshold"].(map[string]any); ok {
+		// DataWorks' trigger conditions: a threshold per severity.
+		if _, ok := m["severity"]; ok {
+			return r, fmt.Errorf("%s.severity: not with a threshold per severity (the threshold's keys are the severities)", where)
+		}
+		if len(tm) == 0 {
+			return r, fmt.Errorf("%s.threshold: want a threshold for WARNING, CRITICAL or both", where)
+		}
+		byLevel := map[Severity]string{} // severity -> the key that gives it
+		for _, k := range config.SortedKeys(tm) {
+			sev, err := severity(config.Join(config.Join(where, "threshold"), k), k)
+			if err != nil {
+				return r, err
+			}
+			if byLevel[sev] != "" {
+				return r, fmt.Errorf("%s.threshold.%s: %s is given twice", where, k, sev)
+			}
+			byLevel[sev] = k
+		}
+		for _, sev := range []Severity{Warning, Critical} {
+			k := byLevel[sev]
+			if k == "" {
+				continue
+			}
+			t, err := threshold(config.Join(config.Join(where, "threshold"), k), tm[k], info.unit == "s")
+			if err != nil {
+				return r, err
+			}
+			if len(r.Levels) > 0 && t < r.Levels[0].Threshold {
+				return r, fmt.Errorf("%s.threshold.%s: %s is below the WARNING threshold %s", where, k,
+					FormatValue(r.Metric, t), FormatValue(r.Metric, r.Levels[0].Threshold))
+			}
+			r.Levels = append(r.Levels, Level{Severity: sev, Threshold: t})
+		}
+		r.Severity, r.Threshold = r.Levels[0].Severity, r.Levels[0].Threshold
+	} else {
+		if r.Threshold, err = threshold(config.Join(where, "threshold"), m["threshold"], info.unit == "s"); err != nil {
+			return r, err
+		}
+		if v, ok := m["severity"]; ok {
+			s, err := config.String(config.Join(where, "severity"), v)
+			if err != nil {
+				return r, err
+			}
+			if r.Severity, err = severity(config.Join(where, "severity"), s); err != nil {
+				return r, err
+			}
 		}
 	}
 	for _, d := range []struct {
@@ -214,6 +283,9 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 		dst *time.Duration
 	}{{"for", &r.For}, {"window", &r.Window}, {"inhibit", &r.Inhibit}} {
 		if v, ok := m[d.key]; ok {
+			if _, perLevel := v.(map[string]any); perLevel && d.key == "for" {
+				continue // parseFor
+			}
 			if *d.dst, err = duration(config.Join(where, d.key), v); err != nil {
 				return r, err
 			}
@@ -225,6 +297,7 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 	if info.windowed && r.Window == 0 {
 		r.Window = DefaultWindow
 	}
+	r.Recovery = r.Metric != DDLEvents // a DDL event does not end: DataWorks offers recovery notices for status, delay and resources
 	if v, ok := m["recovery"]; ok {
 		if r.Recovery, err = config.Bool(config.Join(where, "recovery"), v); err != nil {
 			return r, err
@@ -236,15 +309,129 @@ func (c *Config) parseRule(where string, v any) (Rule, error) {
 			return r, err
 		}
 	}
-	if r.Channels, err = config.StringList(config.Join(where, "channels"), m["channels"]); err != nil {
-		return r, err
-	}
-	for i, ch := range r.Channels {
-		if _, ok := c.Channels[ch]; !ok {
-			return r, fmt.Errorf("%s.channels[%d]: no channel named %q", where, i, ch)
+	if _, ok := m["notify"]; ok {
+		if _, ok := m["channels"]; ok {
+			return r, fmt.Errorf("%s: channels and notify: give one (notify names the channels of each severity)", where)
+		}
+		if err := c.parseNotify(where, m["notify"], &r); err != nil {
+			return r, err
+		}
+	} else {
+		if r.Channels, err = c.channelList(config.Join(where, "channels"), m["channels"]); err != nil {
+			return r, err
+		}
+		for i := range r.Levels {
+			r.Levels[i].Channels = r.Channels
 		}
 	}
-	return r, nil
+	return r, parseFor(where, m["for"], &r)
+}
+
+// parseFor gives each level its `for`: the rule's, or with `for: {WARNING: 5m, CRITICAL: 15m}`
+// its own (DataWorks' duration of each trigger condition); Rule.For is then the longest.
+func parseFor(where string, v any, r *Rule) error {
+	fm, ok := v.(map[string]any)
+	if !ok {
+		for i := range r.Levels {
+			r.Levels[i].For = r.For
+		}
+		return nil
+	}
+	where = config.Join(where, "for")
+	if len(r.Levels) == 0 {
+		r.Levels = []Level{{Severity: r.Severity, Threshold: r.Threshold, Channels: r.Channels}}
+	}
+	given := map[Severity]bool{}
+	for _, k := range config.SortedKeys(fm) {
+		sev, err := severity(config.Join(where, k), k)
+		if err != nil {
+			return err
+		}
+		if given[sev] {
+			return fmt.Errorf("%s.%s: %s is given twice", where, k, sev)
+		}
+		given[sev] = true
+		i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Severity == sev })
+		if i < 0 {
+			return fmt.Errorf("%s.%s: the rule has no %s threshold", where, k, sev)
+		}
+		if r.Levels[i].For, err = duration(config.Join(where, k), fm[k]); err != nil {
+			return err
+		}
+		r.For = max(r.For, r.Levels[i].For)
+	}
+	for _, l := range r.Levels {
+		if !given[l.Severity] {
+			return fmt.Errorf("%s: no entry for %s", where, l.Severity)
+		}
+	}
+	return nil
+}
+
+// parseNotify reads `notify: {WARNING: [...], CRITICAL: [...]}`: the channels of each of the
+// rule's severities. Every severity the rule has needs an entry, and every entry a severity.
+func (c *Config) parseNotify(where string, v any, r *Rule) error {
+	where = config.Join(where, "notify")
+	nm, err := config.Map(where, v, false)
+	if err != nil {
+		return err
+	}
+	if len(r.Levels) == 0 {
+		r.Levels = []Level{{Severity: r.Severity, Threshold: r.Threshold}}
+	}
+	given := map[Severity]bool{}
+	for _, k := range config.SortedKeys(nm) {
+		sev, err := severity(config.Join(where, k), k)
+		if err != nil {
+			return err
+		}
+		if given[sev] {
+			return fmt.Errorf("%s.%s: %s is given twice", where, k, sev)
+		}
+		given[sev] = true
+		i := slices.IndexFunc(r.Levels, func(l Level) bool { return l.Severity == sev })
+		if i < 0 {
+			return fmt.Errorf("%s.%s: the rule has no %s threshold", where, k, sev)
+		}
+		if r.Levels[i].Channels, err = c.channelList(config.Join(where, k), nm[k]); err != nil {
+			return err
+		}
+	}
+	r.Channels = []string{}
+	for _, l := range r.Levels {
+		if !given[l.Severity] {
+			return fmt.Errorf("%s: no entry for %s (an empty list sends nowhere)", where, l.Severity)
+		}
+		for _, ch := range l.Channels {
+			if !slices.Contains(r.Channels, ch) {
+				r.Channels = append(r.Channels, ch)
+			}
+		}
+	}
+	return nil
+}
+
+// channelList reads a list of channel names, each one defined under channels.
+func (c *Config) channelList(where string, v any) ([]string, error) {
+	list, err := config.StringList(where, v)
+	if err != nil {
+		return nil, err
+	}
+	for i, ch := range list {
+		if _, ok := c.Channels[ch]; !ok {
+			return nil, fmt.Errorf("%s[%d]: no channel named %q", where, i, ch)
+		}
+	}
+	return list, nil
+}
+
+// severity reads WARNING or CRITICAL (any case).
+func severity(where, s string) (Severity, error) {
+	sev := Severity(strings.ToUpper(s))
+	if sev != Warning && sev != Critical {
+		return "", fmt.Errorf("%s: %q: want WARNING or CRITICAL", where, s)
+	}
+	return sev, nil
 }
 
 // threshold reads a threshold: a number, or for time metrics also a duration ("15m").

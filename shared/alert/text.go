@@ -51,7 +51,8 @@ func (n Notice) Summary() string {
 	}
 	fmt.Fprintf(&b, " %s", FormatValue(n.Metric, n.Value))
 	if n.Kind == Resolved {
-		fmt.Fprintf(&b, ", back within %s", FormatValue(n.Metric, n.Threshold))
+		// The severity says which of a rule's levels recovered.
+		fmt.Fprintf(&b, ", back within the %s threshold %s", n.Severity, FormatValue(n.Metric, n.Threshold))
 	} else {
 		fmt.Fprintf(&b, ", over %s", FormatValue(n.Metric, n.Threshold))
 		if !n.Since.IsZero() {
